@@ -1,0 +1,510 @@
+//! The dataset index: a Kaggle RxRx1 root (train.csv, test.csv,
+//! train_controls.csv, test_controls.csv, optional pixel_stats.csv) read into
+//! typed tables, one row per well and per site, with everything the method
+//! derives from them: cell types, class ranges, layout-alias labels, plate
+//! groups. Every stage that needs to know what a site is goes through here.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::alias::{AliasConfig, LayoutAlias};
+use crate::csvread::CsvTable;
+use crate::error::{Collector, CoreError, Result};
+use crate::groups::{LabelledPlate, PlateGroups};
+use crate::pixelstats::PixelStats;
+use crate::wells::{cell_type, id_code, Well};
+
+/// Sites per well (RxRx1 images each well twice).
+pub const SITES: u8 = 2;
+/// Fluorescence channels per site.
+pub const CHANNELS: usize = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Train,
+    Test,
+}
+
+impl Split {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WellType {
+    Treatment,
+    NegativeControl,
+    PositiveControl,
+}
+
+impl WellType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WellType::Treatment => "treatment",
+            WellType::NegativeControl => "negative_control",
+            WellType::PositiveControl => "positive_control",
+        }
+    }
+}
+
+/// Where a well's known label comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelSource {
+    /// The sirna column of a CSV (train wells, controls everywhere).
+    Csv,
+    /// A layout alias (e.g. HUVEC-18's treatments from RPE-03).
+    Alias,
+    /// Not known (test treatments).
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Experiment {
+    pub name: String,
+    pub cell_type: String,
+    pub split: Split,
+}
+
+/// One well of one plate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WellRecord {
+    /// Index into [`DatasetIndex::experiments`].
+    pub experiment: usize,
+    pub plate: u8,
+    pub well: Well,
+    pub well_type: WellType,
+    /// The CSV's sirna column (absent for test treatments).
+    pub sirna: Option<u32>,
+    /// The known label: `sirna`, or the alias-derived one.
+    pub label: Option<u32>,
+    pub label_source: LabelSource,
+}
+
+/// One site (sample) of a well.
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'a> {
+    pub well: &'a WellRecord,
+    /// Index of the well in [`DatasetIndex::wells`].
+    pub well_index: usize,
+    /// 1 or 2.
+    pub site: u8,
+}
+
+/// Options of [`DatasetIndex::load`].
+#[derive(Debug, Clone)]
+pub struct IndexOptions {
+    pub aliases: AliasConfig,
+    /// `--classes`: every sirna must be below it. None: derived from the data.
+    pub classes: Option<u32>,
+    /// Problems collected per file before failing.
+    pub max_problems: usize,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        Self { aliases: AliasConfig::Default, classes: None, max_problems: 20 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetIndex {
+    pub root: PathBuf,
+    /// Sorted by name.
+    pub experiments: Vec<Experiment>,
+    /// Sorted cell type names (the order of the one-hot cell-type vector).
+    pub cell_types: Vec<String>,
+    /// Sorted by (experiment, plate, well).
+    pub wells: Vec<WellRecord>,
+    /// Treatment classes are 0..treatments.
+    pub treatments: u32,
+    /// All classes (treatments and controls) are 0..classes.
+    pub classes: u32,
+    pub negative_control: Option<u32>,
+    pub plates_per_experiment: u8,
+    pub groups: PlateGroups,
+    pub aliases: Vec<LayoutAlias>,
+    pub pixel_stats: Option<PixelStats>,
+}
+
+/// A parsed CSV row before indexing.
+struct RawWell {
+    file: PathBuf,
+    line: usize,
+    experiment: String,
+    plate: u8,
+    well: Well,
+    split: Split,
+    well_type: WellType,
+    sirna: Option<u32>,
+}
+
+const TRAIN_COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well", "sirna"];
+const TEST_COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well"];
+const CONTROL_COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well", "sirna", "well_type"];
+
+impl DatasetIndex {
+    /// Reads and checks a Kaggle RxRx1 root.
+    pub fn load(root: impl AsRef<Path>, opts: &IndexOptions) -> Result<Self> {
+        let root = root.as_ref().to_path_buf();
+        if !root.is_dir() {
+            return Err(CoreError::MissingFile {
+                path: root,
+                expected: "a folder holding train.csv, test.csv, train_controls.csv, test_controls.csv".into(),
+            });
+        }
+        let mut problems = Collector::new(opts.max_problems);
+        let mut raw = Vec::new();
+        for (name, split, columns) in [
+            ("train.csv", Split::Train, TRAIN_COLUMNS),
+            ("test.csv", Split::Test, TEST_COLUMNS),
+            ("train_controls.csv", Split::Train, CONTROL_COLUMNS),
+            ("test_controls.csv", Split::Test, CONTROL_COLUMNS),
+        ] {
+            let path = root.join(name);
+            let table = CsvTable::read(&path, &mut problems)?;
+            let cols = table.columns(&path, columns)?;
+            for (line, rec) in &table.rows {
+                let field = |i: usize| rec.get(cols[i]).unwrap_or("").trim();
+                if let Some(w) = parse_row(&path, *line, split, &field, columns.len(), &mut problems) {
+                    raw.push(w);
+                }
+            }
+        }
+        problems.finish()?;
+        let mut problems = Collector::new(opts.max_problems);
+
+        // Duplicates and experiments present in both splits.
+        let mut seen: HashMap<(&str, u8, Well), (&Path, usize)> = HashMap::new();
+        let mut split_of: BTreeMap<&str, (Split, &Path, usize)> = BTreeMap::new();
+        for w in &raw {
+            if let Some((f, l)) = seen.insert((&w.experiment, w.plate, w.well), (&w.file, w.line)) {
+                problems.push(
+                    &w.file,
+                    Some(w.line),
+                    format!("duplicate well {}: already listed at {}:{}", id_code(&w.experiment, w.plate, w.well), f.display(), l),
+                );
+            }
+            match split_of.get(w.experiment.as_str()) {
+                Some(&(s, f, l)) if s != w.split => problems.push(
+                    &w.file,
+                    Some(w.line),
+                    format!(
+                        "experiment {} is listed as {} here but as {} at {}:{}",
+                        w.experiment,
+                        w.split.as_str(),
+                        s.as_str(),
+                        f.display(),
+                        l
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    split_of.insert(&w.experiment, (w.split, &w.file, w.line));
+                }
+            }
+        }
+
+        // Class ranges: controls are numbered after the treatments.
+        let control_min = raw.iter().filter(|w| w.well_type != WellType::Treatment).filter_map(|w| w.sirna).min();
+        let train_max = raw.iter().filter(|w| w.well_type == WellType::Treatment).filter_map(|w| w.sirna).max();
+        let treatments = control_min.unwrap_or_else(|| train_max.map_or(0, |m| m + 1));
+        let data_max = raw.iter().filter_map(|w| w.sirna).max();
+        let classes = opts.classes.unwrap_or_else(|| data_max.map_or(treatments, |m| m + 1));
+        let mut negatives = BTreeSet::new();
+        for w in &raw {
+            let Some(s) = w.sirna else { continue };
+            if s >= classes {
+                problems.push(&w.file, Some(w.line), format!("sirna {s} out of range: expected 0..{} (--classes {classes})", classes - 1));
+            } else if w.well_type == WellType::Treatment && s >= treatments {
+                problems.push(
+                    &w.file,
+                    Some(w.line),
+                    format!("sirna {s} is a control class here (controls start at {treatments}); expected a treatment below {treatments}"),
+                );
+            }
+            if w.well_type == WellType::NegativeControl {
+                negatives.insert(s);
+            }
+        }
+        if negatives.len() > 1 {
+            let w = raw.iter().find(|w| w.well_type == WellType::NegativeControl && w.sirna != negatives.first().copied()).unwrap();
+            problems.push(&w.file, Some(w.line), format!("more than one negative-control class: {negatives:?}; expected one"));
+        }
+        problems.finish()?;
+
+        // Typed tables.
+        let mut experiments: Vec<Experiment> = split_of
+            .iter()
+            .map(|(name, (split, _, _))| Experiment { name: name.to_string(), cell_type: cell_type(name).to_string(), split: *split })
+            .collect();
+        experiments.sort_by(|a, b| a.name.cmp(&b.name));
+        let exp_index: HashMap<&str, usize> = experiments.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect();
+        let mut cell_types: Vec<String> = experiments.iter().map(|e| e.cell_type.clone()).collect();
+        cell_types.sort();
+        cell_types.dedup();
+        let plates_per_experiment = raw.iter().map(|w| w.plate).max().unwrap_or(0);
+        let mut wells: Vec<(WellRecord, PathBuf, usize)> = raw
+            .iter()
+            .map(|w| {
+                (
+                    WellRecord {
+                        experiment: exp_index[w.experiment.as_str()],
+                        plate: w.plate,
+                        well: w.well,
+                        well_type: w.well_type,
+                        sirna: w.sirna,
+                        label: w.sirna,
+                        label_source: if w.sirna.is_some() { LabelSource::Csv } else { LabelSource::None },
+                    },
+                    w.file.clone(),
+                    w.line,
+                )
+            })
+            .collect();
+        wells.sort_by_key(|(w, _, _)| (w.experiment, w.plate, w.well));
+
+        // Layout aliases.
+        let aliases = resolve_aliases(&opts.aliases, &experiments)?;
+        let mut problems = Collector::new(opts.max_problems);
+        let position: HashMap<(usize, u8, Well), usize> =
+            wells.iter().enumerate().map(|(i, (w, _, _))| ((w.experiment, w.plate, w.well), i)).collect();
+        for a in &aliases {
+            let (t, s) = (exp_index[a.target.as_str()], exp_index[a.source.as_str()]);
+            for i in 0..wells.len() {
+                let (w, file, line) = &wells[i];
+                if w.experiment != t {
+                    continue;
+                }
+                let sp = a.source_plate(w.plate, plates_per_experiment);
+                let Some(&j) = position.get(&(s, sp, w.well)) else {
+                    problems.push(file, Some(*line), format!("layout alias {a}: source well {} does not exist", id_code(&a.source, sp, w.well)));
+                    continue;
+                };
+                let src = wells[j].0.sirna;
+                let (file, line) = (file.clone(), *line);
+                let w = &mut wells[i].0;
+                match (w.well_type, src) {
+                    (WellType::Treatment, Some(s)) if s < treatments => {
+                        w.label = Some(s);
+                        w.label_source = LabelSource::Alias;
+                    }
+                    (WellType::Treatment, _) => problems.push(
+                        &file,
+                        Some(line),
+                        format!("layout alias {a}: source well {} is not a labelled treatment", id_code(&a.source, sp, w.well)),
+                    ),
+                    (_, Some(s)) => {
+                        let ok = Some(s) == w.sirna || Some(s) == negatives.first().copied() || w.sirna == negatives.first().copied();
+                        if !ok {
+                            problems.push(
+                                &file,
+                                Some(line),
+                                format!(
+                                    "layout alias {a}: control sirna {:?} disagrees with source well {} (sirna {s})",
+                                    w.sirna,
+                                    id_code(&a.source, sp, w.well)
+                                ),
+                            );
+                        }
+                    }
+                    (_, None) => {}
+                }
+            }
+        }
+        problems.finish()?;
+
+        // Plate groups from the labelled training plates.
+        let mut plate_sets: BTreeMap<(usize, u8), BTreeSet<u32>> = BTreeMap::new();
+        for (w, _, _) in &wells {
+            if experiments[w.experiment].split == Split::Train && w.well_type == WellType::Treatment {
+                plate_sets.entry((w.experiment, w.plate)).or_default().extend(w.sirna);
+            }
+        }
+        let labelled: Vec<LabelledPlate> = plate_sets
+            .into_iter()
+            .map(|((e, p), t)| LabelledPlate { experiment: experiments[e].name.clone(), plate: p, treatments: t })
+            .collect();
+        let mut groups = PlateGroups::derive(&labelled, plates_per_experiment as usize).map_err(|errs| {
+            let mut c = Collector::new(opts.max_problems);
+            for e in errs {
+                c.push(&root.join("train.csv"), None, e);
+            }
+            c.finish().unwrap_err()
+        })?;
+        for a in &aliases {
+            if let Some(src) = groups.assignment.get(&a.source).cloned() {
+                let tgt = (1..=plates_per_experiment)
+                    .map(|p| src.get(a.source_plate(p, plates_per_experiment) as usize - 1).copied().unwrap_or(usize::MAX))
+                    .collect();
+                groups.assignment.insert(a.target.clone(), tgt);
+            }
+        }
+
+        let pixel_stats = PixelStats::load_optional(&root.join("pixel_stats.csv"), opts.max_problems)?;
+
+        Ok(Self {
+            root,
+            experiments,
+            cell_types,
+            wells: wells.into_iter().map(|(w, _, _)| w).collect(),
+            treatments,
+            classes,
+            negative_control: negatives.first().copied(),
+            plates_per_experiment,
+            groups,
+            aliases,
+            pixel_stats,
+        })
+    }
+
+    /// Index of an experiment by name.
+    pub fn experiment(&self, name: &str) -> Option<usize> {
+        self.experiments.binary_search_by(|e| e.name.as_str().cmp(name)).ok()
+    }
+
+    pub fn id_code(&self, w: &WellRecord) -> String {
+        id_code(&self.experiments[w.experiment].name, w.plate, w.well)
+    }
+
+    /// Index of a cell type in the one-hot order.
+    pub fn cell_type_index(&self, w: &WellRecord) -> usize {
+        let ct = &self.experiments[w.experiment].cell_type;
+        self.cell_types.iter().position(|c| c == ct).expect("cell types cover experiments")
+    }
+
+    pub fn is_alias_target(&self, experiment: usize) -> bool {
+        self.aliases.iter().any(|a| a.target == self.experiments[experiment].name)
+    }
+
+    /// Every site, in well order, sites 1 and 2 of each well.
+    pub fn sites(&self) -> impl Iterator<Item = Site<'_>> + '_ {
+        self.wells
+            .iter()
+            .enumerate()
+            .flat_map(|(i, w)| (1..=SITES).map(move |s| Site { well: w, well_index: i, site: s }))
+    }
+
+    pub fn site_count(&self) -> usize {
+        self.wells.len() * SITES as usize
+    }
+
+    /// Image path of a site's channel (1-based) under the root, Kaggle layout.
+    pub fn image_path(&self, w: &WellRecord, site: u8, channel: usize) -> PathBuf {
+        let e = &self.experiments[w.experiment];
+        self.root
+            .join(e.split.as_str())
+            .join(&e.name)
+            .join(format!("Plate{}", w.plate))
+            .join(format!("{}_s{}_w{}.png", w.well, site, channel))
+    }
+}
+
+fn parse_row<'a>(
+    path: &Path,
+    line: usize,
+    split: Split,
+    field: &dyn Fn(usize) -> &'a str,
+    ncols: usize,
+    problems: &mut Collector,
+) -> Option<RawWell> {
+    let before = problems_len(problems);
+    let mut bad = |m: String| problems.push(path, Some(line), m);
+    let experiment = field(1).to_string();
+    if experiment.is_empty() {
+        bad("empty experiment".into());
+    }
+    let plate = match field(2).parse::<u8>() {
+        Ok(p) if p >= 1 => Some(p),
+        _ => {
+            bad(format!("plate {:?}: expected a plate number 1..255", field(2)));
+            None
+        }
+    };
+    let well = match field(3).parse::<Well>() {
+        Ok(w) => Some(w),
+        Err(e) => {
+            bad(e);
+            None
+        }
+    };
+    match crate::wells::parse_id_code(field(0)) {
+        Err(e) => bad(e),
+        Ok((e, p, w)) => {
+            if Some(p) != plate || Some(w) != well || e != experiment {
+                bad(format!(
+                    "id_code {:?} disagrees with its columns experiment={}, plate={}, well={}",
+                    field(0),
+                    experiment,
+                    field(2),
+                    field(3)
+                ));
+            }
+        }
+    }
+    let sirna = if ncols >= 5 {
+        match field(4).parse::<u32>() {
+            Ok(s) => Some(s),
+            Err(_) => {
+                bad(format!("sirna {:?}: expected a non-negative integer class id", field(4)));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let well_type = if ncols >= 6 {
+        match field(5) {
+            "negative_control" => WellType::NegativeControl,
+            "positive_control" => WellType::PositiveControl,
+            other => {
+                bad(format!("well_type {other:?}: expected negative_control or positive_control"));
+                WellType::PositiveControl
+            }
+        }
+    } else {
+        WellType::Treatment
+    };
+    if problems_len(problems) != before {
+        return None;
+    }
+    Some(RawWell { file: path.to_path_buf(), line, experiment, plate: plate?, well: well?, split, well_type, sirna })
+}
+
+fn problems_len(c: &Collector) -> usize {
+    c.count()
+}
+
+fn resolve_aliases(cfg: &AliasConfig, experiments: &[Experiment]) -> Result<Vec<LayoutAlias>> {
+    let find = |n: &str| experiments.iter().find(|e| e.name == n);
+    match cfg {
+        AliasConfig::None => Ok(Vec::new()),
+        AliasConfig::Default => {
+            let a = LayoutAlias::rxrx1();
+            Ok(match (find(&a.target), find(&a.source)) {
+                (Some(t), Some(s)) if t.split == Split::Test && s.split == Split::Train => vec![a],
+                _ => Vec::new(),
+            })
+        }
+        AliasConfig::List(list) => {
+            for a in list {
+                match (find(&a.target), find(&a.source)) {
+                    (Some(t), Some(s)) if t.split == Split::Test && s.split == Split::Train => {}
+                    _ => {
+                        return Err(CoreError::Config(format!(
+                            "layout alias {a}: expected target {} to be a test experiment and source {} a training experiment of the dataset",
+                            a.target, a.source
+                        )))
+                    }
+                }
+            }
+            Ok(list.clone())
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! rcic-core: what every stage shares. The dataset index (Kaggle CSVs ->
+//! typed tables, plate groups, layout aliases, folds), the content-addressed
+//! artifact store, and the Arrow schemas of the artifacts.
+
+pub mod alias;
+mod csvread;
+pub mod error;
+pub mod folds;
+pub mod groups;
+pub mod index;
+pub mod pixelstats;
+pub mod pyrandom;
+pub mod schema;
+pub mod sites_table;
+pub mod store;
+pub mod wells;
+
+pub use alias::{AliasConfig, LayoutAlias};
+pub use error::{CoreError, Result};
+pub use folds::Folds;
+pub use groups::PlateGroups;
+pub use index::{DatasetIndex, Experiment, IndexOptions, LabelSource, Site, Split, WellRecord, WellType, CHANNELS, SITES};
+pub use store::{dataset_key, Artifact, ArtifactWriter, StageSpec, Store, Verify};
+pub use wells::Well;
