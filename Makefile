@@ -22,12 +22,13 @@ export ORT_DYLIB_PATH = $(firstword $(wildcard $(VENV)/lib/python3*/site-package
 
 DEPS_STAMP := $(VENV)/.rcic-deps
 
-.PHONY: help deps build test test-rust ci-check clean-venv env
+.PHONY: help deps build test bench clean-venv env
 
 help:
 	@echo "make deps     create .venv with torch==2.11.0 and onnxruntime==1.31.1 (idempotent)"
 	@echo "make build    build the workspace (dev profile, shared target folder $(CARGO_TARGET_DIR))"
 	@echo "make test     deps + build + every test"
+	@echo "make bench    benchmarks against peers, one line per comparison"
 	@echo "make env      print the environment the binaries are built and run with"
 
 deps: $(DEPS_STAMP)
@@ -49,6 +50,11 @@ build: deps
 
 test: build
 	$(CARGO) test --workspace
+
+# Benchmarks print `<name>: ours X, baseline Y, ratio R (threads T, median of n)`.
+bench: build
+	stages/preprocess/bench.sh
+	@d=$$(mktemp -d) && $(CARGO_TARGET_DIR)/debug/rcic-synth --preset demo --out $$d/demo --seed 0 --threads 2 2>&1 | grep generated | sed 's/^/synth demo 64px: /'; rm -rf $$d
 
 clean-venv:
 	rm -rf $(VENV)

@@ -13,6 +13,7 @@ pub mod pyrandom;
 pub mod schema;
 pub mod sites_table;
 pub mod store;
+pub mod tensors;
 pub mod wells;
 
 pub use alias::{AliasConfig, LayoutAlias};

@@ -1,0 +1,63 @@
+//! The preprocess stage's errors. Validation failures carry every offending
+//! file, so one run tells the user everything to fix.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One offending input file and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileProblem {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+fn render(problems: &[FileProblem]) -> String {
+    problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreprocessError {
+    #[error(transparent)]
+    Core(#[from] rcic_core::CoreError),
+    #[error("the PNG tree fails validation; nothing was published. {} offending file(s):\n{}", .0.len(), render(.0))]
+    Invalid(Vec<FileProblem>),
+    #[error("{}: {what}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parquet {}: {source}", path.display())]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl PreprocessError {
+    pub fn io(path: impl Into<PathBuf>, what: &'static str, source: std::io::Error) -> Self {
+        Self::Io { path: path.into(), what, source }
+    }
+
+    /// Offending files of a validation failure (empty for other errors).
+    pub fn problems(&self) -> &[FileProblem] {
+        match self {
+            Self::Invalid(p) => p,
+            _ => &[],
+        }
+    }
+}
+
+pub type Result<T, E = PreprocessError> = std::result::Result<T, E>;

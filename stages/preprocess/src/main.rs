@@ -1,0 +1,80 @@
+//! `rcic-preprocess`: the preprocess stage's command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use rcic_preprocess::{log::Log, pack::DEFAULT_ZSTD_LEVEL, run, Dest, Options, Shard};
+
+/// Packs a Kaggle-layout RxRx1 PNG tree into Parquet site tensors, site
+/// metadata and pixel statistics (data-schemas/tensors.md), validated and
+/// content-addressed. Prints the artifact folder on stdout.
+#[derive(Debug, Parser)]
+#[command(name = "rcic-preprocess", version)]
+struct Args {
+    /// Kaggle RxRx1 root: train.csv, test.csv, train_controls.csv,
+    /// test_controls.csv and the train/ and test/ PNG trees.
+    #[arg(long, value_name = "DIR", default_value = "../data")]
+    data: PathBuf,
+    /// Artifact store root; the output goes to STORE/preprocess/<key>/.
+    #[arg(long, value_name = "DIR", default_value = "artifacts")]
+    store: PathBuf,
+    /// Write the artifact's files into OUTDIR instead of the store
+    /// (default: unset, use the store).
+    #[arg(short = 'o', long = "output", value_name = "OUTDIR")]
+    output: Option<PathBuf>,
+    /// Store channels at S x S by area downscale (S must divide the source
+    /// size; each pixel is its block's mean rounded half up) (default: unset,
+    /// the source size).
+    #[arg(long, value_name = "S")]
+    image_size: Option<usize>,
+    /// Pack only shard I of N (0-based): plates k with k mod N = I in
+    /// (experiment, plate) order. Finish with --merge N (default: unset, all
+    /// plates).
+    #[arg(long, value_name = "I/N", conflicts_with = "merge")]
+    shard: Option<String>,
+    /// Join the outputs of the N shard runs into the artifact a single run
+    /// would publish (same key, same tensor files) (default: unset).
+    #[arg(long, value_name = "N")]
+    merge: Option<usize>,
+    /// Worker threads; 0 means one per core.
+    #[arg(long, value_name = "T", default_value_t = 0)]
+    threads: usize,
+    /// zstd level of the tensor files (1..22).
+    #[arg(long, value_name = "L", default_value_t = DEFAULT_ZSTD_LEVEL)]
+    zstd_level: i32,
+    /// No log lines or progress bar on stderr (errors are still printed).
+    #[arg(short, long, default_value_t = false)]
+    quiet: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    rcic_core::tensors::tune_allocator();
+    let shard = a.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if a.threads > 0 {
+        pool = pool.num_threads(a.threads);
+    }
+    let pool = pool.build().context("cannot start the thread pool")?;
+    let opts = Options {
+        data: a.data.clone(),
+        dest: match &a.output {
+            Some(o) => Dest::Dir(o.clone()),
+            None => Dest::Store(a.store.clone()),
+        },
+        image_size: a.image_size,
+        shard,
+        merge: a.merge,
+        zstd_level: a.zstd_level,
+        threads: pool.current_num_threads(),
+        quiet: a.quiet,
+    };
+    let log = Log::new(a.quiet);
+    let outcome = pool.install(|| run(&opts, &log)).with_context(|| format!("preprocess of {} failed", a.data.display()))?;
+    if outcome.reused && !a.quiet {
+        eprintln!("preprocess: reused existing artifact {} (inputs and parameters unchanged)", outcome.artifact.key());
+    }
+    println!("{}", outcome.artifact.dir.display());
+    Ok(())
+}

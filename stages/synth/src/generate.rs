@@ -1,0 +1,283 @@
+//! The generator end to end: layouts, tables, images (in parallel, one
+//! random stream per site), pixel statistics, truth, then atomic
+//! publication of both folders.
+
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{ExtendedColorType, ImageEncoder};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rand::Rng;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+
+use crate::acquire::{acquire, Acquisition};
+use crate::batch::{ExperimentEffects, PlateEffects, SiteEffects};
+use crate::csvout::{write_pixel_stats, write_tables, SiteRef};
+use crate::error::{io, Result, SynthError};
+use crate::layout::{self, ExperimentLayout};
+use crate::output::{default_truth_dir, stage, Staged};
+use crate::phenotype::{class_delta, CellType};
+use crate::pixelstats::ImageStats;
+use crate::preset::{Preset, Spec, CHANNELS, SITES};
+use crate::render::{render, SiteModel};
+use crate::seeds::Key;
+use crate::truth::{write_truth_json, TruthInfo};
+use crate::wells::Well;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub preset: Preset,
+    pub out: PathBuf,
+    pub seed: u64,
+    pub image_size: Option<u32>,
+    pub experiments: Option<Vec<String>>,
+    pub difficulty: f32,
+    pub truth_out: Option<PathBuf>,
+    pub images: bool,
+    /// 0 = all cores.
+    pub threads: usize,
+    pub force: bool,
+    pub progress: bool,
+}
+
+impl Options {
+    pub fn new(preset: Preset, out: impl Into<PathBuf>, seed: u64) -> Self {
+        Options {
+            preset,
+            out: out.into(),
+            seed,
+            image_size: None,
+            experiments: None,
+            difficulty: 1.0,
+            truth_out: None,
+            images: true,
+            threads: 0,
+            force: false,
+            progress: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub out: PathBuf,
+    pub truth: PathBuf,
+    pub experiments: usize,
+    pub sites: usize,
+    pub seconds: f64,
+    pub image_size: u32,
+}
+
+/// Everything shared by the site workers of one experiment.
+struct ExperimentCtx<'a> {
+    layout: &'a ExperimentLayout,
+    cell_type: CellType,
+    effects: &'a ExperimentEffects,
+    plates: Vec<PlateEffects>,
+}
+
+struct Task {
+    exp: usize,
+    plate: u8,
+    well: Well,
+    sirna: u32,
+    site: u8,
+}
+
+pub fn generate(opts: &Options) -> Result<Summary> {
+    let spec = Spec::of(opts.preset);
+    if !(opts.difficulty.is_finite() && opts.difficulty > 0.0) {
+        return Err(SynthError::InvalidOption {
+            option: "--difficulty",
+            message: format!("expected a number > 0, got {}", opts.difficulty),
+        });
+    }
+    let size = opts.image_size.unwrap_or(spec.image_size);
+    if !(16..=4096).contains(&size) {
+        return Err(SynthError::InvalidOption { option: "--image-size", message: format!("expected 16..=4096 pixels, got {size}") });
+    }
+    let chosen = spec.select(opts.experiments.as_deref())?;
+    let truth_dir = opts.truth_out.clone().unwrap_or_else(|| default_truth_dir(&opts.out));
+    if truth_dir == opts.out {
+        return Err(SynthError::InvalidOption { option: "--truth-out", message: "must differ from --out".into() });
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|e| SynthError::Threads { threads: opts.threads, message: e.to_string() })?;
+
+    let started = Instant::now();
+    let groups = layout::groups(opts.seed, spec.treatments);
+    let layouts = layout::build(&spec, opts.seed, &groups, &chosen);
+    let effects: Vec<ExperimentEffects> = chosen.iter().map(|e| ExperimentEffects::draw(opts.seed, &e.name)).collect();
+
+    let data = stage(&opts.out, opts.force)?;
+    let truth = match stage(&truth_dir, opts.force) {
+        Ok(t) => t,
+        Err(e) => {
+            data.discard();
+            return Err(e);
+        }
+    };
+    let result = (|| -> Result<usize> {
+        write_tables(&spec, &layouts, &data.tmp, &truth.tmp)?;
+        let sites = if opts.images { write_images(opts, &spec, size, &layouts, &effects, &data.tmp, &pool)? } else { 0 };
+        write_truth_json(
+            &truth.tmp.join("truth.json"),
+            &TruthInfo {
+                spec: &spec,
+                seed: opts.seed,
+                difficulty: opts.difficulty,
+                image_size: size,
+                images: opts.images,
+                groups: &groups,
+                layouts: &layouts,
+                alias: layout::visible_alias(&spec, &chosen),
+                effects: &effects,
+            },
+        )?;
+        Ok(sites)
+    })();
+    let sites = match result {
+        Ok(s) => s,
+        Err(e) => {
+            data.discard();
+            truth.discard();
+            return Err(e);
+        }
+    };
+    publish_both(data, truth)?;
+    Ok(Summary {
+        out: opts.out.clone(),
+        truth: truth_dir,
+        experiments: chosen.len(),
+        sites,
+        seconds: started.elapsed().as_secs_f64(),
+        image_size: size,
+    })
+}
+
+fn publish_both(data: Staged, truth: Staged) -> Result<()> {
+    // Truth first: a dataset folder never appears without its truth.
+    let d = data;
+    if let Err(e) = truth.publish() {
+        d.discard();
+        return Err(e);
+    }
+    d.publish()
+}
+
+fn write_images(
+    opts: &Options,
+    spec: &Spec,
+    size: u32,
+    layouts: &[ExperimentLayout],
+    effects: &[ExperimentEffects],
+    root: &Path,
+    pool: &rayon::ThreadPool,
+) -> Result<usize> {
+    let ctxs: Vec<ExperimentCtx> = layouts
+        .iter()
+        .zip(effects)
+        .map(|(l, fx)| ExperimentCtx {
+            layout: l,
+            cell_type: CellType::of(&l.cell_type),
+            effects: fx,
+            plates: (1..=l.plates.len() as u8).map(|p| PlateEffects::draw(opts.seed, &l.experiment.name, p)).collect(),
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for (ei, l) in layouts.iter().enumerate() {
+        for (pi, p) in l.plates.iter().enumerate() {
+            let dir = plate_dir(root, l, pi as u8 + 1);
+            fs::create_dir_all(&dir).map_err(io(&dir))?;
+            for &(well, sirna) in &p.wells {
+                for site in 1..=SITES {
+                    tasks.push(Task { exp: ei, plate: pi as u8 + 1, well, sirna, site });
+                }
+            }
+        }
+    }
+    let bar = if opts.progress {
+        ProgressBar::with_draw_target(Some(tasks.len() as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} sites ({per_sec}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let stats: Vec<[ImageStats; CHANNELS]> = pool.install(|| {
+        tasks
+            .par_iter()
+            .map(|t| {
+                let r = site_images(opts, spec, size, &ctxs[t.exp], t, root);
+                bar.inc(1);
+                r
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    bar.finish_and_clear();
+    let refs: Vec<SiteRef> = tasks
+        .iter()
+        .map(|t| SiteRef {
+            split: ctxs[t.exp].layout.experiment.split,
+            experiment: ctxs[t.exp].layout.experiment.name.clone(),
+            plate: t.plate,
+            well: t.well.to_string(),
+            site: t.site,
+        })
+        .collect();
+    write_pixel_stats(&root.join("pixel_stats.csv"), &refs, &stats)?;
+    Ok(tasks.len())
+}
+
+fn plate_dir(root: &Path, l: &ExperimentLayout, plate: u8) -> PathBuf {
+    root.join(l.experiment.split.dir()).join(&l.experiment.name).join(format!("Plate{plate}"))
+}
+
+fn site_images(opts: &Options, spec: &Spec, size: u32, ctx: &ExperimentCtx, t: &Task, root: &Path) -> Result<[ImageStats; CHANNELS]> {
+    let name = &ctx.layout.experiment.name;
+    let well = t.well.to_string();
+    let plate = &ctx.plates[(t.plate - 1) as usize];
+    // Well-level: how well the siRNA worked in this well (shared by both sites).
+    let mut wrng = Key::new(opts.seed, "well").s(name).n(t.plate as u64).s(&well).rng();
+    let efficiency = (1.0 + 0.15 * wrng.sample::<f32, _>(StandardNormal)).clamp(0.5, 1.5);
+    let mut delta = class_delta(spec, opts.seed, t.sirna, &ctx.layout.cell_type);
+    for v in delta.iter_mut() {
+        *v *= efficiency / opts.difficulty;
+    }
+    let mut rng = Key::new(opts.seed, "site").s(name).n(t.plate as u64).s(&well).n(t.site as u64).rng();
+    let site = SiteEffects::draw(&mut rng);
+    let edge = t.well.is_edge();
+    let model = SiteModel {
+        cell_type: &ctx.cell_type,
+        delta,
+        density: ctx.effects.density * site.density * if edge { plate.edge_density } else { 1.0 },
+        size_factor: ctx.effects.size,
+    };
+    let planes = render(size as usize, &model, &mut rng);
+    let images = acquire(planes, &Acquisition { experiment: ctx.effects, plate, site: &site, edge_well: edge }, &mut rng);
+    let dir = plate_dir(root, ctx.layout, t.plate);
+    let mut out = [ImageStats { mean: 0.0, std: 0.0, median: 0.0, min: 0, max: 0 }; CHANNELS];
+    for (c, px) in images.iter().enumerate() {
+        let path = dir.join(format!("{well}_s{}_w{}.png", t.site, c + 1));
+        write_png(&path, px, size)?;
+        out[c] = ImageStats::of(px);
+    }
+    Ok(out)
+}
+
+/// Writes an 8-bit grayscale PNG.
+pub fn write_png(path: &Path, pixels: &[u8], size: u32) -> Result<()> {
+    let f = File::create(path).map_err(io(path))?;
+    let w = BufWriter::new(f);
+    PngEncoder::new_with_quality(w, CompressionType::Fast, FilterType::Sub)
+        .write_image(pixels, size, size, ExtendedColorType::L8)
+        .map_err(|e| SynthError::Png { path: path.to_path_buf(), message: e.to_string() })
+}
