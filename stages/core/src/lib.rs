@@ -5,7 +5,9 @@
 pub mod alias;
 mod csvread;
 pub mod error;
+pub mod fixtures;
 pub mod folds;
+pub mod groupinfer;
 pub mod groups;
 pub mod index;
 pub mod pixelstats;

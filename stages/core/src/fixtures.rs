@@ -1,0 +1,70 @@
+//! Hand-made Kaggle-layout CSV sets for tests of every crate: 8 treatments
+//! in 4 groups of 2, two controls (8 positive, 9 negative), every plate 2
+//! treatments + 2 controls. Small enough to reason about by hand. Test
+//! helpers: they panic on I/O errors.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+pub const GROUPS: [[u32; 2]; 4] = [[0, 5], [1, 4], [2, 7], [3, 6]];
+pub const WELLS: [&str; 4] = ["B02", "B03", "C02", "C03"];
+
+/// (experiment, is_train, rotation)
+pub fn write(dir: &Path, experiments: &[(&str, bool, usize)], alias: Option<(&str, &str)>) {
+    let mut train = String::from("id_code,experiment,plate,well,sirna\n");
+    let mut test = String::from("id_code,experiment,plate,well\n");
+    let mut train_c = String::from("id_code,experiment,plate,well,sirna,well_type\n");
+    let mut test_c = train_c.clone();
+    let rot_of = |e: &str| experiments.iter().find(|x| x.0 == e).unwrap().2;
+    for &(e, is_train, rot) in experiments {
+        for p in 1..=4usize {
+            // An alias target copies its source's layout, plates shifted by one.
+            let (rot, layout_plate) = match alias {
+                Some((t, s)) if t == e => (rot_of(s), (p + 2) % 4 + 1),
+                _ => (rot, p),
+            };
+            let g = GROUPS[(layout_plate - 1 + rot) % 4];
+            let sirnas = [g[0], g[1], 8, 9];
+            for (i, w) in WELLS.iter().enumerate() {
+                let id = format!("{e}_{p}_{w}");
+                let s = sirnas[(i + layout_plate) % 4];
+                if s >= 8 {
+                    let kind = if s == 9 { "negative_control" } else { "positive_control" };
+                    let out = if is_train { &mut train_c } else { &mut test_c };
+                    writeln!(out, "{id},{e},{p},{w},{s},{kind}").unwrap();
+                } else if is_train {
+                    writeln!(train, "{id},{e},{p},{w},{s}").unwrap();
+                } else {
+                    writeln!(test, "{id},{e},{p},{w}").unwrap();
+                }
+            }
+        }
+    }
+    std::fs::write(dir.join("train.csv"), train).unwrap();
+    std::fs::write(dir.join("test.csv"), test).unwrap();
+    std::fs::write(dir.join("train_controls.csv"), train_c).unwrap();
+    std::fs::write(dir.join("test_controls.csv"), test_c).unwrap();
+}
+
+pub fn small(dir: &Path) {
+    write(dir, &[("A-01", true, 0), ("A-02", true, 1), ("B-01", true, 3), ("A-03", false, 2), ("B-02", false, 0)], None);
+}
+
+/// RxRx1's 51 experiment names and split, HUVEC-18 carrying RPE-03's layout.
+pub fn rxrx1_names(dir: &Path) {
+    let mut ex: Vec<(String, bool, usize)> = Vec::new();
+    for (c, train, test) in [("HEPG2", 7, 11), ("HUVEC", 16, 24), ("RPE", 7, 11), ("U2OS", 3, 5)] {
+        for i in 1..=test {
+            ex.push((format!("{c}-{i:02}"), i <= train, i % 4));
+        }
+    }
+    let refs: Vec<(&str, bool, usize)> = ex.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
+    write(dir, &refs, Some(("HUVEC-18", "RPE-03")));
+}
+
+/// Replaces the first occurrence of `from` by `to` in a file.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let s = std::fs::read_to_string(path).unwrap();
+    assert!(s.contains(from), "{from:?} not in {}", path.display());
+    std::fs::write(path, s.replacen(from, to, 1)).unwrap();
+}

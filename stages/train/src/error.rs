@@ -1,0 +1,12 @@
+//! The train library's errors: a bad flag names the flag and what was
+//! expected; data problems name the experiment or file.
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{flag} {message}")]
+    Flag { flag: &'static str, message: String },
+    #[error("{0}")]
+    Data(String),
+    #[error(transparent)]
+    Core(#[from] rcic_core::CoreError),
+}
