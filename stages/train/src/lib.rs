@@ -1,10 +1,13 @@
 //! rcic-train: the reference training method (REFERENCE sections 2-7) in
 //! libtorch. The modules here are the parts that do not depend on the
 //! network: the learning-rate schedule, the pseudo-label size function, the
-//! training/validation sets, augmentation and pseudo-label selection.
+//! training/validation sets, augmentation, batch mixing, the loss and
+//! pseudo-label selection.
 
 pub mod augment;
 pub mod error;
+pub mod loss;
+pub mod mixing;
 pub mod pseudo;
 pub mod samples;
 pub mod schedule;
