@@ -30,8 +30,10 @@ fn cutmix_box_is_clipped_and_rounded_like_python() {
     assert_eq!(cutmix_box(8, 8, 0.75, 1.0, 6.0), (0, 3, 4, 8));
     // Half-way edges round half to even, as Python 3.
     assert_eq!(cutmix_box(4, 4, 0.75, 2.5, 2.5), (2, 4, 2, 4), "1.5 and 3.5 round to 2 and 4");
-    let (r1, r2, _, _) = cutmix_box(10, 10, 0.96, 1.5, 5.0);
-    assert_eq!((r1, r2), (0, 2), "1.5 -/+ 1 = 0.5 and 2.5 round to 0 and 2");
+    // Printed by the reference's formula in Python 3 (same IEEE arithmetic).
+    assert_eq!(cutmix_box(10, 10, 0.96, 1.5, 5.0), (0, 3, 4, 6));
+    assert_eq!(cutmix_box(512, 512, 0.3, 100.25, 400.7), (0, 314, 187, 512));
+    assert_eq!(cutmix_box(64, 32, 0.5, 63.9, 0.1), (41, 64, 0, 11));
 }
 
 #[test]
