@@ -14,6 +14,7 @@ pub mod pixelstats;
 pub mod pyrandom;
 pub mod schema;
 pub mod sites_table;
+pub mod stats_table;
 pub mod store;
 pub mod tensors;
 pub mod wells;

@@ -34,6 +34,18 @@ impl Tensor {
         Self { name: name.into(), dims: dims.to_vec(), data_type: DataType::Int64, raw: values.iter().flat_map(|v| v.to_le_bytes()).collect() }
     }
 
+    /// A tensor from little-endian bytes of `data_type` (e.g. float16 weights).
+    pub fn raw(name: &str, dims: &[i64], data_type: DataType, raw: Vec<u8>) -> Self {
+        let size = match data_type {
+            DataType::Float | DataType::Int32 => 4,
+            DataType::Int64 => 8,
+            DataType::Float16 => 2,
+            DataType::Uint8 => 1,
+        };
+        assert_eq!(dims.iter().product::<i64>() as usize * size, raw.len(), "tensor {name}: dims and bytes disagree");
+        Self { name: name.into(), dims: dims.to_vec(), data_type, raw }
+    }
+
     fn encode(&self) -> Writer {
         let mut w = Writer::new();
         w.packed_ints(1, &self.dims);

@@ -9,4 +9,6 @@ pub enum TrainError {
     Data(String),
     #[error(transparent)]
     Core(#[from] rcic_core::CoreError),
+    #[error(transparent)]
+    Model(#[from] rcic_model::ModelError),
 }

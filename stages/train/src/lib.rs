@@ -6,11 +6,17 @@
 
 pub mod augment;
 pub mod error;
+pub mod loader;
+pub mod log;
 pub mod loss;
+pub mod metrics;
 pub mod mixing;
+pub mod optimizer;
 pub mod pseudo;
 pub mod samples;
 pub mod schedule;
 pub mod sizefunc;
+pub mod source;
+pub mod trainer;
 
 pub use error::TrainError;

@@ -1,0 +1,155 @@
+//! `rcic-export`: checkpoint -> ONNX. The architecture comes from the
+//! checkpoint's metadata (our checkpoints carry it) and from flags
+//! otherwise; flags override. With `--store` the model is a content-addressed
+//! artifact (`STORE/export/<key>/model.onnx`) reused when it already exists.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use rcic_core::{Artifact, StageSpec, Store, Verify};
+use rcic_export::{build_onnx, verified_tensors, ExportOptions, EXPORT_VERSION};
+use rcic_model::{Checkpoint, ConfigOverrides};
+
+#[derive(Parser, Debug)]
+#[command(name = "rcic-export", version, about = "Writes an ONNX model (opset 17) from a checkpoint: inputs image [batch,6,H,W] and cell_type [batch,cell types], output logits [batch,classes]")]
+struct Args {
+    /// Checkpoint to export: our safetensors checkpoint, a PyTorch state dict
+    /// in safetensors, or a `.pth` state dict (then --backbone is needed).
+    #[arg(long)]
+    load: PathBuf,
+    /// Output ONNX file. Required unless --store is given (then it is a copy).
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// Artifact store: write STORE/export/<key>/model.onnx, reuse it if present.
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// Backbone (densenet121/161/169/201, densenet-tiny, resnet18/34/50,
+    /// resnext50_32x4d; `mem-` prefix accepted). Default: the checkpoint's.
+    #[arg(long)]
+    backbone: Option<String>,
+    /// Number of classes. Default: the checkpoint's, else 1139.
+    #[arg(long)]
+    classes: Option<i64>,
+    /// Embedding size. Default: the checkpoint's, else 1024.
+    #[arg(long)]
+    embedding_size: Option<i64>,
+    /// Head hidden sizes, comma-separated. Default: the checkpoint's, else none.
+    #[arg(long, value_delimiter = ',')]
+    head_hidden: Option<Vec<i64>>,
+    /// Concatenate the one-hot cell type to the pooled features. Default: the checkpoint's, else true.
+    #[arg(long)]
+    concat_cell_type: Option<bool>,
+    /// Width of the cell_type input. Default: the checkpoint's, else 4.
+    #[arg(long)]
+    cell_types: Option<i64>,
+    /// DenseNet growth rate (for densenet-tiny). Default: the checkpoint's, else the backbone's (tiny: 8).
+    #[arg(long)]
+    growth_rate: Option<i64>,
+    /// DenseNet layers per block, comma-separated. Default: the checkpoint's, else the backbone's (tiny: 2,2,2,2).
+    #[arg(long, value_delimiter = ',')]
+    block_config: Option<Vec<i64>>,
+    /// DenseNet first-convolution width. Default: the checkpoint's, else the backbone's (tiny: 16).
+    #[arg(long)]
+    init_features: Option<i64>,
+    /// Half-precision weights and compute (inputs and logits stay float32). Default: float32.
+    #[arg(long)]
+    fp16: bool,
+    /// Number of TTA variants inside the graph (REFERENCE section 8; 8 = the
+    /// square's symmetries). Default: none (TTA is then the predict stage's job).
+    #[arg(long, default_value_t = 0)]
+    tta: usize,
+    /// Crop fraction of the TTA variants.
+    #[arg(long, default_value_t = 1.0)]
+    tta_size: f64,
+    /// Fixed input side S (images S x S). Default: dynamic height and width.
+    /// Required with --tta.
+    #[arg(long)]
+    image_size: Option<i64>,
+}
+
+fn log(t0: Instant, msg: &str) {
+    eprintln!("[rcic-export {:7.2}s] {msg}", t0.elapsed().as_secs_f64());
+}
+
+/// The checkpoint's artifact key when it lies in a store artifact, else a hash of the file.
+fn checkpoint_key(path: &Path) -> Result<String> {
+    if let Some(dir) = path.parent() {
+        if dir.join(rcic_core::store::MANIFEST).is_file() {
+            if let Ok(a) = Artifact::open(dir) {
+                return Ok(a.key().to_string());
+            }
+        }
+    }
+    let (_, h) = rcic_core::store::hash_file(path).with_context(|| format!("cannot hash {}", path.display()))?;
+    Ok(h[..rcic_core::store::KEY_LEN].to_string())
+}
+
+fn main() -> Result<()> {
+    let a = Args::parse();
+    let t0 = Instant::now();
+    if a.output.is_none() && a.store.is_none() {
+        bail!("give -o FILE, --store DIR, or both");
+    }
+    let ckpt = Checkpoint::read(&a.load).with_context(|| format!("reading checkpoint {}", a.load.display()))?;
+    let overrides = ConfigOverrides {
+        backbone: a.backbone.clone(),
+        classes: a.classes,
+        embedding_size: a.embedding_size,
+        head_hidden: a.head_hidden.clone(),
+        concat_cell_type: a.concat_cell_type,
+        cell_types: a.cell_types,
+        bn_momentum: None,
+        growth_rate: a.growth_rate,
+        block_config: a.block_config.clone(),
+        init_features: a.init_features,
+    };
+    let config = overrides.apply(ckpt.config.as_ref()).with_context(|| format!("architecture of {}", a.load.display()))?;
+    let opts = ExportOptions { fp16: a.fp16, tta: a.tta, tta_size: a.tta_size, image_size: a.image_size };
+    let key = checkpoint_key(&a.load)?;
+    log(t0, &format!("checkpoint {} (key {key}): {} tensors, backbone {}", a.load.display(), ckpt.tensors.len(), config.backbone));
+
+    let spec = StageSpec::new(
+        "export",
+        EXPORT_VERSION,
+        serde_json::json!({
+            "model": serde_json::from_str::<serde_json::Value>(&config.to_json())?,
+            "fp16": opts.fp16, "tta": opts.tta, "tta_size": opts.tta_size, "image_size": opts.image_size,
+        }),
+    )
+    .input("checkpoint", &key);
+    let store = a.store.as_ref().map(Store::open).transpose().context("opening the artifact store")?;
+    if let Some(store) = &store {
+        if let Some(art) = store.lookup(&spec, Verify::Full)? {
+            log(t0, &format!("reusing {}", art.dir.display()));
+            if let Some(o) = &a.output {
+                std::fs::copy(art.file("model.onnx"), o).with_context(|| format!("copying to {}", o.display()))?;
+            }
+            println!("{}", art.dir.display());
+            return Ok(());
+        }
+    }
+
+    let tensors = verified_tensors(&config, &ckpt.tensors, &a.load).with_context(|| format!("checking {} against {}", a.load.display(), config.backbone))?;
+    let mut model = build_onnx(&config, &tensors, &opts)?;
+    model.metadata.push(("rcic.checkpoint_key".into(), key.clone()));
+    let bytes = model.to_bytes();
+    log(t0, &format!("graph: {} nodes, {} initializers, {:.1} MB", model.graph.nodes.len(), model.graph.initializers.len(), bytes.len() as f64 / 1e6));
+
+    if let Some(store) = &store {
+        let w = store.begin(&spec)?;
+        let p = w.dir().join("model.onnx");
+        std::fs::write(&p, &bytes).with_context(|| format!("writing {}", p.display()))?;
+        let art = w.commit()?;
+        log(t0, &format!("published {}", art.dir.display()));
+        println!("{}", art.dir.display());
+    }
+    if let Some(o) = &a.output {
+        let tmp = o.with_extension("onnx.tmp");
+        std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, o).with_context(|| format!("renaming to {}", o.display()))?;
+        log(t0, &format!("wrote {}", o.display()));
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The `rcic-export` binary: writes a checked ONNX file from our checkpoint
+//! (architecture from its metadata), publishes and reuses a store artifact,
+//! and refuses another architecture, a wrong --classes or a truncated file
+//! with a message naming the file and the problem.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+use rcic_model::checkpoint::save;
+use rcic_model::ModelConfig;
+
+fn export(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rcic-export")).args(args).output().expect("run rcic-export")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn checkpoint(dir: &Path) -> std::path::PathBuf {
+    let config = ModelConfig::from_backbone("densenet-tiny").unwrap();
+    let (vs, _) = random_network(&config, 2);
+    let p = dir.join("tiny.safetensors");
+    save(&p, &vs, &config, &BTreeMap::new()).unwrap();
+    p
+}
+
+#[test]
+fn exports_checks_and_reuses_store_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = checkpoint(dir.path());
+    let ck = ck.to_str().unwrap();
+    let out = dir.path().join("m.onnx");
+    let o = export(&["--load", ck, "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    onnx_check(&out);
+    let sess = session(ort_env(), &std::fs::read(&out).unwrap());
+    let meta = sess.metadata().unwrap();
+    assert_eq!(meta.custom("rcic.classes").as_deref(), Some("1139"));
+    assert_eq!(meta.custom("rcic.backbone").as_deref(), Some("densenet-tiny"));
+    assert_eq!(meta.custom("rcic.checkpoint_key").map(|k| k.len()), Some(32));
+
+    let store = dir.path().join("artifacts");
+    let args = ["--load", ck, "--store", store.to_str().unwrap(), "--fp16", "--tta", "8", "--image-size", "32"];
+    let first = export(&args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let art = String::from_utf8_lossy(&first.stdout).trim().to_string();
+    assert!(Path::new(&art).join("model.onnx").is_file() && Path::new(&art).join("manifest.json").is_file());
+    onnx_check(&Path::new(&art).join("model.onnx"));
+    let second = export(&args);
+    assert!(second.status.success() && stderr(&second).contains("reusing"), "{}", stderr(&second));
+    assert_eq!(String::from_utf8_lossy(&second.stdout).trim(), art);
+}
+
+#[test]
+fn clear_errors_for_wrong_classes_architecture_and_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckp = checkpoint(dir.path());
+    let ck = ckp.to_str().unwrap();
+    let out = dir.path().join("m.onnx");
+    let out = out.to_str().unwrap();
+
+    let o = export(&["--load", ck, "-o", out, "--classes", "10"]);
+    let e = stderr(&o);
+    assert!(!o.status.success() && e.contains("tiny.safetensors") && e.contains("model.head.weight: file has shape [1139, 1024], model expects [10, 1024]"), "{e}");
+
+    let o = export(&["--load", ck, "-o", out, "--backbone", "resnet18"]);
+    let e = stderr(&o);
+    assert!(!o.status.success() && e.contains("missing") && e.contains("model.features.0.weight"), "{e}");
+
+    let bytes = std::fs::read(&ckp).unwrap();
+    let cut = dir.path().join("cut.safetensors");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = export(&["--load", cut.to_str().unwrap(), "-o", out]);
+    let e = stderr(&o);
+    assert!(!o.status.success() && e.contains("cut.safetensors") && e.contains("truncated"), "{e}");
+
+    let o = export(&["--load", ck]);
+    assert!(!o.status.success() && stderr(&o).contains("-o FILE"), "{}", stderr(&o));
+    assert!(!Path::new(out).exists(), "no output on failure");
+}

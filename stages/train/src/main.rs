@@ -1,0 +1,322 @@
+//! `rcic-train`: trains the network on a preprocess artifact with the
+//! reference's options and defaults (`--save NAME`), or scores a loaded
+//! checkpoint (`-m val`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use rcic_core::stats_table::StatsTable;
+use rcic_core::tensors::SiteTensors;
+use rcic_core::{AliasConfig, DatasetIndex, Folds, IndexOptions};
+use rcic_model::{select_device, Checkpoint, ConfigOverrides, DeviceChoice};
+use rcic_train::augment::{AugmentOptions, Normalization};
+use rcic_train::log::Log;
+use rcic_train::schedule::LrSchedule;
+use rcic_train::sizefunc::SizeFunc;
+use rcic_train::trainer::{self, Data, TrainOptions};
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(format!("{s:?}: expected true, false, 1 or 0")),
+    }
+}
+
+fn parse_pair(s: &str) -> Result<(f64, f64), String> {
+    let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| format!("{s:?}: expected two numbers A,B"))?;
+    match v.as_slice() {
+        [a, b] if *a >= 0.0 && *b >= 0.0 => Ok((*a, *b)),
+        _ => Err(format!("{s:?}: expected two non-negative numbers A,B")),
+    }
+}
+
+fn parse_ints(s: &str) -> Result<Vec<i64>, String> {
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    s.split(',').map(|x| x.trim().parse::<i64>().map_err(|_| format!("{s:?}: expected comma-separated integers"))).collect()
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "rcic-train", version, about = "Train the RxRx1 network (the reference method) on a preprocess artifact")]
+struct Args {
+    /// train: train and save checkpoints; val: score the --load checkpoint on the validation fold.
+    #[arg(short = 'm', long, default_value = "train", value_parser = ["train", "val"])]
+    mode: String,
+    /// Checkpoint path of the best epoch; each epoch also writes NAME.<epoch> (+ .state), NAME.log and NAME.metrics.parquet.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Checkpoint to start from (weights; with --start-epoch > 0 also its .state: optimizer, pseudo-labels).
+    #[arg(long)]
+    load: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    start_epoch: u32,
+    /// Kaggle-layout data root (its CSVs; its preprocess artifact is looked up in --store).
+    #[arg(long, default_value = "../data")]
+    data: PathBuf,
+    /// A preprocess artifact folder to train on (instead of looking it up by --data).
+    #[arg(long)]
+    tensors: Option<PathBuf>,
+    /// Artifact store.
+    #[arg(long, default_value = "artifacts")]
+    store: PathBuf,
+    /// Layout aliases: default (RxRx1's HUVEC-18=RPE-03:1 when present), none, or TARGET=SOURCE:SHIFT[,...].
+    #[arg(long, default_value = "default")]
+    alias: String,
+    /// Threads of libtorch and of the data loader (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// auto (CUDA when libtorch sees one), cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    device: String,
+    #[arg(short = 'e', long, default_value_t = 90)]
+    epochs: u32,
+    #[arg(short = 'b', long = "batch_size", alias = "batch-size", default_value_t = 24)]
+    batch_size: usize,
+    /// Batches whose gradients are summed before one optimizer step.
+    #[arg(long, default_value_t = 2)]
+    gradient_accumulation: usize,
+    /// SCHEDULE,v1,e1,v2,...,vn with SCHEDULE cosine or const.
+    #[arg(short = 'l', long, default_value = "cosine,1.5e-4")]
+    lr: String,
+    /// L2 weight decay added to the gradient.
+    #[arg(long, alias = "weight-decay", default_value_t = 1e-5)]
+    wd: f64,
+    #[arg(long = "label-smoothing", alias = "ls", default_value_t = 0.0)]
+    label_smoothing: f64,
+    /// Mixup's beta parameter (0: no mixup).
+    #[arg(long, default_value_t = 0.0)]
+    mixup: f64,
+    /// CutMix's beta parameter (0: no CutMix).
+    #[arg(long, default_value_t = 1.0)]
+    cutmix: f64,
+    /// Pixel-wise augmentation: std of the scale a ~ N(1, .) and of the bias b ~ N(0, .), per channel.
+    #[arg(long, default_value = "0.1,0.1", value_parser = parse_pair)]
+    pw_aug: (f64, f64),
+    /// Zoom: crop side uniform in [scale*S, S], resized back (1: no zoom).
+    #[arg(long, default_value_t = 0.5)]
+    scale_aug: f64,
+    /// sample, experiment, global or plate.
+    #[arg(long, default_value = "sample")]
+    data_normalization: String,
+    /// Train on the control wells of every experiment (test ones too).
+    #[arg(long, default_value = "true", value_parser = parse_bool)]
+    all_controls_train: bool,
+    /// Validation fold 0..5, -1: none.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    cv_number: i32,
+    #[arg(long, default_value_t = 0)]
+    data_split_seed: u64,
+    /// Global seed (random and logged when absent).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Backbone [default: mem-densenet161, or the --load checkpoint's].
+    #[arg(long)]
+    backbone: Option<String>,
+    /// Hidden layer sizes of the head, comma list [default: none, or the checkpoint's].
+    #[arg(long)]
+    head_hidden: Option<String>,
+    /// Concatenate the one-hot cell type to the pooled features [default: true, or the checkpoint's].
+    #[arg(long, value_parser = parse_bool)]
+    concat_cell_type: Option<bool>,
+    #[arg(long, default_value_t = 0.2)]
+    metric_loss_coeff: f64,
+    /// [default: 1024, or the checkpoint's]
+    #[arg(long)]
+    embedding_size: Option<i64>,
+    /// Batch-norm momentum [default: 0.05, or the checkpoint's]
+    #[arg(long)]
+    bn_mom: Option<f64>,
+    /// Classes the network predicts [default: 1139, or the checkpoint's]
+    #[arg(long)]
+    classes: Option<i64>,
+    /// densenet-tiny's growth rate (default 8).
+    #[arg(long)]
+    growth_rate: Option<i64>,
+    /// densenet-tiny's layers per block (default 2,2,2,2).
+    #[arg(long)]
+    block_config: Option<String>,
+    /// densenet-tiny's initial width (default 16).
+    #[arg(long)]
+    init_features: Option<i64>,
+    /// First epoch of pseudo-labelling (none: no pseudo-labelling).
+    #[arg(long)]
+    pl_epoch: Option<u32>,
+    /// Fraction of validation+test wells pseudo-labelled by progress x in (0, 1].
+    #[arg(long, default_value = "x")]
+    pl_size_func: String,
+    #[arg(long, default_value_t = 50)]
+    disp_batches: usize,
+    /// Mixed precision on CUDA (ignored with a warning on the CPU).
+    #[arg(long, default_value = "true", value_parser = parse_bool)]
+    fp16: bool,
+    /// ImageNet weights for the backbone (torchvision .pth or safetensors).
+    #[arg(long)]
+    pretrained: Option<PathBuf>,
+    /// Measure the data path alone (one epoch of reading + augmentation, no model), print samples/s and exit.
+    #[arg(long)]
+    bench_data_path: bool,
+    /// Only log to NAME.log, not to stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let a = Args::parse();
+    // Validate every option before any work.
+    let lr: LrSchedule = a.lr.parse()?;
+    let size: SizeFunc = a.pl_size_func.parse()?;
+    let normalization: Normalization = a.data_normalization.parse()?;
+    let head_hidden = a.head_hidden.as_deref().map(parse_ints).transpose().map_err(|e| anyhow::anyhow!("--head-hidden {e}"))?;
+    let block_config = a.block_config.as_deref().map(parse_ints).transpose().map_err(|e| anyhow::anyhow!("--block-config {e}"))?;
+    let device_choice: DeviceChoice = a.device.parse()?;
+    let aliases: AliasConfig = a.alias.parse().map_err(|e: String| anyhow::anyhow!("--alias {e}"))?;
+    if a.mode == "train" && a.save.is_none() && !a.bench_data_path {
+        bail!("--save NAME is required to train (checkpoints go to NAME and NAME.<epoch>)");
+    }
+    if a.mode == "val" && a.save.is_some() {
+        bail!("-m val scores a checkpoint and saves nothing: drop --save");
+    }
+    if a.mode == "val" && a.load.is_none() {
+        bail!("-m val scores a checkpoint: give it with --load");
+    }
+    if a.batch_size == 0 || a.gradient_accumulation == 0 || a.epochs == 0 {
+        bail!("-b/--batch_size, --gradient-accumulation and -e/--epochs must be at least 1");
+    }
+    if !(0.0..1.0).contains(&a.label_smoothing) || a.mixup < 0.0 || a.cutmix < 0.0 || !(0.0..=1.0).contains(&a.metric_loss_coeff) {
+        bail!("--label-smoothing in [0, 1), --mixup and --cutmix >= 0, --metric-loss-coeff in [0, 1] expected");
+    }
+    if !(a.scale_aug > 0.0 && a.scale_aug <= 1.0) {
+        bail!("--scale-aug {}: expected a value in (0, 1]", a.scale_aug);
+    }
+    if a.pl_epoch.is_some_and(|e| e >= a.epochs) {
+        bail!("--pl-epoch {}: expected an epoch below -e/--epochs ({})", a.pl_epoch.unwrap(), a.epochs);
+    }
+    if !(-1..=5).contains(&a.cv_number) {
+        bail!("--cv-number {}: expected -1 (no validation) or a fold 0..5", a.cv_number);
+    }
+    let threads = if a.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { a.threads };
+    tch::set_num_threads(threads as i32);
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    rcic_core::tensors::tune_allocator();
+    let device = select_device(device_choice)?;
+    let seed = a.seed.unwrap_or_else(|| {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        (t % 1_000_000_000) as u64
+    });
+
+    if let Some(parent) = a.save.as_ref().and_then(|s| s.parent()).filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("--save: cannot create {}", parent.display()))?;
+    }
+    let log_path = a.save.as_ref().map(|s| PathBuf::from(format!("{}.log", s.display())));
+    let log = Log::new(log_path.as_deref(), a.quiet).context("cannot open the log file")?;
+    log.info(format!("Args: {a:?}"));
+    log.info(format!("Seed: {seed}"));
+    if a.fp16 && !device.is_cuda() {
+        log.info("warning: --fp16 is ignored on the CPU (training in float32)");
+    }
+
+    let index = DatasetIndex::load(&a.data, &IndexOptions { aliases, classes: a.classes.map(|c| c as u32), ..Default::default() })
+        .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
+    let dir = rcic_train::source::find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
+    log.info(format!("Site tensors: {}", dir.display()));
+    let tensors = SiteTensors::open(&dir)?;
+    if tensors.len() != index.site_count() {
+        bail!(
+            "{}: {} sites, but the dataset index of {} has {}; expected the preprocess artifact of that data",
+            dir.display(),
+            tensors.len(),
+            a.data.display(),
+            index.site_count()
+        );
+    }
+    let stats_path = dir.join("pixel_stats.parquet");
+    let stats = if stats_path.is_file() { Some(StatsTable::read(&stats_path)?) } else { None };
+    let data = Data { index, tensors, stats };
+
+    let base = match &a.load {
+        Some(p) => Checkpoint::read(p).with_context(|| format!("--load {}", p.display()))?.config,
+        None => None,
+    };
+    let overrides = ConfigOverrides {
+        backbone: a.backbone.clone().or_else(|| base.is_none().then(|| "mem-densenet161".to_string())),
+        classes: a.classes,
+        embedding_size: a.embedding_size,
+        head_hidden,
+        concat_cell_type: a.concat_cell_type,
+        cell_types: Some(data.index.cell_types.len() as i64),
+        bn_momentum: a.bn_mom,
+        growth_rate: a.growth_rate,
+        block_config,
+        init_features: a.init_features,
+    };
+    let config = overrides.apply(base.as_ref())?;
+    if (data.index.classes as i64) > config.classes {
+        bail!("--classes {}: the data has {} classes", config.classes, data.index.classes);
+    }
+    let opts = TrainOptions {
+        save: a.save.clone(),
+        epochs: a.epochs,
+        batch_size: a.batch_size,
+        gradient_accumulation: a.gradient_accumulation,
+        lr,
+        wd: a.wd,
+        label_smoothing: a.label_smoothing,
+        mixup: a.mixup,
+        cutmix: a.cutmix,
+        augment: AugmentOptions { scale_aug: a.scale_aug, pw_aug: a.pw_aug },
+        normalization,
+        all_controls_train: a.all_controls_train,
+        cv_number: a.cv_number,
+        data_split_seed: a.data_split_seed,
+        seed,
+        metric_loss_coeff: a.metric_loss_coeff,
+        pl_epoch: a.pl_epoch,
+        pl_size_func: size,
+        disp_batches: a.disp_batches,
+        start_epoch: a.start_epoch,
+        fp16: a.fp16,
+        threads,
+        device,
+    };
+    let options_json = serde_json::json!({
+        "backbone": config.backbone, "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": seed,
+        "cv_number": a.cv_number, "data_split_seed": a.data_split_seed, "pl_epoch": a.pl_epoch, "pl_size_func": a.pl_size_func,
+        "data_normalization": a.data_normalization, "cutmix": a.cutmix, "mixup": a.mixup, "label_smoothing": a.label_smoothing,
+        "tensors": dir.file_name().map(|n| n.to_string_lossy().into_owned()),
+    })
+    .to_string();
+
+    if a.bench_data_path {
+        let sps = trainer::bench_data_path(&data, &opts)?;
+        println!("data path: {sps:.1} samples/s (threads {threads})");
+        return Ok(());
+    }
+    if a.mode == "val" {
+        let (_vs, net) = trainer::build_network(&config, device, a.load.as_deref(), None, &log)?;
+        let folds = Folds::new(&data.index, a.data_split_seed);
+        let splits = rcic_train::samples::build(&data.index, &folds, a.cv_number, a.all_controls_train)?;
+        if splits.val.is_empty() {
+            bail!("--cv-number {}: no validation sites to score", a.cv_number);
+        }
+        let infos = Arc::new(trainer::site_infos(&data, normalization)?);
+        let (acc, by) = trainer::validate(&net, &data, &splits, &infos, &opts)?;
+        log.info(format!("Val acc: {acc:.6} {}", by.iter().map(|(k, v)| format!("{k}: {v:.6}")).collect::<Vec<_>>().join(" ")));
+        println!("{acc}");
+        return Ok(());
+    }
+    let out = trainer::train(&data, &config, &opts, a.load.as_deref(), a.pretrained.as_deref(), &options_json, &log)?;
+    log.info(format!("Done: best validation accuracy {}", out.best_accuracy.map_or("n/a".into(), |v| format!("{v:.6}"))));
+    println!("{}", a.save.as_ref().expect("checked").display());
+    Ok(())
+}

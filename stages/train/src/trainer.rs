@@ -1,0 +1,528 @@
+//! The training run (REFERENCE sections 5-7): epochs of augmented, mixed
+//! batches through the network with the combined loss, Adam with gradient
+//! accumulation and a per-batch learning rate; pseudo-labelling rounds at
+//! the start of epochs from `--pl-epoch`; validation after every epoch;
+//! checkpoints `NAME.<epoch>` (+ optimizer state) and the best `NAME`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rcic_core::groupinfer::{choose_assignment, count_groups};
+use rcic_core::stats_table::StatsTable;
+use rcic_core::tensors::SiteTensors;
+use rcic_core::{DatasetIndex, Folds, SITES};
+use rcic_model::checkpoint::{self, Strictness};
+use rcic_model::{Checkpoint, ModelConfig, Network, RawTensor};
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+use crate::augment::{AugmentOptions, ChannelNorm, Normalization};
+use crate::error::TrainError;
+use crate::loader::{load, LoaderOptions, SiteInfo};
+use crate::log::Log;
+use crate::metrics::{self, MetricRow};
+use crate::pseudo::{progress, select, Candidate};
+use crate::samples::{build, Pool, Splits};
+use crate::schedule::LrSchedule;
+use crate::sizefunc::SizeFunc;
+
+/// Every option of a run (the CLI's, resolved).
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub save: Option<PathBuf>,
+    pub epochs: u32,
+    pub batch_size: usize,
+    pub gradient_accumulation: usize,
+    pub lr: LrSchedule,
+    pub wd: f64,
+    pub label_smoothing: f64,
+    pub mixup: f64,
+    pub cutmix: f64,
+    pub augment: AugmentOptions,
+    pub normalization: Normalization,
+    pub all_controls_train: bool,
+    pub cv_number: i32,
+    pub data_split_seed: u64,
+    pub seed: u64,
+    pub metric_loss_coeff: f64,
+    pub pl_epoch: Option<u32>,
+    pub pl_size_func: SizeFunc,
+    pub disp_batches: usize,
+    pub start_epoch: u32,
+    pub fp16: bool,
+    pub threads: usize,
+    pub device: Device,
+}
+
+/// Data the run works on.
+pub struct Data {
+    pub index: DatasetIndex,
+    pub tensors: SiteTensors,
+    pub stats: Option<StatsTable>,
+}
+
+/// Site row in the preprocess artifact (the index's site order).
+pub fn row_of(well: usize, site: u8) -> u32 {
+    (well * SITES as usize + site as usize - 1) as u32
+}
+
+fn norm_of(data: &Data, how: Normalization, well: usize) -> Result<Option<ChannelNorm>, TrainError> {
+    let w = &data.index.wells[well];
+    let exp = &data.index.experiments[w.experiment].name;
+    let missing = || TrainError::Data(format!("--data-normalization: no pixel statistics for {exp} in the preprocess artifact"));
+    let st = match how {
+        Normalization::Sample => return Ok(None),
+        Normalization::Experiment => data.stats.as_ref().and_then(|s| s.experiments.get(exp).cloned()).ok_or_else(missing)?,
+        Normalization::Plate => data.stats.as_ref().and_then(|s| s.plates.get(&(exp.clone(), w.plate)).cloned()).ok_or_else(missing)?,
+        Normalization::Global => data.stats.as_ref().map(|s| s.global()).ok_or_else(missing)?,
+    };
+    let mut n = ChannelNorm { mean: [0.0; 6], std: [0.0; 6] };
+    for c in 0..6 {
+        n.mean[c] = (st.mean[c] / 255.0) as f32;
+        n.std[c] = (st.std[c] / 255.0) as f32;
+    }
+    Ok(Some(n))
+}
+
+/// Per-row sample information for every site of the dataset (label -1 where unknown).
+pub fn site_infos(data: &Data, how: Normalization) -> Result<HashMap<u32, SiteInfo>, TrainError> {
+    let mut m = HashMap::with_capacity(data.index.site_count());
+    for (i, w) in data.index.wells.iter().enumerate() {
+        let stats = norm_of(data, how, i)?;
+        for s in 1..=SITES {
+            m.insert(row_of(i, s), SiteInfo { label: w.label.map_or(-1, |l| l as i64), cell_type: data.index.cell_type_index(w), stats });
+        }
+    }
+    Ok(m)
+}
+
+/// Logits (all classes) of `rows`, in eval mode, in row order.
+pub fn predict_rows(net: &Network, data: &Data, rows: &[u32], infos: &Arc<HashMap<u32, SiteInfo>>, o: &TrainOptions) -> Result<Vec<Vec<f32>>, TrainError> {
+    let lo = LoaderOptions {
+        batch_size: o.batch_size.max(1),
+        shuffle: false,
+        drop_last: false,
+        seed: o.seed,
+        epoch: 0,
+        augment: None,
+        threads: o.threads,
+        cell_types: data.index.cell_types.len(),
+    };
+    let mut out = vec![Vec::new(); rows.len()];
+    let pos: HashMap<u32, usize> = rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+    let cuda_fp16 = o.fp16 && o.device.is_cuda();
+    for b in load(&data.tensors, rows, infos.clone(), &lo) {
+        let b = b?;
+        let n = b.rows.len() as i64;
+        let x = Tensor::from_slice(&b.x).view([n, 6, b.size as i64, b.size as i64]).to_device(o.device);
+        let s = Tensor::from_slice(&b.cell).view([n, -1]).to_device(o.device);
+        let logits = tch::no_grad(|| tch::autocast(cuda_fp16, || net.forward_t(&x, &s, false).logits)).to_kind(Kind::Float).to_device(Device::Cpu);
+        let classes = logits.size()[1] as usize;
+        let flat = Vec::<f32>::try_from(logits.flatten(0, -1)).map_err(|e| TrainError::Data(e.to_string()))?;
+        for (k, r) in b.rows.iter().enumerate() {
+            out[pos[r]] = flat[k * classes..(k + 1) * classes].to_vec();
+        }
+    }
+    Ok(out)
+}
+
+/// Validation accuracy (argmax over treatment classes, per site) overall
+/// and per cell type.
+pub fn validate(net: &Network, data: &Data, splits: &Splits, infos: &Arc<HashMap<u32, SiteInfo>>, o: &TrainOptions) -> Result<(f64, BTreeMap<String, f64>), TrainError> {
+    let rows: Vec<u32> = splits.val.iter().map(|s| row_of(s.well, s.site)).collect();
+    let logits = predict_rows(net, data, &rows, infos, o)?;
+    let t = data.index.treatments as usize;
+    let mut by: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut all = (0usize, 0usize);
+    for (s, l) in splits.val.iter().zip(&logits) {
+        let arg = argmax(&l[..t.min(l.len())]);
+        let ok = usize::from(arg == s.label as usize);
+        let ct = data.index.experiments[data.index.wells[s.well].experiment].cell_type.clone();
+        let e = by.entry(ct).or_default();
+        e.0 += ok;
+        e.1 += 1;
+        all.0 += ok;
+        all.1 += 1;
+    }
+    let frac = |(a, b): (usize, usize)| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    Ok((frac(all), by.into_iter().map(|(k, v)| (k, frac(v))).collect()))
+}
+
+fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Pseudo-label state carried across epochs and checkpoints.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlState {
+    /// well -> label
+    pub added: BTreeMap<usize, u32>,
+}
+
+/// One pseudo-labelling round; returns the metrics row's count and logs.
+fn pseudo_label_round(
+    net: &Network,
+    data: &Data,
+    splits: &Splits,
+    train_labels: &BTreeMap<u32, u32>,
+    pl: &mut PlState,
+    infos: &Arc<HashMap<u32, SiteInfo>>,
+    epoch: u32,
+    o: &TrainOptions,
+    log: &Log,
+) -> Result<usize, TrainError> {
+    let pl_epoch = o.pl_epoch.expect("called with --pl-epoch");
+    let ix = &data.index;
+    let t = ix.treatments as usize;
+    let pending: Vec<(Pool, usize)> = splits.pl_pool.iter().copied().filter(|(_, w)| !pl.added.contains_key(w)).collect();
+    let rows: Vec<u32> = pending.iter().flat_map(|&(_, w)| (1..=SITES).map(move |s| row_of(w, s))).collect();
+    let logits = predict_rows(net, data, &rows, infos, o)?;
+    let mut cands = Vec::with_capacity(pending.len());
+    for (k, &(pool, w)) in pending.iter().enumerate() {
+        let mut sum = vec![0f32; t];
+        for s in 0..SITES as usize {
+            for (a, b) in sum.iter_mut().zip(&logits[k * SITES as usize + s][..t]) {
+                *a += b;
+            }
+        }
+        let well = &ix.wells[w];
+        cands.push(Candidate { pool, well: w, experiment: well.experiment, plate: well.plate, logits: sum, truth: well.label });
+    }
+    // Plate groups: known for labelled experiments, inferred from the
+    // current predictions (and earlier pseudo-labels) for the others.
+    let groups = &ix.groups;
+    let mut assignment: HashMap<usize, Vec<usize>> = HashMap::new();
+    let exps: BTreeSet<usize> = cands.iter().map(|c| c.experiment).collect();
+    for e in exps {
+        let name = &ix.experiments[e].name;
+        if let Some(a) = groups.assignment.get(name) {
+            assignment.insert(e, a.clone());
+            continue;
+        }
+        let mut wells: Vec<(u8, u32)> = cands.iter().filter(|c| c.experiment == e).map(|c| (c.plate, argmax(&c.logits) as u32)).collect();
+        wells.extend(pl.added.iter().filter(|(w, _)| ix.wells[**w].experiment == e).map(|(w, l)| (ix.wells[*w].plate, *l)));
+        let counts = count_groups(wells, ix.plates_per_experiment as usize, |c| groups.group_of(c), groups.groups.len());
+        assignment.insert(e, choose_assignment(&counts).assignment);
+    }
+    let group_classes = |e: usize, p: u8| -> Option<BTreeSet<u32>> {
+        let g = *assignment.get(&e)?.get(p as usize - 1)?;
+        groups.groups.get(g).cloned()
+    };
+    let mut plate_classes: HashMap<(usize, u8), BTreeSet<u32>> = HashMap::new();
+    for (&row, &label) in train_labels {
+        let w = &ix.wells[row as usize / SITES as usize];
+        plate_classes.entry((w.experiment, w.plate)).or_default().insert(label);
+    }
+    let already: BTreeSet<usize> = pl.added.keys().copied().collect();
+    let x = progress(epoch, pl_epoch, o.epochs);
+    let r = select(&cands, x, &o.pl_size_func, splits.pl_pool.len(), &already, &group_classes, &plate_classes);
+    for &(w, l) in &r.added {
+        pl.added.insert(w, l);
+    }
+    let pct = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 };
+    log.info(format!(
+        "Pseudo-labeling: Added {} ({} val, {} test), {} ({:.3}%) val misclassified, {} ({:.3}%) not added, pl_data size {}, train size {}, threshold {}",
+        r.target,
+        r.added_val,
+        r.added_test,
+        r.val_wrong,
+        pct(r.val_wrong, r.added_val),
+        r.not_added,
+        pct(r.not_added, r.not_added + r.target),
+        pl.added.len() * SITES as usize,
+        train_labels.len() + r.added.len() * SITES as usize,
+        r.threshold.map_or("None".to_string(), |v| format!("{v}"))
+    ));
+    Ok(r.added.len())
+}
+
+/// A trained network with the run's summary.
+pub struct Outcome {
+    pub best_accuracy: Option<f64>,
+    pub last_epoch: u32,
+}
+
+/// Builds the network for `config`, loading `load` (strictly) and/or
+/// `pretrained` weights.
+pub fn build_network(config: &ModelConfig, device: Device, load: Option<&Path>, pretrained: Option<&Path>, log: &Log) -> Result<(VarStore, Network), TrainError> {
+    let vs = VarStore::new(device);
+    let net = Network::new(&vs, config)?;
+    if let Some(p) = pretrained {
+        let rep = rcic_model::load_pretrained(&vs, config, p)?;
+        log.info(format!("Loaded pretrained backbone weights from {}: {rep:?}", p.display()));
+    }
+    if let Some(p) = load {
+        let ck = Checkpoint::read(p)?;
+        if let Some(c) = &ck.config {
+            if c != config {
+                return Err(TrainError::Data(format!(
+                    "--load {}: the checkpoint's architecture ({}, classes {}) differs from the requested one ({}, classes {})",
+                    p.display(),
+                    c.backbone,
+                    c.classes,
+                    config.backbone,
+                    config.classes
+                )));
+            }
+        }
+        checkpoint::load_into(&vs, &ck.tensors, p, Strictness::Exact)?;
+        log.info(format!("Loaded checkpoint {}", p.display()));
+    }
+    Ok((vs, net))
+}
+
+fn named_trainable(vs: &VarStore) -> BTreeMap<String, Tensor> {
+    vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect()
+}
+
+fn save_checkpoint(path: &Path, vs: &VarStore, config: &ModelConfig, meta: &BTreeMap<String, String>) -> Result<(), TrainError> {
+    let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap().to_string_lossy()));
+    checkpoint::save(&tmp, vs, config, meta)?;
+    std::fs::rename(&tmp, path).map_err(|e| TrainError::Data(format!("{}: cannot publish checkpoint: {e}", path.display())))
+}
+
+fn state_path(ckpt: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.state", ckpt.display()))
+}
+
+/// The training loop.
+pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Option<&Path>, pretrained: Option<&Path>, options_json: &str, log: &Log) -> Result<Outcome, TrainError> {
+    tch::manual_seed(o.seed as i64);
+    let (vs, net) = build_network(config, o.device, load_ckpt, pretrained, log)?;
+    let folds = Folds::new(&data.index, o.data_split_seed);
+    let splits = build(&data.index, &folds, o.cv_number, o.all_controls_train)?;
+    log.info(format!("Train dataset: {:?}", splits.train_experiments));
+    log.info(format!("Val dataset: {:?}", splits.val_experiments));
+    log.info(format!("train dataset size: data: {}, val: {}", splits.train.len(), splits.val.len()));
+    let infos = Arc::new(site_infos(data, o.normalization)?);
+    let mut train_labels: BTreeMap<u32, u32> = splits.train.iter().map(|s| (row_of(s.well, s.site), s.label)).collect();
+    let mut opt = crate::optimizer::Adam::new(named_trainable(&vs), o.wd);
+    let mut pl = PlState::default();
+    let mut best: Option<f64> = None;
+    let mut rows_out: Vec<MetricRow> = Vec::new();
+    if let (Some(l), true) = (load_ckpt, o.start_epoch > 0) {
+        let sp = state_path(l);
+        if sp.is_file() {
+            let bytes = std::fs::read(&sp).map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+            let tf = rcic_model::safetensors::parse(&sp, &bytes)?;
+            let tensors: BTreeMap<String, Tensor> = tf.tensors.iter().map(|(k, v)| (k.clone(), v.to_tch().to_device(o.device))).collect();
+            let step: i64 = tf.metadata.get("step").and_then(|s| s.parse().ok()).unwrap_or(0);
+            opt.load_state(&tensors, step).map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+            if let Some(j) = tf.metadata.get("pl") {
+                pl = serde_json::from_str(j).map_err(|e| TrainError::Data(format!("{}: pl metadata: {e}", sp.display())))?;
+            }
+            best = tf.metadata.get("best").and_then(|s| s.parse().ok());
+            log.info(format!("Resumed optimizer state (step {step}) and {} pseudo-labelled wells from {}", pl.added.len(), sp.display()));
+        } else {
+            log.info(format!("No optimizer state {}: Adam restarts from zero moments", sp.display()));
+        }
+    }
+    for (&w, &l) in &pl.added {
+        for s in 1..=SITES {
+            train_labels.insert(row_of(w, s), l);
+        }
+    }
+    let classes = config.classes;
+    let n_ct = data.index.cell_types.len();
+    let cuda_fp16 = o.fp16 && o.device.is_cuda();
+    let mut scale = if cuda_fp16 { 65536.0 } else { 1.0 };
+    let mut good_steps = 0u32;
+    for epoch in o.start_epoch..o.epochs {
+        let mut pl_added = None;
+        if o.pl_epoch.is_some_and(|e| epoch >= e) {
+            log.info("Starting pseudo-labeling");
+            let n = pseudo_label_round(&net, data, &splits, &train_labels, &mut pl, &infos, epoch, o, log)?;
+            for (&w, &l) in &pl.added {
+                for s in 1..=SITES {
+                    train_labels.insert(row_of(w, s), l);
+                }
+            }
+            pl_added = Some(n as u32);
+        }
+        let epoch_infos: Arc<HashMap<u32, SiteInfo>> = Arc::new({
+            let mut m = (*infos).clone();
+            for (&r, &l) in &train_labels {
+                if let Some(i) = m.get_mut(&r) {
+                    i.label = l as i64;
+                }
+            }
+            m
+        });
+        let rows: Vec<u32> = train_labels.keys().copied().collect();
+        let lo = LoaderOptions {
+            batch_size: o.batch_size,
+            shuffle: true,
+            drop_last: true,
+            seed: o.seed,
+            epoch,
+            augment: Some(o.augment),
+            threads: o.threads,
+            cell_types: n_ct,
+        };
+        let loader = load(&data.tensors, &rows, epoch_infos, &lo);
+        let total = loader.total.max(1);
+        if loader.total == 0 {
+            return Err(TrainError::Data(format!("the training set ({} sites) holds less than one batch of {}", rows.len(), o.batch_size)));
+        }
+        opt.zero_grad();
+        let (mut cum_loss, mut cum_acc, mut cum_n) = (0.0, 0.0, 0usize);
+        let (mut ep_loss, mut ep_acc, mut ep_n) = (0.0, 0.0, 0usize);
+        let mut lr = 0.0;
+        let mut tic = Instant::now();
+        let epoch_tic = Instant::now();
+        let (mut wait, mut step_time) = (0.0f64, 0.0f64);
+        let mut loader = loader.enumerate();
+        loop {
+            let t0 = Instant::now();
+            let Some((i, b)) = loader.next() else { break };
+            let b = b?;
+            let t1 = Instant::now();
+            wait += (t1 - t0).as_secs_f64();
+            lr = o.lr.at(epoch as f64 + i as f64 / total as f64, o.epochs);
+            let n = b.rows.len() as i64;
+            let mut x = Tensor::from_slice(&b.x).view([n, 6, b.size as i64, b.size as i64]).to_device(o.device);
+            let mut s = Tensor::from_slice(&b.cell).view([n, n_ct as i64]).to_device(o.device);
+            let labels = Tensor::from_slice(&b.labels).to_device(o.device);
+            let mut y = crate::mixing::smooth_labels(&labels, classes, o.label_smoothing);
+            // The batch's mixing draws: seeded by (seed, epoch, batch), apart from the samples' streams.
+            let mut rng = crate::augment::sample_rng(o.seed ^ 0x6d69_7869_6e67, epoch, i as u64);
+            tch::no_grad(|| crate::mixing::mix(&mut x, &mut s, &mut y, o.mixup, o.cutmix, &mut rng));
+            let out = tch::autocast(cuda_fp16, || net.forward_t(&x, &s, true));
+            let loss = crate::loss::total_loss(&out.logits, &out.cosines, &y, o.metric_loss_coeff);
+            (&loss * scale).backward();
+            let acc = crate::loss::accuracy(&out.logits, &y);
+            let lv = loss.double_value(&[]);
+            if (i + 1) % o.gradient_accumulation.max(1) == 0 {
+                if cuda_fp16 && !opt.grads_finite() {
+                    scale /= 2.0;
+                    good_steps = 0;
+                    log.info(format!("fp16: non-finite gradients, step skipped, loss scale -> {scale}"));
+                } else {
+                    opt.step(lr, scale);
+                    good_steps += 1;
+                    if cuda_fp16 && good_steps % 2000 == 0 {
+                        scale *= 2.0;
+                    }
+                }
+                opt.zero_grad();
+            }
+            step_time += t1.elapsed().as_secs_f64();
+            cum_loss += lv;
+            cum_acc += acc;
+            cum_n += 1;
+            ep_loss += lv;
+            ep_acc += acc;
+            ep_n += 1;
+            if (i + 1) % o.disp_batches.max(1) == 0 {
+                log.info(format!(
+                    "Epoch: {epoch:3} Iter: {:4}  ->  speed: {:6.1}   lr: {lr:.9}   loss: {:.6}   acc: {:.6}",
+                    i + 1,
+                    (cum_n * o.batch_size) as f64 / tic.elapsed().as_secs_f64(),
+                    cum_loss / cum_n as f64,
+                    cum_acc / cum_n as f64
+                ));
+                (cum_loss, cum_acc, cum_n) = (0.0, 0.0, 0);
+                tic = Instant::now();
+            }
+        }
+        let samples = (ep_n * o.batch_size) as u64;
+        let speed = samples as f64 / epoch_tic.elapsed().as_secs_f64();
+        rows_out.push(MetricRow {
+            epoch,
+            scope: "train".into(),
+            loss: Some(ep_loss / ep_n.max(1) as f64),
+            accuracy: Some(ep_acc / ep_n.max(1) as f64),
+            samples,
+            lr: Some(lr),
+            pseudo_labels: pl_added,
+        });
+        log.info(format!("Train: epoch {epoch} loss {:.6} acc {:.6} speed {speed:.1} samples/s", ep_loss / ep_n.max(1) as f64, ep_acc / ep_n.max(1) as f64));
+        log.info(format!(
+            "Timing: epoch {epoch} model step {:.1} samples/s ({step_time:.2} s), waiting for data {wait:.2} s",
+            samples as f64 / step_time.max(1e-9)
+        ));
+        let acc = if splits.val.is_empty() {
+            None
+        } else {
+            let (acc, by) = validate(&net, data, &splits, &infos, o)?;
+            log.info(format!("Epoch {epoch} val acc: {acc:.6} {}", by.iter().map(|(k, v)| format!("{k}: {v:.6}")).collect::<Vec<_>>().join(" ")));
+            rows_out.push(MetricRow { epoch, scope: "val".into(), loss: None, accuracy: Some(acc), samples: splits.val.len() as u64, lr: None, pseudo_labels: None });
+            for (k, v) in &by {
+                rows_out.push(MetricRow { epoch, scope: format!("val:{k}"), loss: None, accuracy: Some(*v), samples: 0, lr: None, pseudo_labels: None });
+            }
+            Some(acc)
+        };
+        if let Some(save) = &o.save {
+            let mut meta = BTreeMap::new();
+            meta.insert("rcic.train".to_string(), options_json.to_string());
+            meta.insert("epoch".to_string(), epoch.to_string());
+            meta.insert("seed".to_string(), o.seed.to_string());
+            if let Some(a) = acc {
+                meta.insert("accuracy".to_string(), a.to_string());
+            }
+            let path = PathBuf::from(format!("{}.{epoch}", save.display()));
+            save_checkpoint(&path, &vs, config, &meta)?;
+            let mut st: BTreeMap<String, RawTensor> = BTreeMap::new();
+            for (k, t) in opt.state() {
+                st.insert(k, RawTensor::from_tch(&t.to_device(Device::Cpu)));
+            }
+            let is_best = match (acc, best) {
+                (Some(a), Some(b)) => a >= b,
+                _ => true,
+            };
+            if is_best {
+                best = acc.or(best);
+            }
+            let mut smeta = BTreeMap::new();
+            smeta.insert("step".to_string(), opt.step.to_string());
+            smeta.insert("pl".to_string(), serde_json::to_string(&pl).expect("json"));
+            if let Some(b) = best {
+                smeta.insert("best".to_string(), b.to_string());
+            }
+            let sp = state_path(&path);
+            let tmp = sp.with_file_name(format!(".{}.tmp", sp.file_name().unwrap().to_string_lossy()));
+            rcic_model::safetensors::write(&tmp, &st, &smeta)?;
+            std::fs::rename(&tmp, &sp).map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+            if is_best {
+                log.info(format!("Saving best to {} with score {}", save.display(), acc.map_or("n/a (no validation)".into(), |a| format!("{a}"))));
+                save_checkpoint(save, &vs, config, &meta)?;
+            }
+            let mp = PathBuf::from(format!("{}.metrics.parquet", save.display()));
+            metrics::write(&mp, &rows_out, o.seed, o.cv_number).map_err(TrainError::Data)?;
+        }
+    }
+    Ok(Outcome { best_accuracy: best, last_epoch: o.epochs.saturating_sub(1) })
+}
+
+/// Data-path throughput alone: one epoch of the training loader (read,
+/// augment, normalise) without the model, in samples/s.
+pub fn bench_data_path(data: &Data, o: &TrainOptions) -> Result<f64, TrainError> {
+    let folds = Folds::new(&data.index, o.data_split_seed);
+    let splits = build(&data.index, &folds, o.cv_number, o.all_controls_train)?;
+    let infos = Arc::new(site_infos(data, o.normalization)?);
+    let rows: Vec<u32> = splits.train.iter().map(|s| row_of(s.well, s.site)).collect();
+    let lo = LoaderOptions {
+        batch_size: o.batch_size,
+        shuffle: true,
+        drop_last: true,
+        seed: o.seed,
+        epoch: 0,
+        augment: Some(o.augment),
+        threads: o.threads,
+        cell_types: data.index.cell_types.len(),
+    };
+    let t = Instant::now();
+    let mut n = 0usize;
+    for b in load(&data.tensors, &rows, infos, &lo) {
+        n += b?.rows.len();
+    }
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
