@@ -4,6 +4,7 @@
 
 pub mod alias;
 mod csvread;
+pub mod clock;
 pub mod error;
 pub mod fixtures;
 pub mod folds;

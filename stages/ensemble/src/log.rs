@@ -1,8 +1,6 @@
 //! Log lines with UTC timestamps, to stderr as they happen and kept for the
 //! artifact's log file.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 #[derive(Debug, Default)]
 pub struct Logger {
     pub lines: Vec<String>,
@@ -12,9 +10,7 @@ pub struct Logger {
 
 impl Logger {
     pub fn info(&mut self, msg: &str) {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        let s = now.as_secs() % 86_400;
-        let line = format!("{:02}:{:02}:{:02}.{:03}:INFO: {msg}", s / 3600, s / 60 % 60, s % 60, now.subsec_millis());
+        let line = format!("{} INFO: {msg}", rcic_core::clock::timestamp());
         if !self.quiet {
             eprintln!("{line}");
         }
