@@ -1,7 +1,8 @@
 //! Adam with L2 weight decay added to the gradient (not decoupled), written
 //! out so that its state (moments, step count) can be checkpointed and a
-//! resumed run continues exactly; the update is PyTorch's `torch.optim.Adam`
-//! step, operation for operation.
+//! resumed run continues exactly; the update is `torch.optim.Adam`'s formula
+//! (bias-corrected moments, denominator sqrt(v)/sqrt(1-b2^t) + eps), computed
+//! with few temporaries.
 
 use std::collections::BTreeMap;
 
@@ -54,18 +55,22 @@ impl Adam {
                 if !g.defined() {
                     continue;
                 }
-                let mut g = g.to_kind(Kind::Float);
+                // The gradient is consumed here (zeroed after the step), so it is
+                // updated in place: fewer temporaries, the same arithmetic.
+                let mut g = if g.kind() == Kind::Float { g } else { g.to_kind(Kind::Float) };
                 if grad_scale != 1.0 {
-                    g = g / grad_scale;
+                    let _ = g.g_div_scalar_(grad_scale);
                 }
                 if self.weight_decay != 0.0 {
-                    g = g + p.to_kind(Kind::Float) * self.weight_decay;
+                    let _ = g.g_add_(&(p.to_kind(Kind::Float) * self.weight_decay));
                 }
                 let _ = m.g_mul_scalar_(self.beta1).g_add_(&(&g * (1.0 - self.beta1)));
-                let _ = v.g_mul_scalar_(self.beta2).g_add_(&(&g * &g * (1.0 - self.beta2)));
-                let denom = v.sqrt() / bc2.sqrt() + self.eps;
-                let update = (&*m / denom) * step_size;
-                let _ = p.g_sub_(&update.to_kind(p.kind()));
+                let _ = v.g_mul_scalar_(self.beta2).addcmul_(&g, &(&g * (1.0 - self.beta2)));
+                let mut denom = v.sqrt();
+                let _ = denom.g_div_scalar_(bc2.sqrt()).g_add_scalar_(self.eps);
+                // update = m / denom * step_size, computed into denom.
+                let _ = denom.reciprocal_().g_mul_(&*m).g_mul_scalar_(step_size);
+                let _ = p.g_sub_(&denom.to_kind(p.kind()));
             }
         });
     }
