@@ -18,7 +18,7 @@ use rcic_onnx::{DataType, GraphBuilder, Model};
 pub use error::ExportError;
 
 /// Bumped when the same inputs would give a different graph.
-pub const EXPORT_VERSION: &str = "1";
+pub const EXPORT_VERSION: &str = "2";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportOptions {
@@ -135,7 +135,7 @@ mod tests {
     use super::*;
 
     /// data-schemas/onnx.md lists exactly the keys written (plus the
-    /// checkpoint key the binary adds).
+    /// checkpoint key and training options the binary adds).
     #[test]
     fn metadata_keys_match_the_schema_document() {
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data-schemas/onnx.md")).unwrap();
@@ -144,6 +144,7 @@ mod tests {
         let config = ModelConfig::from_backbone("densenet-tiny").unwrap();
         let mut written: Vec<String> = metadata(&config, &ExportOptions::default()).into_iter().map(|(k, _)| k).collect();
         written.push("rcic.checkpoint_key".into());
+        written.push("rcic.train".into());
         assert_eq!(documented, written);
     }
 }

@@ -134,6 +134,11 @@ fn main() -> Result<()> {
     let tensors = verified_tensors(&config, &ckpt.tensors, &a.load).with_context(|| format!("checking {} against {}", a.load.display(), config.backbone))?;
     let mut model = build_onnx(&config, &tensors, &opts)?;
     model.metadata.push(("rcic.checkpoint_key".into(), key.clone()));
+    // The training options (fold, split seed, normalisation) travel with the
+    // model so that the predict stage needs no flags for them.
+    if let Some(train) = ckpt.metadata.get("rcic.train") {
+        model.metadata.push(("rcic.train".into(), train.clone()));
+    }
     let bytes = model.to_bytes();
     log(t0, &format!("graph: {} nodes, {} initializers, {:.1} MB", model.graph.nodes.len(), model.graph.initializers.len(), bytes.len() as f64 / 1e6));
 
