@@ -1,6 +1,6 @@
 //! The predictions Parquet (data-schemas/predictions.md): writing one,
 //! reading one back, and merging shards into the single run's file (rows
-//! sorted by (id_code, site), the order a single run writes).
+//! sorted by (split, id_code, site), the order a single run writes).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -95,7 +95,7 @@ impl Predictions {
         Ok(p)
     }
 
-    /// Merges shards: same classes, TTA and model; no site twice; rows sorted by (id_code, site).
+    /// Merges shards: same classes, TTA and model; no site twice; rows sorted by (split, id_code, site).
     pub fn merge(parts: Vec<Predictions>) -> Result<Self, PredictError> {
         let first = parts.first().ok_or_else(|| PredictError::Flag("merge: no shards given".into()))?;
         let (classes, tta, model_key) = (first.classes, first.tta.clone(), first.model_key.clone());
@@ -111,8 +111,8 @@ impl Predictions {
                 rows.push((p.id_code[i].clone(), p.site[i], p.split[i].clone(), p.logits[i * classes..(i + 1) * classes].to_vec()));
             }
         }
-        rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-        if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1) {
+        rows.sort_by(|a, b| (&a.2, &a.0, a.1).cmp(&(&b.2, &b.0, b.1)));
+        if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1 && w[0].2 == w[1].2) {
             return Err(PredictError::Mismatch(format!("merge: site {} {} is in two shards", w[0].0, w[0].1)));
         }
         let mut out = Predictions { classes, tta, model_key, split: vec![], id_code: vec![], site: vec![], logits: Vec::with_capacity(rows.len() * classes) };

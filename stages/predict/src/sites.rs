@@ -1,7 +1,7 @@
 //! Which sites are predicted and in what order: every site of the test
 //! experiments' treatment wells (`test`) and the validation treatment wells
 //! of the fold (`val`, as training builds them; none with `--cv-number -1`),
-//! sorted by (id_code, site). Sharding takes every N-th (experiment, plate)
+//! sorted by (split, id_code, site). Sharding takes every N-th (experiment, plate)
 //! group, and batches never span a group, so a shard computes exactly what a
 //! single run computes for its sites.
 
@@ -83,20 +83,28 @@ pub fn targets(index: &DatasetIndex, stats: Option<&StatsTable>, how: Normalizat
     let mut out = Vec::new();
     for (i, w) in index.wells.iter().enumerate() {
         let e = &index.experiments[w.experiment];
-        let split = if val_wells.contains(&i) {
-            "val"
-        } else if e.split == Split::Test && w.well_type == WellType::Treatment {
-            "test"
-        } else {
+        // Every test treatment well (all test experiments, layout-alias targets
+        // included), and the fold's validation wells; an alias target in the
+        // validation fold is predicted under both splits, as the reference does.
+        let mut splits = Vec::new();
+        if e.split == Split::Test && w.well_type == WellType::Treatment {
+            splits.push("test");
+        }
+        if val_wells.contains(&i) {
+            splits.push("val");
+        }
+        if splits.is_empty() {
             continue;
-        };
+        }
         let norm = norm_of(index, stats, how, i)?;
         let id_code = index.id_code(w);
-        for site in 1..=SITES {
-            out.push(Target { row: row_of(i, site), split, id_code: id_code.clone(), site, cell_type: index.cell_type_index(w), group: (w.experiment, w.plate), norm });
+        for split in splits {
+            for site in 1..=SITES {
+                out.push(Target { row: row_of(i, site), split, id_code: id_code.clone(), site, cell_type: index.cell_type_index(w), group: (w.experiment, w.plate), norm });
+            }
         }
     }
-    out.sort_by(|a, b| (a.id_code.as_str(), a.site).cmp(&(b.id_code.as_str(), b.site)));
+    out.sort_by(|a, b| (a.split, a.id_code.as_str(), a.site).cmp(&(b.split, b.id_code.as_str(), b.site)));
     Ok(out)
 }
 
