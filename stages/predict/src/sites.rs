@@ -48,28 +48,7 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// Site row in the preprocess artifact.
-pub fn row_of(well: usize, site: u8) -> u32 {
-    (well * SITES as usize + site as usize - 1) as u32
-}
-
-fn norm_of(index: &DatasetIndex, stats: Option<&StatsTable>, how: Normalization, well: usize) -> Result<Option<ChannelNorm>, PredictError> {
-    let w = &index.wells[well];
-    let exp = &index.experiments[w.experiment].name;
-    let missing = || PredictError::Mismatch(format!("--data-normalization: no pixel statistics for {exp} in the preprocess artifact"));
-    let st = match how {
-        Normalization::Sample => return Ok(None),
-        Normalization::Experiment => stats.and_then(|s| s.experiments.get(exp).cloned()).ok_or_else(missing)?,
-        Normalization::Plate => stats.and_then(|s| s.plates.get(&(exp.clone(), w.plate)).cloned()).ok_or_else(missing)?,
-        Normalization::Global => stats.map(|s| s.global()).ok_or_else(missing)?,
-    };
-    let mut n = ChannelNorm { mean: [0.0; 6], std: [0.0; 6] };
-    for c in 0..6 {
-        n.mean[c] = (st.mean[c] / 255.0) as f32;
-        n.std[c] = (st.std[c] / 255.0) as f32;
-    }
-    Ok(Some(n))
-}
+pub use rcic_train::trainer::{norm_of, row_of};
 
 /// Every site to predict, in output order: test treatment sites and the
 /// validation sites of fold `cv_number` (validation split seed `split_seed`).

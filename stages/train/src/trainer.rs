@@ -68,15 +68,17 @@ pub fn row_of(well: usize, site: u8) -> u32 {
     (well * SITES as usize + site as usize - 1) as u32
 }
 
-fn norm_of(data: &Data, how: Normalization, well: usize) -> Result<Option<ChannelNorm>, TrainError> {
-    let w = &data.index.wells[well];
-    let exp = &data.index.experiments[w.experiment].name;
+/// The normalisation statistics of a well's sites ([0, 1] scale); None for
+/// per-sample normalisation. Shared with the predict stage.
+pub fn norm_of(index: &DatasetIndex, stats: Option<&StatsTable>, how: Normalization, well: usize) -> Result<Option<ChannelNorm>, TrainError> {
+    let w = &index.wells[well];
+    let exp = &index.experiments[w.experiment].name;
     let missing = || TrainError::Data(format!("--data-normalization: no pixel statistics for {exp} in the preprocess artifact"));
     let st = match how {
         Normalization::Sample => return Ok(None),
-        Normalization::Experiment => data.stats.as_ref().and_then(|s| s.experiments.get(exp).cloned()).ok_or_else(missing)?,
-        Normalization::Plate => data.stats.as_ref().and_then(|s| s.plates.get(&(exp.clone(), w.plate)).cloned()).ok_or_else(missing)?,
-        Normalization::Global => data.stats.as_ref().map(|s| s.global()).ok_or_else(missing)?,
+        Normalization::Experiment => stats.and_then(|s| s.experiments.get(exp).cloned()).ok_or_else(missing)?,
+        Normalization::Plate => stats.and_then(|s| s.plates.get(&(exp.clone(), w.plate)).cloned()).ok_or_else(missing)?,
+        Normalization::Global => stats.map(|s| s.global()).ok_or_else(missing)?,
     };
     let mut n = ChannelNorm { mean: [0.0; 6], std: [0.0; 6] };
     for c in 0..6 {
@@ -90,7 +92,7 @@ fn norm_of(data: &Data, how: Normalization, well: usize) -> Result<Option<Channe
 pub fn site_infos(data: &Data, how: Normalization) -> Result<HashMap<u32, SiteInfo>, TrainError> {
     let mut m = HashMap::with_capacity(data.index.site_count());
     for (i, w) in data.index.wells.iter().enumerate() {
-        let stats = norm_of(data, how, i)?;
+        let stats = norm_of(&data.index, data.stats.as_ref(), how, i)?;
         for s in 1..=SITES {
             m.insert(row_of(i, s), SiteInfo { label: w.label.map_or(-1, |l| l as i64), cell_type: data.index.cell_type_index(w), stats });
         }
