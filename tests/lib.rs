@@ -8,9 +8,16 @@ use std::process::{Command, Output};
 /// (`target/<profile>/deps/test-...` -> `target/<profile>/<name>`).
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
     let p = dir.join(name);
-    assert!(p.exists(), "{} is not built: run `make build` (cargo build --workspace --bins) first", p.display());
+    assert!(
+        p.exists(),
+        "{} is not built: run `make build` (cargo build --workspace --bins) first",
+        p.display()
+    );
     p
 }
 

@@ -4,7 +4,9 @@
 
 fn main() {
     println!("cargo:rerun-if-env-changed=DEP_RCIC_LIBTORCH_LIB");
-    if let Ok(lib) = std::env::var("DEP_RCIC_LIBTORCH_LIB").or_else(|_| std::env::var("DEP_RCIC_LIBTORCH_LIBTORCH_LIB")) {
+    if let Ok(lib) = std::env::var("DEP_RCIC_LIBTORCH_LIB")
+        .or_else(|_| std::env::var("DEP_RCIC_LIBTORCH_LIBTORCH_LIB"))
+    {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
     }
 }

@@ -13,7 +13,9 @@ fn main() {
     let venv_lib = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
     let found = std::fs::read_dir(&venv_lib).ok().and_then(|rd| {
         rd.filter_map(|e| e.ok()).find_map(|py| {
-            let p = py.path().join("site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1");
+            let p = py
+                .path()
+                .join("site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1");
             p.exists().then(|| p.canonicalize().unwrap_or(p))
         })
     });

@@ -8,25 +8,107 @@ use rcic_tests::run_ok;
 fn tiny_chain_produces_a_submission_for_every_test_well() {
     let d = tempfile::tempdir().unwrap();
     let p = |s: &str| d.path().join(s).to_str().unwrap().to_string();
-    run_ok("rcic-synth", &["--preset", "tiny", "--out", &p("tiny"), "--seed", "0", "--threads", "1"]);
-    run_ok("rcic-preprocess", &["--data", &p("tiny"), "--store", &p("art"), "-q", "--threads", "1"]);
+    run_ok(
+        "rcic-synth",
+        &[
+            "--preset",
+            "tiny",
+            "--out",
+            &p("tiny"),
+            "--seed",
+            "0",
+            "--threads",
+            "1",
+        ],
+    );
+    run_ok(
+        "rcic-preprocess",
+        &[
+            "--data",
+            &p("tiny"),
+            "--store",
+            &p("art"),
+            "-q",
+            "--threads",
+            "1",
+        ],
+    );
     let alias = "HUVEC-04=HEPG2-02:1";
-    let test_wells = std::fs::read_to_string(d.path().join("tiny/test.csv")).unwrap().lines().count() - 1;
+    let test_wells = std::fs::read_to_string(d.path().join("tiny/test.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
     for cv in ["0", "2"] {
         let m = p(&format!("m{cv}/model"));
         run_ok(
             "rcic-train",
             &[
-                "--data", &p("tiny"), "--store", &p("art"), "--save", &m, "--backbone", "densenet-tiny", "--classes", "36",
-                "--embedding-size", "32", "-e", "1", "--seed", "0", "--threads", "1", "--alias", alias, "--cv-number", cv, "-q",
+                "--data",
+                &p("tiny"),
+                "--store",
+                &p("art"),
+                "--save",
+                &m,
+                "--backbone",
+                "densenet-tiny",
+                "--classes",
+                "36",
+                "--embedding-size",
+                "32",
+                "-e",
+                "1",
+                "--seed",
+                "0",
+                "--threads",
+                "1",
+                "--alias",
+                alias,
+                "--cv-number",
+                cv,
+                "-q",
             ],
         );
         run_ok("rcic-export", &["--load", &m, "-o", &format!("{m}.onnx")]);
-        run_ok("rcic-predict", &["--model", &format!("{m}.onnx"), "--data", &p("tiny"), "--store", &p("art"), "--tta", "2", "--alias", alias, "-o", &format!("{m}.pred"), "-q", "--threads", "1"]);
+        run_ok(
+            "rcic-predict",
+            &[
+                "--model",
+                &format!("{m}.onnx"),
+                "--data",
+                &p("tiny"),
+                "--store",
+                &p("art"),
+                "--tta",
+                "2",
+                "--alias",
+                alias,
+                "-o",
+                &format!("{m}.pred"),
+                "-q",
+                "--threads",
+                "1",
+            ],
+        );
         let sub = p(&format!("sub{cv}/submission.csv"));
-        run_ok("rcic-ensemble", &["--data", &p("tiny"), "--alias", alias, "-o", &sub, &format!("{m}.pred")]);
+        run_ok(
+            "rcic-ensemble",
+            &[
+                "--data",
+                &p("tiny"),
+                "--alias",
+                alias,
+                "-o",
+                &sub,
+                &format!("{m}.pred"),
+            ],
+        );
         let csv = std::fs::read_to_string(&sub).unwrap();
         assert_eq!(csv.lines().next(), Some("id_code,sirna"));
-        assert_eq!(csv.lines().count() - 1, test_wells, "fold {cv}: one row per test well");
+        assert_eq!(
+            csv.lines().count() - 1,
+            test_wells,
+            "fold {cv}: one row per test well"
+        );
     }
 }

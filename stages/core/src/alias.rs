@@ -18,7 +18,11 @@ pub struct LayoutAlias {
 impl LayoutAlias {
     /// RxRx1's one alias: HUVEC-18 <- RPE-03, shifted by one plate.
     pub fn rxrx1() -> Self {
-        Self { target: "HUVEC-18".into(), source: "RPE-03".into(), shift: 1 }
+        Self {
+            target: "HUVEC-18".into(),
+            source: "RPE-03".into(),
+            shift: 1,
+        }
     }
 
     /// The source plate whose layout the target's `plate` (1-based) carries.
@@ -38,14 +42,19 @@ impl FromStr for LayoutAlias {
     type Err = String;
     /// `TARGET=SOURCE:SHIFT`, e.g. `HUVEC-18=RPE-03:1`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("layout alias {s:?}: expected TARGET=SOURCE:SHIFT, like HUVEC-18=RPE-03:1");
+        let bad =
+            || format!("layout alias {s:?}: expected TARGET=SOURCE:SHIFT, like HUVEC-18=RPE-03:1");
         let (target, rest) = s.split_once('=').ok_or_else(bad)?;
         let (source, shift) = rest.rsplit_once(':').ok_or_else(bad)?;
         let shift = shift.parse().map_err(|_| bad())?;
         if target.is_empty() || source.is_empty() || target == source {
             return Err(bad());
         }
-        Ok(Self { target: target.into(), source: source.into(), shift })
+        Ok(Self {
+            target: target.into(),
+            source: source.into(),
+            shift,
+        })
     }
 }
 
@@ -68,7 +77,11 @@ impl FromStr for AliasConfig {
         match s {
             "default" => Ok(Self::Default),
             "none" | "" => Ok(Self::None),
-            list => list.split(',').map(str::parse).collect::<Result<_, _>>().map(Self::List),
+            list => list
+                .split(',')
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map(Self::List),
         }
     }
 }
@@ -81,7 +94,10 @@ mod tests {
     fn rxrx1_shift_matches_the_reference_formula() {
         let a = LayoutAlias::rxrx1();
         for p in 1..=4u8 {
-            assert_eq!(a.source_plate(p, 4), ((p as i32 - 2).rem_euclid(4) + 1) as u8);
+            assert_eq!(
+                a.source_plate(p, 4),
+                ((p as i32 - 2).rem_euclid(4) + 1) as u8
+            );
         }
         assert_eq!(a.source_plate(1, 4), 4);
         assert_eq!(a.source_plate(2, 4), 1);
@@ -89,9 +105,15 @@ mod tests {
 
     #[test]
     fn parses_configs() {
-        assert_eq!("HUVEC-18=RPE-03:1".parse::<LayoutAlias>().unwrap(), LayoutAlias::rxrx1());
+        assert_eq!(
+            "HUVEC-18=RPE-03:1".parse::<LayoutAlias>().unwrap(),
+            LayoutAlias::rxrx1()
+        );
         assert_eq!("none".parse::<AliasConfig>().unwrap(), AliasConfig::None);
-        assert_eq!("default".parse::<AliasConfig>().unwrap(), AliasConfig::Default);
+        assert_eq!(
+            "default".parse::<AliasConfig>().unwrap(),
+            AliasConfig::Default
+        );
         assert!("A=B".parse::<AliasConfig>().is_err());
         assert!("A=A:1".parse::<LayoutAlias>().is_err());
         let l: AliasConfig = "A-2=B-1:1,C-2=D-1:-1".parse().unwrap();

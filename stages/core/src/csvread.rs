@@ -22,10 +22,16 @@ impl CsvTable {
             },
             _ => CoreError::io(path, "cannot open", e),
         })?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(std::io::BufReader::new(file));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(std::io::BufReader::new(file));
         let header: Vec<String> = reader
             .headers()
-            .map_err(|e| CoreError::Format { path: path.to_path_buf(), message: format!("cannot read the header line: {e}") })?
+            .map_err(|e| CoreError::Format {
+                path: path.to_path_buf(),
+                message: format!("cannot read the header line: {e}"),
+            })?
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
@@ -35,7 +41,16 @@ impl CsvTable {
                 Ok(r) => {
                     let line = r.position().map_or(0, |p| p.line() as usize);
                     if r.len() != header.len() {
-                        problems.push(path, Some(line), format!("expected {} fields ({}), found {}", header.len(), header.join(","), r.len()));
+                        problems.push(
+                            path,
+                            Some(line),
+                            format!(
+                                "expected {} fields ({}), found {}",
+                                header.len(),
+                                header.join(","),
+                                r.len()
+                            ),
+                        );
                         continue;
                     }
                     rows.push((line, r));
@@ -51,7 +66,11 @@ impl CsvTable {
 
     /// Index of each required column, or an error naming the missing ones.
     pub fn columns(&self, path: &Path, required: &[&str]) -> Result<Vec<usize>> {
-        let missing: Vec<&str> = required.iter().copied().filter(|c| !self.header.iter().any(|h| h == c)).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !self.header.iter().any(|h| h == c))
+            .collect();
         if !missing.is_empty() {
             return Err(CoreError::Format {
                 path: path.to_path_buf(),
@@ -63,6 +82,9 @@ impl CsvTable {
                 ),
             });
         }
-        Ok(required.iter().map(|c| self.header.iter().position(|h| h == c).unwrap()).collect())
+        Ok(required
+            .iter()
+            .map(|c| self.header.iter().position(|h| h == c).unwrap())
+            .collect())
     }
 }

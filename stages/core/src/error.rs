@@ -38,7 +38,12 @@ impl fmt::Display for FileProblems {
             writeln!(f, "  {}: {p}", self.path.display())?;
         }
         if self.more > 0 {
-            writeln!(f, "  {}: ... and {} more problem(s)", self.path.display(), self.more)?;
+            writeln!(
+                f,
+                "  {}: ... and {} more problem(s)",
+                self.path.display(),
+                self.more
+            )?;
         }
         Ok(())
     }
@@ -78,12 +83,21 @@ fn count_problems(files: &[FileProblems]) -> usize {
 }
 
 fn render_files(files: &[FileProblems]) -> String {
-    files.iter().map(|f| f.to_string()).collect::<String>().trim_end().to_string()
+    files
+        .iter()
+        .map(|f| f.to_string())
+        .collect::<String>()
+        .trim_end()
+        .to_string()
 }
 
 impl CoreError {
     pub fn io(path: impl Into<PathBuf>, what: &'static str, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), what, source }
+        Self::Io {
+            path: path.into(),
+            what,
+            source,
+        }
     }
 
     /// All problems as (path, line, message), for tests and reports.
@@ -91,7 +105,11 @@ impl CoreError {
         match self {
             Self::Invalid(files) => files
                 .iter()
-                .flat_map(|f| f.problems.iter().map(move |p| (f.path.clone(), p.line, p.message.clone())))
+                .flat_map(|f| {
+                    f.problems
+                        .iter()
+                        .map(move |p| (f.path.clone(), p.line, p.message.clone()))
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -109,20 +127,35 @@ pub struct Collector {
 
 impl Collector {
     pub fn new(limit: usize) -> Self {
-        Self { files: Vec::new(), limit: limit.max(1) }
+        Self {
+            files: Vec::new(),
+            limit: limit.max(1),
+        }
     }
 
-    pub fn push(&mut self, path: &std::path::Path, line: Option<usize>, message: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        path: &std::path::Path,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) {
         let idx = match self.files.iter().position(|f| f.path == path) {
             Some(i) => i,
             None => {
-                self.files.push(FileProblems { path: path.to_path_buf(), problems: Vec::new(), more: 0 });
+                self.files.push(FileProblems {
+                    path: path.to_path_buf(),
+                    problems: Vec::new(),
+                    more: 0,
+                });
                 self.files.len() - 1
             }
         };
         let f = &mut self.files[idx];
         if f.problems.len() < self.limit {
-            f.problems.push(Problem { line, message: message.into() });
+            f.problems.push(Problem {
+                line,
+                message: message.into(),
+            });
         } else {
             f.more += 1;
         }

@@ -29,7 +29,11 @@ pub fn write(dir: &Path, experiments: &[(&str, bool, usize)], alias: Option<(&st
                 let id = format!("{e}_{p}_{w}");
                 let s = sirnas[(i + layout_plate) % 4];
                 if s >= 8 {
-                    let kind = if s == 9 { "negative_control" } else { "positive_control" };
+                    let kind = if s == 9 {
+                        "negative_control"
+                    } else {
+                        "positive_control"
+                    };
                     let out = if is_train { &mut train_c } else { &mut test_c };
                     writeln!(out, "{id},{e},{p},{w},{s},{kind}").unwrap();
                 } else if is_train {
@@ -47,13 +51,28 @@ pub fn write(dir: &Path, experiments: &[(&str, bool, usize)], alias: Option<(&st
 }
 
 pub fn small(dir: &Path) {
-    write(dir, &[("A-01", true, 0), ("A-02", true, 1), ("B-01", true, 3), ("A-03", false, 2), ("B-02", false, 0)], None);
+    write(
+        dir,
+        &[
+            ("A-01", true, 0),
+            ("A-02", true, 1),
+            ("B-01", true, 3),
+            ("A-03", false, 2),
+            ("B-02", false, 0),
+        ],
+        None,
+    );
 }
 
 /// RxRx1's 51 experiment names and split, HUVEC-18 carrying RPE-03's layout.
 pub fn rxrx1_names(dir: &Path) {
     let mut ex: Vec<(String, bool, usize)> = Vec::new();
-    for (c, train, test) in [("HEPG2", 7, 11), ("HUVEC", 16, 24), ("RPE", 7, 11), ("U2OS", 3, 5)] {
+    for (c, train, test) in [
+        ("HEPG2", 7, 11),
+        ("HUVEC", 16, 24),
+        ("RPE", 7, 11),
+        ("U2OS", 3, 5),
+    ] {
         for i in 1..=test {
             ex.push((format!("{c}-{i:02}"), i <= train, i % 4));
         }

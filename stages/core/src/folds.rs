@@ -13,8 +13,14 @@ use crate::pyrandom::PyRandom;
 pub const FOLDS: usize = 6;
 
 /// RxRx1's per-fold counts for (HEPG2, HUVEC, RPE, U2OS).
-const RXRX1_COUNTS: [[usize; 4]; FOLDS] =
-    [[2, 2, 1, 1], [1, 3, 2, 1], [1, 3, 1, 1], [1, 3, 1, 1], [1, 3, 1, 1], [1, 3, 1, 1]];
+const RXRX1_COUNTS: [[usize; 4]; FOLDS] = [
+    [2, 2, 1, 1],
+    [1, 3, 2, 1],
+    [1, 3, 1, 1],
+    [1, 3, 1, 1],
+    [1, 3, 1, 1],
+    [1, 3, 1, 1],
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Folds {
@@ -32,9 +38,14 @@ impl Folds {
         let mut by_cell: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (i, e) in index.experiments.iter().enumerate() {
             let labelled = e.split == Split::Train || index.is_alias_target(i);
-            let has_treatments = index.wells.iter().any(|w| w.experiment == i && w.well_type == WellType::Treatment && w.label.is_some());
+            let has_treatments = index.wells.iter().any(|w| {
+                w.experiment == i && w.well_type == WellType::Treatment && w.label.is_some()
+            });
             if labelled && has_treatments {
-                by_cell.entry(&e.cell_type).or_default().push(e.name.clone());
+                by_cell
+                    .entry(&e.cell_type)
+                    .or_default()
+                    .push(e.name.clone());
             }
         }
         let mut rng = PyRandom::new(split_seed);
@@ -53,11 +64,12 @@ impl Folds {
         }
         let cell_names: Vec<&str> = by_cell.keys().copied().collect();
         let lens: Vec<usize> = lists.iter().map(Vec::len).collect();
-        let counts: Vec<Vec<usize>> = if cell_names == ["HEPG2", "HUVEC", "RPE", "U2OS"] && lens == [7, 17, 7, 6] {
-            RXRX1_COUNTS.iter().map(|r| r.to_vec()).collect()
-        } else {
-            derive_counts(&lens)
-        };
+        let counts: Vec<Vec<usize>> =
+            if cell_names == ["HEPG2", "HUVEC", "RPE", "U2OS"] && lens == [7, 17, 7, 6] {
+                RXRX1_COUNTS.iter().map(|r| r.to_vec()).collect()
+            } else {
+                derive_counts(&lens)
+            };
         let mut start = vec![0usize; lists.len()];
         let mut folds = Vec::with_capacity(FOLDS);
         for count in &counts {
@@ -82,14 +94,22 @@ impl Folds {
         match cv_number {
             -1 => Ok(&[]),
             k if (0..FOLDS as i32).contains(&k) => Ok(&self.folds[k as usize]),
-            k => Err(CoreError::Config(format!("--cv-number {k}: expected -1 (no validation) or a fold 0..{}", FOLDS - 1))),
+            k => Err(CoreError::Config(format!(
+                "--cv-number {k}: expected -1 (no validation) or a fold 0..{}",
+                FOLDS - 1
+            ))),
         }
     }
 
     /// Training experiments for `--cv-number`: the labelled ones not validated.
     pub fn training(&self, cv_number: i32) -> Result<Vec<String>> {
         let val = self.validation(cv_number)?;
-        Ok(self.labelled.iter().filter(|e| !val.contains(e)).cloned().collect())
+        Ok(self
+            .labelled
+            .iter()
+            .filter(|e| !val.contains(e))
+            .cloned()
+            .collect())
     }
 }
 
@@ -120,7 +140,10 @@ mod tests {
                 assert_eq!(counts.iter().map(|r| r[c]).sum::<usize>(), n, "{lens:?}");
             }
             let sizes: Vec<usize> = counts.iter().map(|r| r.iter().sum()).collect();
-            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1, "{lens:?}: {sizes:?}");
+            assert!(
+                sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1,
+                "{lens:?}: {sizes:?}"
+            );
         }
     }
 }

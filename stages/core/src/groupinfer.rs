@@ -20,9 +20,23 @@ pub fn choose_assignment(counts: &[Vec<f64>]) -> GroupChoice {
     let plates = counts.len();
     let groups = counts.first().map_or(0, Vec::len);
     assert!(plates <= groups, "{plates} plates but only {groups} groups");
-    let totals: Vec<f64> = (0..groups).map(|g| counts.iter().map(|r| r[g]).sum()).collect();
-    let norm: Vec<Vec<f64>> =
-        counts.iter().map(|r| (0..groups).map(|g| if totals[g] > 0.0 { r[g] / totals[g] } else { 0.0 }).collect()).collect();
+    let totals: Vec<f64> = (0..groups)
+        .map(|g| counts.iter().map(|r| r[g]).sum())
+        .collect();
+    let norm: Vec<Vec<f64>> = counts
+        .iter()
+        .map(|r| {
+            (0..groups)
+                .map(|g| {
+                    if totals[g] > 0.0 {
+                        r[g] / totals[g]
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
     let mut best: Option<(f64, Vec<usize>)> = None;
     let mut second = f64::NEG_INFINITY;
     let mut current = Vec::with_capacity(plates);
@@ -64,11 +78,20 @@ pub fn choose_assignment(counts: &[Vec<f64>]) -> GroupChoice {
     }
     walk(&norm, &mut current, &mut used, 0.0, &mut best, &mut second);
     let (score, assignment) = best.unwrap_or((0.0, Vec::new()));
-    GroupChoice { assignment, score, margin: score - second }
+    GroupChoice {
+        assignment,
+        score,
+        margin: score - second,
+    }
 }
 
 /// Per-plate group counts from argmax classes: `wells` as (plate 1-based, argmax class).
-pub fn count_groups(wells: impl IntoIterator<Item = (u8, u32)>, plates: usize, group_of: impl Fn(u32) -> Option<usize>, groups: usize) -> Vec<Vec<f64>> {
+pub fn count_groups(
+    wells: impl IntoIterator<Item = (u8, u32)>,
+    plates: usize,
+    group_of: impl Fn(u32) -> Option<usize>,
+    groups: usize,
+) -> Vec<Vec<f64>> {
     let mut c = vec![vec![0.0; groups]; plates];
     for (p, class) in wells {
         if let Some(g) = group_of(class) {

@@ -32,7 +32,10 @@ impl PlateGroups {
 
     /// Finds the groups. `plates_per_experiment` is the number of groups.
     /// Errors are human-readable sentences naming experiment and plate.
-    pub fn derive(plates: &[LabelledPlate], plates_per_experiment: usize) -> Result<Self, Vec<String>> {
+    pub fn derive(
+        plates: &[LabelledPlate],
+        plates_per_experiment: usize,
+    ) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
         if plates.is_empty() || plates_per_experiment == 0 {
             return Ok(Self::default());
@@ -65,7 +68,8 @@ impl PlateGroups {
             .max_by(|a, b| a.1.len().cmp(&b.1.len()).then(b.0.cmp(a.0)))
             .map(|(e, _)| *e)
             .expect("non-empty");
-        let mut groups: Vec<BTreeSet<u32>> = by_exp[seed].iter().map(|p| p.treatments.clone()).collect();
+        let mut groups: Vec<BTreeSet<u32>> =
+            by_exp[seed].iter().map(|p| p.treatments.clone()).collect();
         let mut plate_group: BTreeMap<(&str, u8), usize> = BTreeMap::new();
         for (i, p) in by_exp[seed].iter().enumerate() {
             plate_group.insert((&p.experiment, p.plate), i);
@@ -108,9 +112,15 @@ impl PlateGroups {
         // was checked against an earlier state; verify disjointness at the end.
         for i in 0..groups.len() {
             for j in i + 1..groups.len() {
-                let shared: Vec<u32> = groups[i].intersection(&groups[j]).copied().take(5).collect();
+                let shared: Vec<u32> = groups[i]
+                    .intersection(&groups[j])
+                    .copied()
+                    .take(5)
+                    .collect();
                 if !shared.is_empty() {
-                    errors.push(format!("plate groups are not disjoint: siRNA(s) {shared:?} occur in two groups"));
+                    errors.push(format!(
+                        "plate groups are not disjoint: siRNA(s) {shared:?} occur in two groups"
+                    ));
                 }
             }
         }
@@ -138,7 +148,10 @@ impl PlateGroups {
                     continue;
                 }
                 if let Some(prev) = seen.insert(g, i + 1) {
-                    errors.push(format!("experiment {exp}: plates {prev} and {} both hold plate group {g}", i + 1));
+                    errors.push(format!(
+                        "experiment {exp}: plates {prev} and {} both hold plate group {g}",
+                        i + 1
+                    ));
                 }
             }
             assignment.insert(exp.to_string(), a);
@@ -155,7 +168,11 @@ mod tests {
     use super::*;
 
     fn plate(e: &str, p: u8, t: &[u32]) -> LabelledPlate {
-        LabelledPlate { experiment: e.into(), plate: p, treatments: t.iter().copied().collect() }
+        LabelledPlate {
+            experiment: e.into(),
+            plate: p,
+            treatments: t.iter().copied().collect(),
+        }
     }
 
     #[test]
@@ -166,7 +183,11 @@ mod tests {
             for p in 0..4 {
                 let grp = g[(p + rot) % 4];
                 // B-01 misses one well on plate 1.
-                let t: Vec<u32> = if e == "B-01" && p == 0 { grp[..1].to_vec() } else { grp.to_vec() };
+                let t: Vec<u32> = if e == "B-01" && p == 0 {
+                    grp[..1].to_vec()
+                } else {
+                    grp.to_vec()
+                };
                 plates.push(plate(e, p as u8 + 1, &t));
             }
         }
@@ -189,7 +210,10 @@ mod tests {
             plate("A-02", 2, &[1, 3]),
         ];
         let err = PlateGroups::derive(&plates, 2).unwrap_err();
-        assert!(err[0].contains("A-02 plate 1") && err[0].contains("span 2 plate groups"), "{err:?}");
+        assert!(
+            err[0].contains("A-02 plate 1") && err[0].contains("span 2 plate groups"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -208,6 +232,10 @@ mod tests {
             plate("A-02", 2, &[1]),
         ];
         let err = PlateGroups::derive(&plates, 2).unwrap_err();
-        assert!(err.iter().any(|e| e.contains("A-02: plates 1 and 2 both hold plate group 0")), "{err:?}");
+        assert!(
+            err.iter()
+                .any(|e| e.contains("A-02: plates 1 and 2 both hold plate group 0")),
+            "{err:?}"
+        );
     }
 }

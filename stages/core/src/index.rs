@@ -109,7 +109,11 @@ pub struct IndexOptions {
 
 impl Default for IndexOptions {
     fn default() -> Self {
-        Self { aliases: AliasConfig::Default, classes: None, max_problems: 20 }
+        Self {
+            aliases: AliasConfig::Default,
+            classes: None,
+            max_problems: 20,
+        }
     }
 }
 
@@ -147,7 +151,14 @@ struct RawWell {
 
 const TRAIN_COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well", "sirna"];
 const TEST_COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well"];
-const CONTROL_COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well", "sirna", "well_type"];
+const CONTROL_COLUMNS: &[&str] = &[
+    "id_code",
+    "experiment",
+    "plate",
+    "well",
+    "sirna",
+    "well_type",
+];
 
 impl DatasetIndex {
     /// Reads and checks a Kaggle RxRx1 root.
@@ -156,7 +167,9 @@ impl DatasetIndex {
         if !root.is_dir() {
             return Err(CoreError::MissingFile {
                 path: root,
-                expected: "a folder holding train.csv, test.csv, train_controls.csv, test_controls.csv".into(),
+                expected:
+                    "a folder holding train.csv, test.csv, train_controls.csv, test_controls.csv"
+                        .into(),
             });
         }
         let mut problems = Collector::new(opts.max_problems);
@@ -172,7 +185,9 @@ impl DatasetIndex {
             let cols = table.columns(&path, columns)?;
             for (line, rec) in &table.rows {
                 let field = |i: usize| rec.get(cols[i]).unwrap_or("").trim();
-                if let Some(w) = parse_row(&path, *line, split, &field, columns.len(), &mut problems) {
+                if let Some(w) =
+                    parse_row(&path, *line, split, &field, columns.len(), &mut problems)
+                {
                     raw.push(w);
                 }
             }
@@ -188,7 +203,12 @@ impl DatasetIndex {
                 problems.push(
                     &w.file,
                     Some(w.line),
-                    format!("duplicate well {}: already listed at {}:{}", id_code(&w.experiment, w.plate, w.well), f.display(), l),
+                    format!(
+                        "duplicate well {}: already listed at {}:{}",
+                        id_code(&w.experiment, w.plate, w.well),
+                        f.display(),
+                        l
+                    ),
                 );
             }
             match split_of.get(w.experiment.as_str()) {
@@ -212,16 +232,33 @@ impl DatasetIndex {
         }
 
         // Class ranges: controls are numbered after the treatments.
-        let control_min = raw.iter().filter(|w| w.well_type != WellType::Treatment).filter_map(|w| w.sirna).min();
-        let train_max = raw.iter().filter(|w| w.well_type == WellType::Treatment).filter_map(|w| w.sirna).max();
+        let control_min = raw
+            .iter()
+            .filter(|w| w.well_type != WellType::Treatment)
+            .filter_map(|w| w.sirna)
+            .min();
+        let train_max = raw
+            .iter()
+            .filter(|w| w.well_type == WellType::Treatment)
+            .filter_map(|w| w.sirna)
+            .max();
         let treatments = control_min.unwrap_or_else(|| train_max.map_or(0, |m| m + 1));
         let data_max = raw.iter().filter_map(|w| w.sirna).max();
-        let classes = opts.classes.unwrap_or_else(|| data_max.map_or(treatments, |m| m + 1));
+        let classes = opts
+            .classes
+            .unwrap_or_else(|| data_max.map_or(treatments, |m| m + 1));
         let mut negatives = BTreeSet::new();
         for w in &raw {
             let Some(s) = w.sirna else { continue };
             if s >= classes {
-                problems.push(&w.file, Some(w.line), format!("sirna {s} out of range: expected 0..{} (--classes {classes})", classes - 1));
+                problems.push(
+                    &w.file,
+                    Some(w.line),
+                    format!(
+                        "sirna {s} out of range: expected 0..{} (--classes {classes})",
+                        classes - 1
+                    ),
+                );
             } else if w.well_type == WellType::Treatment && s >= treatments {
                 problems.push(
                     &w.file,
@@ -234,18 +271,36 @@ impl DatasetIndex {
             }
         }
         if negatives.len() > 1 {
-            let w = raw.iter().find(|w| w.well_type == WellType::NegativeControl && w.sirna != negatives.first().copied()).unwrap();
-            problems.push(&w.file, Some(w.line), format!("more than one negative-control class: {negatives:?}; expected one"));
+            let w = raw
+                .iter()
+                .find(|w| {
+                    w.well_type == WellType::NegativeControl
+                        && w.sirna != negatives.first().copied()
+                })
+                .unwrap();
+            problems.push(
+                &w.file,
+                Some(w.line),
+                format!("more than one negative-control class: {negatives:?}; expected one"),
+            );
         }
         problems.finish()?;
 
         // Typed tables.
         let mut experiments: Vec<Experiment> = split_of
             .iter()
-            .map(|(name, (split, _, _))| Experiment { name: name.to_string(), cell_type: cell_type(name).to_string(), split: *split })
+            .map(|(name, (split, _, _))| Experiment {
+                name: name.to_string(),
+                cell_type: cell_type(name).to_string(),
+                split: *split,
+            })
             .collect();
         experiments.sort_by(|a, b| a.name.cmp(&b.name));
-        let exp_index: HashMap<&str, usize> = experiments.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect();
+        let exp_index: HashMap<&str, usize> = experiments
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.as_str(), i))
+            .collect();
         let mut cell_types: Vec<String> = experiments.iter().map(|e| e.cell_type.clone()).collect();
         cell_types.sort();
         cell_types.dedup();
@@ -261,7 +316,11 @@ impl DatasetIndex {
                         well_type: w.well_type,
                         sirna: w.sirna,
                         label: w.sirna,
-                        label_source: if w.sirna.is_some() { LabelSource::Csv } else { LabelSource::None },
+                        label_source: if w.sirna.is_some() {
+                            LabelSource::Csv
+                        } else {
+                            LabelSource::None
+                        },
                     },
                     w.file.clone(),
                     w.line,
@@ -273,8 +332,11 @@ impl DatasetIndex {
         // Layout aliases.
         let aliases = resolve_aliases(&opts.aliases, &experiments)?;
         let mut problems = Collector::new(opts.max_problems);
-        let position: HashMap<(usize, u8, Well), usize> =
-            wells.iter().enumerate().map(|(i, (w, _, _))| ((w.experiment, w.plate, w.well), i)).collect();
+        let position: HashMap<(usize, u8, Well), usize> = wells
+            .iter()
+            .enumerate()
+            .map(|(i, (w, _, _))| ((w.experiment, w.plate, w.well), i))
+            .collect();
         for a in &aliases {
             let (t, s) = (exp_index[a.target.as_str()], exp_index[a.source.as_str()]);
             for i in 0..wells.len() {
@@ -284,7 +346,14 @@ impl DatasetIndex {
                 }
                 let sp = a.source_plate(w.plate, plates_per_experiment);
                 let Some(&j) = position.get(&(s, sp, w.well)) else {
-                    problems.push(file, Some(*line), format!("layout alias {a}: source well {} does not exist", id_code(&a.source, sp, w.well)));
+                    problems.push(
+                        file,
+                        Some(*line),
+                        format!(
+                            "layout alias {a}: source well {} does not exist",
+                            id_code(&a.source, sp, w.well)
+                        ),
+                    );
                     continue;
                 };
                 let src = wells[j].0.sirna;
@@ -298,10 +367,15 @@ impl DatasetIndex {
                     (WellType::Treatment, _) => problems.push(
                         &file,
                         Some(line),
-                        format!("layout alias {a}: source well {} is not a labelled treatment", id_code(&a.source, sp, w.well)),
+                        format!(
+                            "layout alias {a}: source well {} is not a labelled treatment",
+                            id_code(&a.source, sp, w.well)
+                        ),
                     ),
                     (_, Some(s)) => {
-                        let ok = Some(s) == w.sirna || Some(s) == negatives.first().copied() || w.sirna == negatives.first().copied();
+                        let ok = Some(s) == w.sirna
+                            || Some(s) == negatives.first().copied()
+                            || w.sirna == negatives.first().copied();
                         if !ok {
                             problems.push(
                                 &file,
@@ -323,31 +397,45 @@ impl DatasetIndex {
         // Plate groups from the labelled training plates.
         let mut plate_sets: BTreeMap<(usize, u8), BTreeSet<u32>> = BTreeMap::new();
         for (w, _, _) in &wells {
-            if experiments[w.experiment].split == Split::Train && w.well_type == WellType::Treatment {
-                plate_sets.entry((w.experiment, w.plate)).or_default().extend(w.sirna);
+            if experiments[w.experiment].split == Split::Train && w.well_type == WellType::Treatment
+            {
+                plate_sets
+                    .entry((w.experiment, w.plate))
+                    .or_default()
+                    .extend(w.sirna);
             }
         }
         let labelled: Vec<LabelledPlate> = plate_sets
             .into_iter()
-            .map(|((e, p), t)| LabelledPlate { experiment: experiments[e].name.clone(), plate: p, treatments: t })
+            .map(|((e, p), t)| LabelledPlate {
+                experiment: experiments[e].name.clone(),
+                plate: p,
+                treatments: t,
+            })
             .collect();
-        let mut groups = PlateGroups::derive(&labelled, plates_per_experiment as usize).map_err(|errs| {
-            let mut c = Collector::new(opts.max_problems);
-            for e in errs {
-                c.push(&root.join("train.csv"), None, e);
-            }
-            c.finish().unwrap_err()
-        })?;
+        let mut groups =
+            PlateGroups::derive(&labelled, plates_per_experiment as usize).map_err(|errs| {
+                let mut c = Collector::new(opts.max_problems);
+                for e in errs {
+                    c.push(&root.join("train.csv"), None, e);
+                }
+                c.finish().unwrap_err()
+            })?;
         for a in &aliases {
             if let Some(src) = groups.assignment.get(&a.source).cloned() {
                 let tgt = (1..=plates_per_experiment)
-                    .map(|p| src.get(a.source_plate(p, plates_per_experiment) as usize - 1).copied().unwrap_or(usize::MAX))
+                    .map(|p| {
+                        src.get(a.source_plate(p, plates_per_experiment) as usize - 1)
+                            .copied()
+                            .unwrap_or(usize::MAX)
+                    })
                     .collect();
                 groups.assignment.insert(a.target.clone(), tgt);
             }
         }
 
-        let pixel_stats = PixelStats::load_optional(&root.join("pixel_stats.csv"), opts.max_problems)?;
+        let pixel_stats =
+            PixelStats::load_optional(&root.join("pixel_stats.csv"), opts.max_problems)?;
 
         Ok(Self {
             root,
@@ -366,7 +454,9 @@ impl DatasetIndex {
 
     /// Index of an experiment by name.
     pub fn experiment(&self, name: &str) -> Option<usize> {
-        self.experiments.binary_search_by(|e| e.name.as_str().cmp(name)).ok()
+        self.experiments
+            .binary_search_by(|e| e.name.as_str().cmp(name))
+            .ok()
     }
 
     pub fn id_code(&self, w: &WellRecord) -> String {
@@ -376,19 +466,27 @@ impl DatasetIndex {
     /// Index of a cell type in the one-hot order.
     pub fn cell_type_index(&self, w: &WellRecord) -> usize {
         let ct = &self.experiments[w.experiment].cell_type;
-        self.cell_types.iter().position(|c| c == ct).expect("cell types cover experiments")
+        self.cell_types
+            .iter()
+            .position(|c| c == ct)
+            .expect("cell types cover experiments")
     }
 
     pub fn is_alias_target(&self, experiment: usize) -> bool {
-        self.aliases.iter().any(|a| a.target == self.experiments[experiment].name)
+        self.aliases
+            .iter()
+            .any(|a| a.target == self.experiments[experiment].name)
     }
 
     /// Every site, in well order, sites 1 and 2 of each well.
     pub fn sites(&self) -> impl Iterator<Item = Site<'_>> + '_ {
-        self.wells
-            .iter()
-            .enumerate()
-            .flat_map(|(i, w)| (1..=SITES).map(move |s| Site { well: w, well_index: i, site: s }))
+        self.wells.iter().enumerate().flat_map(|(i, w)| {
+            (1..=SITES).map(move |s| Site {
+                well: w,
+                well_index: i,
+                site: s,
+            })
+        })
     }
 
     pub fn site_count(&self) -> usize {
@@ -423,7 +521,10 @@ fn parse_row<'a>(
     let plate = match field(2).parse::<u8>() {
         Ok(p) if p >= 1 => Some(p),
         _ => {
-            bad(format!("plate {:?}: expected a plate number 1..255", field(2)));
+            bad(format!(
+                "plate {:?}: expected a plate number 1..255",
+                field(2)
+            ));
             None
         }
     };
@@ -452,7 +553,10 @@ fn parse_row<'a>(
         match field(4).parse::<u32>() {
             Ok(s) => Some(s),
             Err(_) => {
-                bad(format!("sirna {:?}: expected a non-negative integer class id", field(4)));
+                bad(format!(
+                    "sirna {:?}: expected a non-negative integer class id",
+                    field(4)
+                ));
                 None
             }
         }
@@ -464,7 +568,9 @@ fn parse_row<'a>(
             "negative_control" => WellType::NegativeControl,
             "positive_control" => WellType::PositiveControl,
             other => {
-                bad(format!("well_type {other:?}: expected negative_control or positive_control"));
+                bad(format!(
+                    "well_type {other:?}: expected negative_control or positive_control"
+                ));
                 WellType::PositiveControl
             }
         }
@@ -474,7 +580,16 @@ fn parse_row<'a>(
     if problems_len(problems) != before {
         return None;
     }
-    Some(RawWell { file: path.to_path_buf(), line, experiment, plate: plate?, well: well?, split, well_type, sirna })
+    Some(RawWell {
+        file: path.to_path_buf(),
+        line,
+        experiment,
+        plate: plate?,
+        well: well?,
+        split,
+        well_type,
+        sirna,
+    })
 }
 
 fn problems_len(c: &Collector) -> usize {

@@ -3,8 +3,8 @@
 //! artifact store, and the Arrow schemas of the artifacts.
 
 pub mod alias;
-mod csvread;
 pub mod clock;
+mod csvread;
 pub mod error;
 pub mod fixtures;
 pub mod folds;
@@ -24,6 +24,9 @@ pub use alias::{AliasConfig, LayoutAlias};
 pub use error::{CoreError, Result};
 pub use folds::Folds;
 pub use groups::PlateGroups;
-pub use index::{DatasetIndex, Experiment, IndexOptions, LabelSource, Site, Split, WellRecord, WellType, CHANNELS, SITES};
+pub use index::{
+    DatasetIndex, Experiment, IndexOptions, LabelSource, Site, Split, WellRecord, WellType,
+    CHANNELS, SITES,
+};
 pub use store::{dataset_key, Artifact, ArtifactWriter, StageSpec, Store, Verify};
 pub use wells::Well;

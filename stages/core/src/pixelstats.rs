@@ -24,7 +24,19 @@ pub struct PixelStats {
     pub rows: usize,
 }
 
-const COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well", "site", "channel", "mean", "std", "median", "min", "max"];
+const COLUMNS: &[&str] = &[
+    "id_code",
+    "experiment",
+    "plate",
+    "well",
+    "site",
+    "channel",
+    "mean",
+    "std",
+    "median",
+    "min",
+    "max",
+];
 
 impl PixelStats {
     /// Reads `path` if it exists.
@@ -39,9 +51,18 @@ impl PixelStats {
         let mut acc: BTreeMap<String, [(f64, f64, f64); CHANNELS]> = BTreeMap::new();
         for (line, rec) in &table.rows {
             let f = |i: usize| rec.get(cols[i]).unwrap_or("").trim();
-            let channel = f(5).parse::<usize>().ok().filter(|c| (1..=CHANNELS).contains(c));
-            let mean = f(6).parse::<f64>().ok().filter(|v| v.is_finite() && (0.0..=255.0).contains(v));
-            let std = f(7).parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+            let channel = f(5)
+                .parse::<usize>()
+                .ok()
+                .filter(|c| (1..=CHANNELS).contains(c));
+            let mean = f(6)
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && (0.0..=255.0).contains(v));
+            let std = f(7)
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0);
             match (channel, mean, std) {
                 (Some(c), Some(m), Some(s)) => {
                     let a = &mut acc.entry(f(1).to_string()).or_insert([(0.0, 0.0, 0.0); CHANNELS])[c - 1];
@@ -65,7 +86,10 @@ impl PixelStats {
         let experiments = acc
             .into_iter()
             .map(|(e, a)| {
-                let mut s = ChannelStats { mean: [0.0; CHANNELS], std: [0.0; CHANNELS] };
+                let mut s = ChannelStats {
+                    mean: [0.0; CHANNELS],
+                    std: [0.0; CHANNELS],
+                };
                 for c in 0..CHANNELS {
                     let (n, sm, sq) = a[c];
                     if n > 0.0 {
@@ -77,6 +101,9 @@ impl PixelStats {
                 (e, s)
             })
             .collect();
-        Ok(Some(Self { experiments, rows: table.rows.len() }))
+        Ok(Some(Self {
+            experiments,
+            rows: table.rows.len(),
+        }))
     }
 }

@@ -21,7 +21,10 @@ impl PyRandom {
                 break;
             }
         }
-        let mut r = Self { mt: [0; 624], index: 624 };
+        let mut r = Self {
+            mt: [0; 624],
+            index: 624,
+        };
         r.init_by_array(&key);
         r
     }
@@ -30,7 +33,9 @@ impl PyRandom {
         self.mt[0] = s;
         for i in 1..624 {
             let prev = self.mt[i - 1];
-            self.mt[i] = 1_812_433_253u32.wrapping_mul(prev ^ (prev >> 30)).wrapping_add(i as u32);
+            self.mt[i] = 1_812_433_253u32
+                .wrapping_mul(prev ^ (prev >> 30))
+                .wrapping_add(i as u32);
         }
         self.index = 624;
     }
@@ -59,7 +64,8 @@ impl PyRandom {
         k = n - 1;
         while k > 0 {
             let prev = self.mt[i - 1];
-            self.mt[i] = (self.mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
+            self.mt[i] = (self.mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941))
+                .wrapping_sub(i as u32);
             i += 1;
             if i >= n {
                 self.mt[0] = self.mt[n - 1];
@@ -133,9 +139,15 @@ mod tests {
     #[test]
     fn matches_cpython_bits() {
         let mut r = PyRandom::new(0);
-        assert_eq!([r.next_u32(), r.next_u32(), r.next_u32()], [3626764237, 1654615998, 3255389356]);
+        assert_eq!(
+            [r.next_u32(), r.next_u32(), r.next_u32()],
+            [3626764237, 1654615998, 3255389356]
+        );
         let mut r = PyRandom::new(12345);
-        assert_eq!([r.next_u32(), r.next_u32(), r.next_u32()], [1789368711, 3146859322, 43676229]);
+        assert_eq!(
+            [r.next_u32(), r.next_u32(), r.next_u32()],
+            [1789368711, 3146859322, 43676229]
+        );
     }
 
     #[test]
@@ -143,8 +155,14 @@ mod tests {
         let cases: [(u64, &[usize]); 4] = [
             (0, &[7, 8, 1, 5, 3, 4, 2, 0, 9, 6]),
             (1, &[6, 8, 9, 7, 5, 3, 0, 4, 1, 2]),
-            (0, &[2, 14, 3, 16, 10, 1, 9, 5, 11, 15, 6, 7, 8, 4, 0, 13, 12]),
-            (12345, &[10, 8, 7, 9, 15, 2, 1, 6, 11, 3, 5, 4, 12, 14, 16, 0, 13]),
+            (
+                0,
+                &[2, 14, 3, 16, 10, 1, 9, 5, 11, 15, 6, 7, 8, 4, 0, 13, 12],
+            ),
+            (
+                12345,
+                &[10, 8, 7, 9, 15, 2, 1, 6, 11, 3, 5, 4, 12, 14, 16, 0, 13],
+            ),
         ];
         for (seed, want) in cases {
             let mut v: Vec<usize> = (0..want.len()).collect();

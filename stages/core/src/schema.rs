@@ -14,12 +14,22 @@ fn utf8(name: &str) -> Field {
 }
 
 fn with_meta(fields: Vec<Field>, keys: &[(&str, String)]) -> Schema {
-    let meta: HashMap<String, String> = keys.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let meta: HashMap<String, String> = keys
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     Schema::new(fields).with_metadata(meta)
 }
 
 fn channel_list(name: &str) -> Field {
-    Field::new(name, DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, false)), CHANNELS as i32), false)
+    Field::new(
+        name,
+        DataType::FixedSizeList(
+            Arc::new(Field::new("item", DataType::Float32, false)),
+            CHANNELS as i32,
+        ),
+        false,
+    )
 }
 
 /// Site metadata (the dataset index, one row per site): `sites.parquet`.
@@ -38,7 +48,11 @@ pub fn sites_schema() -> Schema {
             Field::new("label", DataType::Int32, true),
             utf8("label_source"),
         ],
-        &[("treatments", String::new()), ("classes", String::new()), ("dataset_key", String::new())],
+        &[
+            ("treatments", String::new()),
+            ("classes", String::new()),
+            ("dataset_key", String::new()),
+        ],
     )
 }
 
@@ -53,11 +67,19 @@ pub fn tensors_schema(image_size: usize) -> Schema {
             Field::new("plate", DataType::UInt8, false),
             utf8("well"),
             Field::new("site", DataType::UInt8, false),
-            Field::new("pixels", DataType::FixedSizeBinary((CHANNELS * image_size * image_size) as i32), false),
+            Field::new(
+                "pixels",
+                DataType::FixedSizeBinary((CHANNELS * image_size * image_size) as i32),
+                false,
+            ),
             channel_list("mean"),
             channel_list("std"),
         ],
-        &[("image_size", image_size.to_string()), ("channels", CHANNELS.to_string()), ("dataset_key", String::new())],
+        &[
+            ("image_size", image_size.to_string()),
+            ("channels", CHANNELS.to_string()),
+            ("dataset_key", String::new()),
+        ],
     )
 }
 
@@ -101,9 +123,20 @@ pub fn predictions_schema(classes: usize) -> Schema {
             utf8("split"),
             utf8("id_code"),
             Field::new("site", DataType::UInt8, false),
-            Field::new("logits", DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, false)), classes as i32), false),
+            Field::new(
+                "logits",
+                DataType::FixedSizeList(
+                    Arc::new(Field::new("item", DataType::Float32, false)),
+                    classes as i32,
+                ),
+                false,
+            ),
         ],
-        &[("classes", classes.to_string()), ("tta", String::new()), ("model_key", String::new())],
+        &[
+            ("classes", classes.to_string()),
+            ("tta", String::new()),
+            ("model_key", String::new()),
+        ],
     )
 }
 
@@ -112,12 +145,23 @@ pub fn predictions_schema(classes: usize) -> Schema {
 pub fn render(schema: &Schema) -> String {
     let mut out = String::new();
     for f in schema.fields() {
-        out.push_str(&format!("{}: {}{}\n", f.name(), render_type(f.data_type()), if f.is_nullable() { ", nullable" } else { "" }));
+        out.push_str(&format!(
+            "{}: {}{}\n",
+            f.name(),
+            render_type(f.data_type()),
+            if f.is_nullable() { ", nullable" } else { "" }
+        ));
     }
     let mut keys: Vec<&String> = schema.metadata().keys().collect();
     keys.sort();
     if !keys.is_empty() {
-        out.push_str(&format!("metadata: {}\n", keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            "metadata: {}\n",
+            keys.iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     out
 }
@@ -133,7 +177,9 @@ fn render_type(t: &DataType) -> String {
         DataType::Float64 => "float64".into(),
         DataType::Binary => "binary".into(),
         DataType::FixedSizeBinary(n) => format!("fixed_size_binary<{n}>"),
-        DataType::FixedSizeList(f, n) => format!("fixed_size_list<{}, {n}>", render_type(f.data_type())),
+        DataType::FixedSizeList(f, n) => {
+            format!("fixed_size_list<{}, {n}>", render_type(f.data_type()))
+        }
         other => format!("{other:?}"),
     }
 }

@@ -42,11 +42,19 @@ pub struct InputRef {
 
 impl StageSpec {
     pub fn new(stage: &str, version: &str, params: serde_json::Value) -> Self {
-        Self { stage: stage.into(), version: version.into(), params, inputs: Vec::new() }
+        Self {
+            stage: stage.into(),
+            version: version.into(),
+            params,
+            inputs: Vec::new(),
+        }
     }
 
     pub fn input(mut self, role: &str, key: &str) -> Self {
-        self.inputs.push(InputRef { role: role.into(), key: key.into() });
+        self.inputs.push(InputRef {
+            role: role.into(),
+            key: key.into(),
+        });
         self
     }
 
@@ -73,9 +81,15 @@ fn canonicalize(v: &serde_json::Value) -> serde_json::Value {
         serde_json::Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            serde_json::Value::Object(keys.into_iter().map(|k| (k.clone(), canonicalize(&m[k]))).collect())
+            serde_json::Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonicalize(&m[k])))
+                    .collect(),
+            )
         }
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(canonicalize).collect()),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.iter().map(canonicalize).collect())
+        }
         other => other.clone(),
     }
 }
@@ -114,10 +128,16 @@ impl Artifact {
     /// Reads a published artifact folder's manifest.
     pub fn open(dir: &Path) -> Result<Self> {
         let path = dir.join(MANIFEST);
-        let text = fs::read_to_string(&path).map_err(|e| CoreError::io(&path, "cannot read manifest", e))?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|e| CoreError::Format { path: path.clone(), message: format!("not a valid manifest: {e}") })?;
-        Ok(Self { dir: dir.to_path_buf(), manifest })
+        let text = fs::read_to_string(&path)
+            .map_err(|e| CoreError::io(&path, "cannot read manifest", e))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| CoreError::Format {
+            path: path.clone(),
+            message: format!("not a valid manifest: {e}"),
+        })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
     }
 
     pub fn key(&self) -> &str {
@@ -138,8 +158,14 @@ impl Artifact {
                 let p = self.dir.join(&f.path);
                 match hash_file(&p) {
                     Err(e) => Some(format!("{}: {e}", f.path)),
-                    Ok((n, _)) if n != f.bytes => Some(format!("{}: {} bytes, manifest says {}", f.path, n, f.bytes)),
-                    Ok((_, h)) if h != f.blake3 => Some(format!("{}: content hash differs from the manifest", f.path)),
+                    Ok((n, _)) if n != f.bytes => Some(format!(
+                        "{}: {} bytes, manifest says {}",
+                        f.path, n, f.bytes
+                    )),
+                    Ok((_, h)) if h != f.blake3 => Some(format!(
+                        "{}: content hash differs from the manifest",
+                        f.path
+                    )),
                     Ok(_) => None,
                 }
             })
@@ -147,7 +173,11 @@ impl Artifact {
         if bad.is_empty() {
             Ok(())
         } else {
-            Err(CoreError::Store(format!("artifact {} fails verification: {}", self.dir.display(), bad.join("; "))))
+            Err(CoreError::Store(format!(
+                "artifact {} fails verification: {}",
+                self.dir.display(),
+                bad.join("; ")
+            )))
         }
     }
 }
@@ -170,7 +200,8 @@ pub struct Store {
 impl Store {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
-        fs::create_dir_all(&root).map_err(|e| CoreError::io(&root, "cannot create the artifact store", e))?;
+        fs::create_dir_all(&root)
+            .map_err(|e| CoreError::io(&root, "cannot create the artifact store", e))?;
         Ok(Self { root })
     }
 
@@ -194,13 +225,19 @@ impl Store {
         if !dir.join(MANIFEST).is_file() {
             return Ok(None);
         }
-        let Ok(art) = Artifact::open(&dir) else { return Ok(None) };
+        let Ok(art) = Artifact::open(&dir) else {
+            return Ok(None);
+        };
         if art.manifest.key != key || art.manifest.stage != stage {
             return Ok(None);
         }
         let ok = match verify {
             Verify::Full => art.verify().is_ok(),
-            Verify::Sizes => art.manifest.files.iter().all(|f| fs::metadata(dir.join(&f.path)).map(|m| m.len() == f.bytes).unwrap_or(false)),
+            Verify::Sizes => art.manifest.files.iter().all(|f| {
+                fs::metadata(dir.join(&f.path))
+                    .map(|m| m.len() == f.bytes)
+                    .unwrap_or(false)
+            }),
         };
         Ok(ok.then_some(art))
     }
@@ -208,7 +245,9 @@ impl Store {
     /// Every published artifact of a stage (manifests that parse), sorted by key.
     pub fn list(&self, stage: &str) -> Result<Vec<Artifact>> {
         let dir = self.root.join(stage);
-        let Ok(rd) = fs::read_dir(&dir) else { return Ok(Vec::new()) };
+        let Ok(rd) = fs::read_dir(&dir) else {
+            return Ok(Vec::new());
+        };
         let mut out: Vec<Artifact> = rd
             .filter_map(|e| e.ok())
             .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
@@ -222,22 +261,39 @@ impl Store {
     pub fn begin(&self, spec: &StageSpec) -> Result<ArtifactWriter> {
         let key = spec.key();
         let stage_dir = self.root.join(&spec.stage);
-        fs::create_dir_all(&stage_dir).map_err(|e| CoreError::io(&stage_dir, "cannot create stage folder", e))?;
-        let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        fs::create_dir_all(&stage_dir)
+            .map_err(|e| CoreError::io(&stage_dir, "cannot create stage folder", e))?;
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let tmp = stage_dir.join(format!(".tmp-{key}-{}-{nonce}", std::process::id()));
-        fs::create_dir_all(&tmp).map_err(|e| CoreError::io(&tmp, "cannot create temporary folder", e))?;
-        Ok(ArtifactWriter { final_dir: stage_dir.join(&key), tmp, spec: spec.clone(), key, committed: false })
+        fs::create_dir_all(&tmp)
+            .map_err(|e| CoreError::io(&tmp, "cannot create temporary folder", e))?;
+        Ok(ArtifactWriter {
+            final_dir: stage_dir.join(&key),
+            tmp,
+            spec: spec.clone(),
+            key,
+            committed: false,
+        })
     }
 
     /// Removes temporary folders left by killed runs of this process's user
     /// (any `.tmp-*` under a stage folder). Returns how many were removed.
     pub fn clean_temporaries(&self) -> Result<usize> {
         let mut n = 0;
-        let Ok(stages) = fs::read_dir(&self.root) else { return Ok(0) };
+        let Ok(stages) = fs::read_dir(&self.root) else {
+            return Ok(0);
+        };
         for stage in stages.filter_map(|e| e.ok()) {
-            let Ok(rd) = fs::read_dir(stage.path()) else { continue };
+            let Ok(rd) = fs::read_dir(stage.path()) else {
+                continue;
+            };
             for e in rd.filter_map(|e| e.ok()) {
-                if e.file_name().to_string_lossy().starts_with(".tmp-") && fs::remove_dir_all(e.path()).is_ok() {
+                if e.file_name().to_string_lossy().starts_with(".tmp-")
+                    && fs::remove_dir_all(e.path()).is_ok()
+                {
                     n += 1;
                 }
             }
@@ -283,8 +339,13 @@ impl ArtifactWriter {
             .par_iter()
             .map(|r| {
                 let p = self.tmp.join(r);
-                let (bytes, blake3) = hash_file(&p).map_err(|e| CoreError::io(&p, "cannot hash", e))?;
-                Ok(FileEntry { path: r.clone(), bytes, blake3 })
+                let (bytes, blake3) =
+                    hash_file(&p).map_err(|e| CoreError::io(&p, "cannot hash", e))?;
+                Ok(FileEntry {
+                    path: r.clone(),
+                    bytes,
+                    blake3,
+                })
             })
             .collect::<Result<_>>()?;
         let manifest = Manifest {
@@ -296,25 +357,39 @@ impl ArtifactWriter {
             inputs: self.spec.inputs.clone(),
             files,
             tool: format!("rcic-core {}", env!("CARGO_PKG_VERSION")),
-            created_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
         };
         let mpath = self.tmp.join(MANIFEST);
         let text = serde_json::to_string_pretty(&manifest).expect("json");
-        write_synced(&mpath, text.as_bytes()).map_err(|e| CoreError::io(&mpath, "cannot write manifest", e))?;
+        write_synced(&mpath, text.as_bytes())
+            .map_err(|e| CoreError::io(&mpath, "cannot write manifest", e))?;
         if self.final_dir.exists() {
-            let existing = Artifact::open(&self.final_dir).ok().filter(|a| a.verify().is_ok());
+            let existing = Artifact::open(&self.final_dir)
+                .ok()
+                .filter(|a| a.verify().is_ok());
             if let Some(a) = existing {
                 self.committed = true;
                 let _ = fs::remove_dir_all(&self.tmp);
                 return Ok(a);
             }
-            let trash = self.tmp.with_file_name(format!(".trash-{}-{}", self.key, std::process::id()));
-            fs::rename(&self.final_dir, &trash).map_err(|e| CoreError::io(&self.final_dir, "cannot move a corrupt artifact aside", e))?;
+            let trash =
+                self.tmp
+                    .with_file_name(format!(".trash-{}-{}", self.key, std::process::id()));
+            fs::rename(&self.final_dir, &trash).map_err(|e| {
+                CoreError::io(&self.final_dir, "cannot move a corrupt artifact aside", e)
+            })?;
             let _ = fs::remove_dir_all(&trash);
         }
-        fs::rename(&self.tmp, &self.final_dir).map_err(|e| CoreError::io(&self.final_dir, "cannot publish artifact", e))?;
+        fs::rename(&self.tmp, &self.final_dir)
+            .map_err(|e| CoreError::io(&self.final_dir, "cannot publish artifact", e))?;
         self.committed = true;
-        Ok(Artifact { dir: self.final_dir.clone(), manifest })
+        Ok(Artifact {
+            dir: self.final_dir.clone(),
+            manifest,
+        })
     }
 }
 
@@ -342,7 +417,12 @@ fn collect_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
             collect_files(base, &p, out)?;
         } else {
             let rel = p.strip_prefix(base).expect("under base");
-            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+            out.push(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
         }
     }
     Ok(())
@@ -361,7 +441,13 @@ pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
 /// absolute location), so the same data gives the same key on any machine.
 pub fn dataset_key(root: &Path) -> Result<String> {
     let mut rel = Vec::new();
-    for name in ["train.csv", "test.csv", "train_controls.csv", "test_controls.csv", "pixel_stats.csv"] {
+    for name in [
+        "train.csv",
+        "test.csv",
+        "train_controls.csv",
+        "test_controls.csv",
+        "pixel_stats.csv",
+    ] {
         if root.join(name).is_file() {
             rel.push(name.to_string());
         }
@@ -375,7 +461,11 @@ pub fn dataset_key(root: &Path) -> Result<String> {
     rel.sort();
     let hashes: Vec<String> = rel
         .par_iter()
-        .map(|r| hash_file(&root.join(r)).map(|(_, h)| h).map_err(|e| CoreError::io(root.join(r), "cannot hash", e)))
+        .map(|r| {
+            hash_file(&root.join(r))
+                .map(|(_, h)| h)
+                .map_err(|e| CoreError::io(root.join(r), "cannot hash", e))
+        })
         .collect::<Result<_>>()?;
     let mut h = blake3::Hasher::new();
     h.update(b"rcic-dataset-key-v1\0");

@@ -33,7 +33,10 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, UInt32Type};
 use arrow_array::RecordBatch;
 use bytes::Bytes;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
+};
 use parquet::arrow::ProjectionMask;
 use parquet::file::reader::{ChunkReader, Length};
 
@@ -113,7 +116,13 @@ impl ChunkReader for PreadFile {
     type T = std::io::BufReader<PreadCursor>;
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
-        Ok(std::io::BufReader::with_capacity(1 << 16, PreadCursor { file: self.0.clone(), pos: start }))
+        Ok(std::io::BufReader::with_capacity(
+            1 << 16,
+            PreadCursor {
+                file: self.0.clone(),
+                pos: start,
+            },
+        ))
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
@@ -164,29 +173,41 @@ impl SiteTensors {
     /// their footers and `row` columns, and checks that the rows are exactly
     /// 0..n, each once, and that every file has the same image size.
     pub fn open(dir: &Path) -> Result<Self> {
-        let rd = std::fs::read_dir(dir).map_err(|e| CoreError::io(dir, "cannot list the tensors folder", e))?;
+        let rd = std::fs::read_dir(dir)
+            .map_err(|e| CoreError::io(dir, "cannot list the tensors folder", e))?;
         let mut paths: Vec<PathBuf> = rd
             .filter_map(|e| e.ok())
             .map(|e| e.path())
             .filter(|p| {
-                p.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| n.starts_with(TENSORS_PREFIX) && n.ends_with(TENSORS_SUFFIX))
+                p.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .is_some_and(|n| n.starts_with(TENSORS_PREFIX) && n.ends_with(TENSORS_SUFFIX))
             })
             .collect();
         paths.sort();
         if paths.is_empty() {
-            return Err(CoreError::MissingFile { path: dir.join("tensors-*.parquet"), expected: "the site tensors written by rcic-preprocess".into() });
+            return Err(CoreError::MissingFile {
+                path: dir.join("tensors-*.parquet"),
+                expected: "the site tensors written by rcic-preprocess".into(),
+            });
         }
         let mut files = Vec::with_capacity(paths.len());
         let mut image_size = None;
         let mut dataset_key = None;
         let mut rows: BTreeMap<u32, Loc> = BTreeMap::new();
         for (fi, path) in paths.into_iter().enumerate() {
-            let pq = |e| CoreError::Parquet { path: path.clone(), source: e };
+            let pq = |e| CoreError::Parquet {
+                path: path.clone(),
+                source: e,
+            };
             let f = File::open(&path).map_err(|e| CoreError::io(&path, "cannot open", e))?;
             let file = PreadFile(Arc::new(f));
             let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(pq)?;
             let schema = meta.schema().clone();
-            let fmt = |m: String| CoreError::Format { path: path.clone(), message: m };
+            let fmt = |m: String| CoreError::Format {
+                path: path.clone(),
+                message: m,
+            };
             let size: usize = schema
                 .metadata()
                 .get("image_size")
@@ -194,23 +215,45 @@ impl SiteTensors {
                 .ok_or_else(|| fmt("no image_size in the schema metadata; expected a tensors file written by rcic-preprocess".into()))?;
             match image_size {
                 None => image_size = Some(size),
-                Some(s) if s != size => return Err(fmt(format!("image_size {size} differs from the other files' {s}"))),
+                Some(s) if s != size => {
+                    return Err(fmt(format!(
+                        "image_size {size} differs from the other files' {s}"
+                    )))
+                }
                 _ => {}
             }
-            let key = schema.metadata().get("dataset_key").cloned().unwrap_or_default();
+            let key = schema
+                .metadata()
+                .get("dataset_key")
+                .cloned()
+                .unwrap_or_default();
             match &dataset_key {
                 None => dataset_key = Some(key),
-                Some(k) if *k != key => return Err(fmt(format!("dataset_key {key} differs from the other files' {k}"))),
+                Some(k) if *k != key => {
+                    return Err(fmt(format!(
+                        "dataset_key {key} differs from the other files' {k}"
+                    )))
+                }
                 _ => {}
             }
             let col = |name: &str| -> Result<usize> {
-                schema.index_of(name).map_err(|_| fmt(format!("no column {name:?}; expected the schema of data-schemas/tensors.md")))
+                schema.index_of(name).map_err(|_| {
+                    fmt(format!(
+                        "no column {name:?}; expected the schema of data-schemas/tensors.md"
+                    ))
+                })
             };
-            let (c_row, c_pix, c_mean, c_std) = (col("row")?, col("pixels")?, col("mean")?, col("std")?);
+            let (c_row, c_pix, c_mean, c_std) =
+                (col("row")?, col("pixels")?, col("mean")?, col("std")?);
             let pdescr = meta.metadata().file_metadata().schema_descr();
             // Leaf indices: row, pixels are primitive; mean and std are lists with one leaf each.
-            let leaf_of = |root: usize| (0..pdescr.num_columns()).find(|&l| pdescr.get_column_root_idx(l) == root).expect("leaf");
-            let values = ProjectionMask::leaves(pdescr, [leaf_of(c_pix), leaf_of(c_mean), leaf_of(c_std)]);
+            let leaf_of = |root: usize| {
+                (0..pdescr.num_columns())
+                    .find(|&l| pdescr.get_column_root_idx(l) == root)
+                    .expect("leaf")
+            };
+            let values =
+                ProjectionMask::leaves(pdescr, [leaf_of(c_pix), leaf_of(c_mean), leaf_of(c_std)]);
             let pixels = ProjectionMask::leaves(pdescr, [leaf_of(c_pix)]);
             let row_mask = ProjectionMask::leaves(pdescr, [leaf_of(c_row)]);
             let mut group_starts = vec![0usize];
@@ -218,11 +261,12 @@ impl SiteTensors {
                 let last = *group_starts.last().unwrap();
                 group_starts.push(last + rg.num_rows() as usize);
             }
-            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), meta.clone())
-                .with_projection(row_mask)
-                .with_batch_size(8192)
-                .build()
-                .map_err(pq)?;
+            let reader =
+                ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), meta.clone())
+                    .with_projection(row_mask)
+                    .with_batch_size(8192)
+                    .build()
+                    .map_err(pq)?;
             let mut at = 0usize;
             let mut g = 0usize;
             for batch in reader {
@@ -231,14 +275,25 @@ impl SiteTensors {
                     while at >= group_starts[g + 1] {
                         g += 1;
                     }
-                    let loc = Loc { file: fi as u32, group: g as u32, offset: (at - group_starts[g]) as u32 };
+                    let loc = Loc {
+                        file: fi as u32,
+                        group: g as u32,
+                        offset: (at - group_starts[g]) as u32,
+                    };
                     if rows.insert(*r, loc).is_some() {
                         return Err(fmt(format!("row {r} appears twice in the tensor files")));
                     }
                     at += 1;
                 }
             }
-            files.push(TensorFile { path, file, meta, values, pixels, group_starts });
+            files.push(TensorFile {
+                path,
+                file,
+                meta,
+                values,
+                pixels,
+                group_starts,
+            });
         }
         let n = rows.len();
         if let Some((&last, _)) = rows.iter().next_back() {
@@ -297,16 +352,23 @@ impl SiteTensors {
 
     fn read_group(&self, row: u32, mask: &ProjectionMask) -> Result<RecordBatch> {
         let loc = *self.inner.locs.get(row as usize).ok_or_else(|| {
-            CoreError::Config(format!("site row {row} out of range: the tensors hold rows 0..{}", self.inner.locs.len()))
+            CoreError::Config(format!(
+                "site row {row} out of range: the tensors hold rows 0..{}",
+                self.inner.locs.len()
+            ))
         })?;
         let f = &self.inner.files[loc.file as usize];
-        let pq = |e| CoreError::Parquet { path: f.path.clone(), source: e };
+        let pq = |e| CoreError::Parquet {
+            path: f.path.clone(),
+            source: e,
+        };
         let g = loc.group as usize;
         let group_rows = f.group_starts[g + 1] - f.group_starts[g];
-        let mut b = ParquetRecordBatchReaderBuilder::new_with_metadata(f.file.clone(), f.meta.clone())
-            .with_row_groups(vec![g])
-            .with_projection(mask.clone())
-            .with_batch_size(1);
+        let mut b =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(f.file.clone(), f.meta.clone())
+                .with_row_groups(vec![g])
+                .with_projection(mask.clone())
+                .with_batch_size(1);
         if group_rows > 1 {
             let mut sel = Vec::with_capacity(3);
             if loc.offset > 0 {
@@ -318,8 +380,14 @@ impl SiteTensors {
         let mut reader = b.build().map_err(pq)?;
         match reader.next() {
             Some(Ok(batch)) if batch.num_rows() == 1 => Ok(batch),
-            Some(Err(e)) => Err(CoreError::Format { path: f.path.clone(), message: format!("cannot read row {row}: {e}") }),
-            _ => Err(CoreError::Format { path: f.path.clone(), message: format!("row {row} not found where the footer says") }),
+            Some(Err(e)) => Err(CoreError::Format {
+                path: f.path.clone(),
+                message: format!("cannot read row {row}: {e}"),
+            }),
+            _ => Err(CoreError::Format {
+                path: f.path.clone(),
+                message: format!("row {row} not found where the footer says"),
+            }),
         }
     }
 
@@ -332,7 +400,11 @@ impl SiteTensors {
         let px = batch.column(0).as_fixed_size_binary();
         let v = px.value(0);
         if out.len() != v.len() {
-            return Err(CoreError::Config(format!("output buffer of {} bytes; a site has {}", out.len(), v.len())));
+            return Err(CoreError::Config(format!(
+                "output buffer of {} bytes; a site has {}",
+                out.len(),
+                v.len()
+            )));
         }
         out.copy_from_slice(v);
         Ok(())
@@ -350,7 +422,12 @@ impl SiteTensors {
             let v = v.as_primitive::<Float32Type>();
             std::array::from_fn(|c| v.value(c))
         };
-        Ok(SiteTensor { row, pixels, mean: list(1), std: list(2) })
+        Ok(SiteTensor {
+            row,
+            pixels,
+            mean: list(1),
+            std: list(2),
+        })
     }
 
     /// Batches of `rows` (e.g. a training fold), read by `opts.threads`
@@ -383,19 +460,32 @@ impl SiteTensors {
                     let mut pixels = vec![0u8; rows.len() * site];
                     let mut res = Ok(());
                     for (k, &r) in rows.iter().enumerate() {
-                        if let Err(e) = me.read_pixels_into(r, &mut pixels[k * site..(k + 1) * site]) {
+                        if let Err(e) =
+                            me.read_pixels_into(r, &mut pixels[k * site..(k + 1) * site])
+                        {
                             res = Err(e);
                             break;
                         }
                     }
-                    let item = res.map(|_| Batch { index: i, rows, pixels, image_size: me.image_size() });
+                    let item = res.map(|_| Batch {
+                        index: i,
+                        rows,
+                        pixels,
+                        image_size: me.image_size(),
+                    });
                     if tx.send(item).is_err() {
                         return; // the consumer is gone
                     }
                 }
             }));
         }
-        Batches { receivers, handles, next: 0, total: plan.len(), failed: false }
+        Batches {
+            receivers,
+            handles,
+            next: 0,
+            total: plan.len(),
+            failed: false,
+        }
     }
 }
 
@@ -423,7 +513,9 @@ impl Default for BatchOptions {
             shuffle: true,
             seed: 0,
             drop_last: true,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             prefetch: 2,
         }
     }
@@ -474,7 +566,9 @@ impl Iterator for Batches {
             }
             Err(_) => {
                 self.failed = true;
-                Some(Err(CoreError::Store("a tensor reader thread stopped unexpectedly".into())))
+                Some(Err(CoreError::Store(
+                    "a tensor reader thread stopped unexpectedly".into(),
+                )))
             }
         }
     }
@@ -493,7 +587,10 @@ impl Drop for Batches {
 mod tests {
     use super::*;
     use crate::schema::tensors_schema;
-    use arrow_array::{ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, StringArray, UInt32Array, UInt8Array};
+    use arrow_array::{
+        ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, StringArray, UInt32Array,
+        UInt8Array,
+    };
     use arrow_schema::{DataType, Field};
     use parquet::arrow::ArrowWriter;
     use parquet::file::properties::WriterProperties;
@@ -509,34 +606,57 @@ mod tests {
         let mut schema = tensors_schema(S);
         schema.metadata.insert("dataset_key", "k");
         let schema = Arc::new(schema);
-        let props = WriterProperties::builder().set_max_row_group_row_count(Some(per_group)).build();
-        let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema.clone(), Some(props)).unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(per_group))
+            .build();
+        let mut w =
+            ArrowWriter::try_new(File::create(path).unwrap(), schema.clone(), Some(props)).unwrap();
         let n = rows.len();
         let sb = CHANNELS * S * S;
-        let pix: Vec<Vec<u8>> = rows.iter().map(|&r| (0..sb).map(|i| pixel(r, i)).collect()).collect();
+        let pix: Vec<Vec<u8>> = rows
+            .iter()
+            .map(|&r| (0..sb).map(|i| pixel(r, i)).collect())
+            .collect();
         let list = |f: &dyn Fn(u32) -> f32| -> ArrayRef {
-            let vals = Float32Array::from_iter_values(rows.iter().flat_map(|&r| (0..CHANNELS).map(move |c| f(r) + c as f32)));
-            Arc::new(FixedSizeListArray::new(Arc::new(Field::new("item", DataType::Float32, false)), CHANNELS as i32, Arc::new(vals), None))
+            let vals = Float32Array::from_iter_values(
+                rows.iter()
+                    .flat_map(|&r| (0..CHANNELS).map(move |c| f(r) + c as f32)),
+            );
+            Arc::new(FixedSizeListArray::new(
+                Arc::new(Field::new("item", DataType::Float32, false)),
+                CHANNELS as i32,
+                Arc::new(vals),
+                None,
+            ))
         };
         let cols: Vec<ArrayRef> = vec![
             Arc::new(UInt32Array::from(rows.to_vec())),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| format!("E-01_1_B{r:02}")))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| format!("E-01_1_B{r:02}")),
+            )),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "E-01"))),
             Arc::new(UInt8Array::from(vec![1u8; n])),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| format!("B{r:02}")))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| format!("B{r:02}")),
+            )),
             Arc::new(UInt8Array::from(vec![1u8; n])),
             Arc::new(FixedSizeBinaryArray::try_from_iter(pix.into_iter()).unwrap()),
             list(&|r| r as f32),
             list(&|r| r as f32 / 10.0),
         ];
-        w.write(&RecordBatch::try_new(schema, cols).unwrap()).unwrap();
+        w.write(&RecordBatch::try_new(schema, cols).unwrap())
+            .unwrap();
         w.close().unwrap();
     }
 
     fn fixture() -> (tempfile::TempDir, SiteTensors) {
         let d = tempfile::tempdir().unwrap();
         write_file(&d.path().join("tensors-a.parquet"), &[0, 1, 2, 3, 4], 2);
-        write_file(&d.path().join("tensors-b.parquet"), &[5, 6, 7, 8, 9, 10, 11], 3);
+        write_file(
+            &d.path().join("tensors-b.parquet"),
+            &[5, 6, 7, 8, 9, 10, 11],
+            3,
+        );
         let t = SiteTensors::open(d.path()).unwrap();
         (d, t)
     }
@@ -550,7 +670,10 @@ mod tests {
         for r in [7u32, 0, 11, 4, 5, 2] {
             let s = t.site(r).unwrap();
             assert_eq!(s.row, r);
-            assert_eq!(s.pixels, (0..t.site_bytes()).map(|i| pixel(r, i)).collect::<Vec<_>>());
+            assert_eq!(
+                s.pixels,
+                (0..t.site_bytes()).map(|i| pixel(r, i)).collect::<Vec<_>>()
+            );
             assert_eq!(s.mean[3], r as f32 + 3.0);
             assert_eq!(s.std[0], r as f32 / 10.0);
         }
@@ -562,12 +685,25 @@ mod tests {
         let (_d, t) = fixture();
         let rows = t.all_rows();
         let run = |threads: usize, seed: u64, drop_last: bool| -> Vec<Batch> {
-            let o = BatchOptions { batch_size: 5, shuffle: true, seed, drop_last, threads, prefetch: 1 };
+            let o = BatchOptions {
+                batch_size: 5,
+                shuffle: true,
+                seed,
+                drop_last,
+                threads,
+                prefetch: 1,
+            };
             t.batches(&rows, &o).map(|b| b.unwrap()).collect()
         };
         let a = run(1, 3, false);
         assert_eq!(a, run(4, 3, false));
-        assert_ne!(a.iter().flat_map(|b| b.rows.clone()).collect::<Vec<_>>(), run(2, 4, false).iter().flat_map(|b| b.rows.clone()).collect::<Vec<_>>());
+        assert_ne!(
+            a.iter().flat_map(|b| b.rows.clone()).collect::<Vec<_>>(),
+            run(2, 4, false)
+                .iter()
+                .flat_map(|b| b.rows.clone())
+                .collect::<Vec<_>>()
+        );
         assert_eq!(a.len(), 3);
         let mut seen: Vec<u32> = a.iter().flat_map(|b| b.rows.clone()).collect();
         assert_ne!(seen, rows, "shuffled");
@@ -576,12 +712,19 @@ mod tests {
         for b in &a {
             assert_eq!(b.index, a.iter().position(|x| x.index == b.index).unwrap());
             for (k, &r) in b.rows.iter().enumerate() {
-                assert_eq!(&b.pixels[k * t.site_bytes()..(k + 1) * t.site_bytes()], t.site(r).unwrap().pixels.as_slice());
+                assert_eq!(
+                    &b.pixels[k * t.site_bytes()..(k + 1) * t.site_bytes()],
+                    t.site(r).unwrap().pixels.as_slice()
+                );
             }
         }
         assert_eq!(run(3, 3, true).len(), 2);
         // Dropping a partly consumed iterator stops its threads.
-        let o = BatchOptions { batch_size: 1, threads: 3, ..BatchOptions::default() };
+        let o = BatchOptions {
+            batch_size: 1,
+            threads: 3,
+            ..BatchOptions::default()
+        };
         let mut it = t.batches(&rows, &o);
         it.next().unwrap().unwrap();
         drop(it);

@@ -22,7 +22,9 @@ impl Well {
 
     /// RxRx1's 308 wells, B02..O23, in row-major order (the order of its CSVs).
     pub fn rxrx1_wells() -> Vec<Well> {
-        (1u8..=14).flat_map(|r| (2u8..=23).map(move |c| Well::new(r, c))).collect()
+        (1u8..=14)
+            .flat_map(|r| (2u8..=23).map(move |c| Well::new(r, c)))
+            .collect()
     }
 }
 
@@ -36,8 +38,14 @@ impl FromStr for Well {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let b = s.as_bytes();
-        let bad = || format!("well {s:?}: expected a row letter A-P and a two-digit column 01-24, like B02");
-        if b.len() != 3 || !(b'A'..=b'P').contains(&b[0]) || !b[1].is_ascii_digit() || !b[2].is_ascii_digit() {
+        let bad = || {
+            format!("well {s:?}: expected a row letter A-P and a two-digit column 01-24, like B02")
+        };
+        if b.len() != 3
+            || !(b'A'..=b'P').contains(&b[0])
+            || !b[1].is_ascii_digit()
+            || !b[2].is_ascii_digit()
+        {
             return Err(bad());
         }
         let col = (b[1] - b'0') * 10 + (b[2] - b'0');
@@ -61,7 +69,9 @@ pub fn id_code(experiment: &str, plate: u8, well: Well) -> String {
 
 /// Splits an id_code into (experiment, plate, well).
 pub fn parse_id_code(id: &str) -> Result<(&str, u8, Well), String> {
-    let bad = |why: &str| format!("id_code {id:?}: expected EXPERIMENT_PLATE_WELL like HEPG2-01_1_B03 ({why})");
+    let bad = |why: &str| {
+        format!("id_code {id:?}: expected EXPERIMENT_PLATE_WELL like HEPG2-01_1_B03 ({why})")
+    };
     let mut parts = id.rsplitn(3, '_');
     let (Some(well), Some(plate), Some(exp)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("too few '_'-separated parts"));
@@ -96,7 +106,10 @@ mod tests {
 
     #[test]
     fn id_codes_and_cell_types() {
-        assert_eq!(parse_id_code("HEPG2-01_1_B03").unwrap(), ("HEPG2-01", 1, Well::new(1, 3)));
+        assert_eq!(
+            parse_id_code("HEPG2-01_1_B03").unwrap(),
+            ("HEPG2-01", 1, Well::new(1, 3))
+        );
         assert_eq!(id_code("RPE-03", 4, Well::new(14, 23)), "RPE-03_4_O23");
         assert!(parse_id_code("HEPG2-01_B03").is_err());
         assert!(parse_id_code("HEPG2-01_x_B03").is_err());

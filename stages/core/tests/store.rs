@@ -13,13 +13,17 @@ fn same_inputs_same_key_any_change_another_key() {
     assert_eq!(a.key(), spec().key());
     assert_eq!(a.key().len(), 32);
     // Key order inside params does not matter.
-    let reordered = StageSpec::new("preprocess", "1", json!({"zstd": 3, "image_size": 64})).input("data", "abc123");
+    let reordered = StageSpec::new("preprocess", "1", json!({"zstd": 3, "image_size": 64}))
+        .input("data", "abc123");
     assert_eq!(a.key(), reordered.key());
     let variants = [
-        StageSpec::new("preprocess", "1", json!({"image_size": 32, "zstd": 3})).input("data", "abc123"),
-        StageSpec::new("preprocess", "2", json!({"image_size": 64, "zstd": 3})).input("data", "abc123"),
+        StageSpec::new("preprocess", "1", json!({"image_size": 32, "zstd": 3}))
+            .input("data", "abc123"),
+        StageSpec::new("preprocess", "2", json!({"image_size": 64, "zstd": 3}))
+            .input("data", "abc123"),
         StageSpec::new("train", "1", json!({"image_size": 64, "zstd": 3})).input("data", "abc123"),
-        StageSpec::new("preprocess", "1", json!({"image_size": 64, "zstd": 3})).input("data", "abc124"),
+        StageSpec::new("preprocess", "1", json!({"image_size": 64, "zstd": 3}))
+            .input("data", "abc124"),
         StageSpec::new("preprocess", "1", json!({"image_size": 64, "zstd": 3})),
     ];
     for v in &variants {
@@ -34,7 +38,10 @@ fn key_is_a_pinned_value_free_of_paths_and_times() {
     let k = spec().key();
     std::thread::sleep(std::time::Duration::from_millis(5));
     assert_eq!(k, spec().key());
-    assert_eq!(k, PINNED_KEY, "key derivation changed: bump KEY_DOMAIN deliberately and update this value");
+    assert_eq!(
+        k, PINNED_KEY,
+        "key derivation changed: bump KEY_DOMAIN deliberately and update this value"
+    );
 }
 const PINNED_KEY: &str = "7143071dfae1ff946dabe970a0a330a6";
 
@@ -51,7 +58,10 @@ fn publish_then_reuse_and_verify_detects_corruption() {
     assert_eq!(art.dir, store.dir("preprocess", &spec().key()));
     let names: Vec<&str> = art.manifest.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(names, ["a.bin", "sub/b.txt"]);
-    let again = store.lookup(&spec(), Verify::Full).unwrap().expect("reused");
+    let again = store
+        .lookup(&spec(), Verify::Full)
+        .unwrap()
+        .expect("reused");
     assert_eq!(again.manifest.files, art.manifest.files);
     again.verify().unwrap();
 
@@ -71,7 +81,12 @@ fn publish_then_reuse_and_verify_detects_corruption() {
     std::fs::create_dir(w.dir().join("sub")).unwrap();
     std::fs::write(w.dir().join("sub/b.txt"), b"world").unwrap();
     w.commit().unwrap();
-    store.lookup(&spec(), Verify::Full).unwrap().expect("replaced").verify().unwrap();
+    store
+        .lookup(&spec(), Verify::Full)
+        .unwrap()
+        .expect("replaced")
+        .verify()
+        .unwrap();
 }
 
 #[test]

@@ -28,7 +28,9 @@ pub fn plates(index: &DatasetIndex, wl: &WellLogits) -> BTreeMap<(String, u8), V
     let mut out: BTreeMap<(String, u8), Vec<usize>> = BTreeMap::new();
     for (i, &w) in wl.wells.iter().enumerate() {
         let r = &index.wells[w];
-        out.entry((index.experiments[r.experiment].name.clone(), r.plate)).or_default().push(i);
+        out.entry((index.experiments[r.experiment].name.clone(), r.plate))
+            .or_default()
+            .push(i);
     }
     out
 }
@@ -41,9 +43,12 @@ pub fn sinkhorn(score: &mut [f64], n: usize, m: usize, iterations: usize) {
     for i in 0..n {
         let row = &mut score[i * m..(i + 1) * m];
         let mx = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        row.iter_mut().for_each(|x| *x = if mx.is_finite() { (*x - mx).exp() } else { 0.0 });
+        row.iter_mut()
+            .for_each(|x| *x = if mx.is_finite() { (*x - mx).exp() } else { 0.0 });
     }
-    let allowed: Vec<bool> = (0..m).map(|j| (0..n).any(|i| score[i * m + j] > 0.0)).collect();
+    let allowed: Vec<bool> = (0..m)
+        .map(|j| (0..n).any(|i| score[i * m + j] > 0.0))
+        .collect();
     let k = allowed.iter().filter(|&&a| a).count().max(1);
     let col_target = n as f64 / k as f64;
     for _ in 0..iterations {
@@ -61,12 +66,18 @@ pub fn sinkhorn(score: &mut [f64], n: usize, m: usize, iterations: usize) {
             }
         }
     }
-    score.iter_mut().for_each(|x| *x = if *x > 0.0 { x.ln() } else { f64::NEG_INFINITY });
+    score
+        .iter_mut()
+        .for_each(|x| *x = if *x > 0.0 { x.ln() } else { f64::NEG_INFINITY });
 }
 
 /// Assigns a distinct class to every well of every plate. Returns the class
 /// of every well (in `wl` order) and the time of each plate.
-pub fn assign(index: &DatasetIndex, wl: &WellLogits, sinkhorn_iterations: Option<usize>) -> Result<(Vec<u32>, Vec<PlateTime>)> {
+pub fn assign(
+    index: &DatasetIndex,
+    wl: &WellLogits,
+    sinkhorn_iterations: Option<usize>,
+) -> Result<(Vec<u32>, Vec<PlateTime>)> {
     let m = wl.classes;
     let plates: Vec<((String, u8), Vec<usize>)> = plates(index, wl).into_iter().collect();
     if let Some(((e, p), pos)) = plates.iter().find(|(_, pos)| pos.len() > m) {
@@ -88,7 +99,15 @@ pub fn assign(index: &DatasetIndex, wl: &WellLogits, sinkhorn_iterations: Option
                 sinkhorn(&mut score, n, m, it);
             }
             let cols = lsa::maximize(&score, n, m);
-            (cols, PlateTime { experiment: e.clone(), plate: *p, wells: n, seconds: t0.elapsed().as_secs_f64() })
+            (
+                cols,
+                PlateTime {
+                    experiment: e.clone(),
+                    plate: *p,
+                    wells: n,
+                    seconds: t0.elapsed().as_secs_f64(),
+                },
+            )
         })
         .collect();
     let mut out = vec![0u32; wl.len()];

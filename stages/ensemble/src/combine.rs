@@ -54,10 +54,20 @@ fn log_softmax(site: &[f32], temperature: f64) -> Vec<f32> {
 
 /// Step 1: the well sums of one split of one file. `ids` are the dataset's
 /// id_codes (for the order), `treatments` the classes kept.
-pub fn well_sums(f: &PredFile, rows: &SplitRows, treatments: usize, temperature: Option<f64>, ids: &[String]) -> WellLogits {
+pub fn well_sums(
+    f: &PredFile,
+    rows: &SplitRows,
+    treatments: usize,
+    temperature: Option<f64>,
+    ids: &[String],
+) -> WellLogits {
     let mut order: Vec<usize> = (0..rows.wells.len()).collect();
     order.sort_by(|&a, &b| ids[rows.wells[a]].cmp(&ids[rows.wells[b]]));
-    let mut out = WellLogits { wells: Vec::with_capacity(order.len()), classes: treatments, logits: vec![0.0; order.len() * treatments] };
+    let mut out = WellLogits {
+        wells: Vec::with_capacity(order.len()),
+        classes: treatments,
+        logits: vec![0.0; order.len() * treatments],
+    };
     for (i, &k) in order.iter().enumerate() {
         out.wells.push(rows.wells[k]);
         let acc = &mut out.logits[i * treatments..(i + 1) * treatments];
@@ -70,7 +80,9 @@ pub fn well_sums(f: &PredFile, rows: &SplitRows, treatments: usize, temperature:
             if s == 0 {
                 acc.copy_from_slice(&site[..treatments]);
             } else {
-                acc.iter_mut().zip(&site[..treatments]).for_each(|(a, x)| *a += x);
+                acc.iter_mut()
+                    .zip(&site[..treatments])
+                    .for_each(|(a, x)| *a += x);
             }
         }
     }
@@ -88,8 +100,13 @@ pub fn ensemble(files: &[&WellLogits], ids: &[String]) -> WellLogits {
         }
     }
     let wells: Vec<usize> = at.values().copied().collect();
-    let pos: std::collections::HashMap<usize, usize> = wells.iter().enumerate().map(|(i, &w)| (w, i)).collect();
-    let mut out = WellLogits { wells, classes, logits: vec![0.0; at.len() * classes] };
+    let pos: std::collections::HashMap<usize, usize> =
+        wells.iter().enumerate().map(|(i, &w)| (w, i)).collect();
+    let mut out = WellLogits {
+        wells,
+        classes,
+        logits: vec![0.0; at.len() * classes],
+    };
     let mut seen = vec![false; out.wells.len()];
     for f in files {
         for (i, &w) in f.wells.iter().enumerate() {

@@ -32,11 +32,18 @@ pub enum EnsembleError {
 
 impl EnsembleError {
     pub fn io(path: impl Into<PathBuf>, what: &'static str, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), what, source }
+        Self::Io {
+            path: path.into(),
+            what,
+            source,
+        }
     }
 
     pub fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Self::Input { path: path.into(), message: message.into() }
+        Self::Input {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -42,7 +42,10 @@ impl Status {
         match known {
             None => Status::Prediction,
             Some(k) => {
-                let ok = plates.iter().zip(perm).all(|(&p, &g)| k.get(p as usize - 1) == Some(&g));
+                let ok = plates
+                    .iter()
+                    .zip(perm)
+                    .all(|(&p, &g)| k.get(p as usize - 1) == Some(&g));
                 if ok {
                     Status::Correct
                 } else {
@@ -76,7 +79,13 @@ pub struct GroupChoice {
 
 /// `itertools.permutations(range(g), p)` in its order.
 pub fn permutations(g: usize, p: usize) -> Vec<Vec<usize>> {
-    fn rec(g: usize, p: usize, cur: &mut Vec<usize>, used: &mut Vec<bool>, out: &mut Vec<Vec<usize>>) {
+    fn rec(
+        g: usize,
+        p: usize,
+        cur: &mut Vec<usize>,
+        used: &mut Vec<bool>,
+        out: &mut Vec<Vec<usize>>,
+    ) {
         if cur.len() == p {
             out.push(cur.clone());
             return;
@@ -114,7 +123,12 @@ pub fn assign_groups(
     let mut by_exp: BTreeMap<&str, BTreeMap<u8, Vec<usize>>> = BTreeMap::new();
     for (i, &w) in wl.wells.iter().enumerate() {
         let rec = &index.wells[w];
-        by_exp.entry(index.experiments[rec.experiment].name.as_str()).or_default().entry(rec.plate).or_default().push(i);
+        by_exp
+            .entry(index.experiments[rec.experiment].name.as_str())
+            .or_default()
+            .entry(rec.plate)
+            .or_default()
+            .push(i);
     }
     let mut choices = Vec::new();
     let mut well_group = vec![usize::MAX; wl.len()];
@@ -132,10 +146,17 @@ pub fn assign_groups(
                 c
             })
             .collect();
-        let totals: Vec<u32> = (0..ngroups).map(|g| counts.iter().map(|c| c[g]).sum()).collect();
+        let totals: Vec<u32> = (0..ngroups)
+            .map(|g| counts.iter().map(|c| c[g]).sum())
+            .collect();
         let scs: Vec<Vec<f64>> = counts
             .iter()
-            .map(|c| c.iter().zip(&totals).map(|(&x, &t)| if t == 0 { 0.0 } else { x as f64 / t as f64 }).collect())
+            .map(|c| {
+                c.iter()
+                    .zip(&totals)
+                    .map(|(&x, &t)| if t == 0 { 0.0 } else { x as f64 / t as f64 })
+                    .collect()
+            })
             .collect();
         let perms = permutations(ngroups, plate_ids.len());
         let scores: Vec<f64> = perms
@@ -150,16 +171,33 @@ pub fn assign_groups(
             .collect();
         // Stable sort by -score: the first best, then the first of the rest.
         let mut order: Vec<usize> = (0..perms.len()).collect();
-        order.sort_by(|&a, &b| scores[b].partial_cmp(&scores[a]).unwrap_or(std::cmp::Ordering::Equal));
+        order.sort_by(|&a, &b| {
+            scores[b]
+                .partial_cmp(&scores[a])
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
         let best = order[0];
-        let margin = if order.len() > 1 { scores[best] - scores[order[1]] } else { 0.0 };
+        let margin = if order.len() > 1 {
+            scores[best] - scores[order[1]]
+        } else {
+            0.0
+        };
         let perm = perms[best].clone();
         let known = index.groups.assignment.get(exp).map(|v| v.as_slice());
         let status = Status::of(known, &plate_ids, &perm);
         // The true group of each plate from the truth labels (first well
         // with one), when every plate has one.
-        let true_groups: Option<Vec<usize>> = plates.values().map(|pos| pos.iter().find_map(|&i| truth_group(wl.wells[i]))).collect();
-        let truth_status = true_groups.map(|t| if t == perm { Status::Correct } else { Status::Incorrect });
+        let true_groups: Option<Vec<usize>> = plates
+            .values()
+            .map(|pos| pos.iter().find_map(|&i| truth_group(wl.wells[i])))
+            .collect();
+        let truth_status = true_groups.map(|t| {
+            if t == perm {
+                Status::Correct
+            } else {
+                Status::Incorrect
+            }
+        });
         for (k, pos) in plates.values().enumerate() {
             for &i in pos {
                 well_group[i] = perm[k];
@@ -198,7 +236,17 @@ mod tests {
 
     #[test]
     fn permutations_in_itertools_order() {
-        assert_eq!(permutations(3, 3), vec![vec![0, 1, 2], vec![0, 2, 1], vec![1, 0, 2], vec![1, 2, 0], vec![2, 0, 1], vec![2, 1, 0]]);
+        assert_eq!(
+            permutations(3, 3),
+            vec![
+                vec![0, 1, 2],
+                vec![0, 2, 1],
+                vec![1, 0, 2],
+                vec![1, 2, 0],
+                vec![2, 0, 1],
+                vec![2, 1, 0]
+            ]
+        );
         assert_eq!(permutations(3, 2).len(), 6);
         assert_eq!(permutations(4, 4).len(), 24);
         assert!(permutations(2, 3).is_empty());

@@ -33,7 +33,10 @@ pub const NEG_INF_REPLACEMENT: f64 = -1e10;
 /// updated once per augmentation (Crouse's formulation of Jonker-Volgenant,
 /// the method behind scipy's `linear_sum_assignment`).
 pub fn minimize(cost: &[f64], n: usize, m: usize) -> Vec<usize> {
-    assert!(n <= m, "linear sum assignment needs rows <= columns ({n} > {m})");
+    assert!(
+        n <= m,
+        "linear sum assignment needs rows <= columns ({n} > {m})"
+    );
     assert_eq!(cost.len(), n * m);
     const FREE: usize = usize::MAX;
     let mut u = vec![0f64; n];
@@ -119,7 +122,10 @@ pub fn maximize(score: &[f64], n: usize, m: usize) -> Vec<usize> {
     // Keep every column with a finite entry, and the first n all -inf ones.
     let mut finite = vec![false; m];
     for row in score.chunks_exact(m.max(1)) {
-        finite.iter_mut().zip(row).for_each(|(f, &x)| *f |= x != f64::NEG_INFINITY);
+        finite
+            .iter_mut()
+            .zip(row)
+            .for_each(|(f, &x)| *f |= x != f64::NEG_INFINITY);
     }
     let mut keep = Vec::with_capacity(m);
     let mut dead = 0usize;
@@ -136,7 +142,13 @@ pub fn maximize(score: &[f64], n: usize, m: usize) -> Vec<usize> {
     for i in 0..n {
         for &j in &keep {
             let s = score[i * m + j];
-            cost.push(-(if s == f64::NEG_INFINITY { NEG_INF_REPLACEMENT } else { s }));
+            cost.push(
+                -(if s == f64::NEG_INFINITY {
+                    NEG_INF_REPLACEMENT
+                } else {
+                    s
+                }),
+            );
         }
     }
     minimize(&cost, n, k).into_iter().map(|c| keep[c]).collect()
@@ -165,7 +177,10 @@ mod tests {
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self) -> f64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((self.0 >> 11) as f64) / ((1u64 << 53) as f64)
         }
     }
@@ -188,7 +203,14 @@ mod tests {
     }
 
     fn brute(score: &[f64], n: usize, m: usize) -> (usize, f64) {
-        fn rec(score: &[f64], n: usize, m: usize, cols: &mut Vec<usize>, used: &mut Vec<bool>, best: &mut (usize, f64)) {
+        fn rec(
+            score: &[f64],
+            n: usize,
+            m: usize,
+            cols: &mut Vec<usize>,
+            used: &mut Vec<bool>,
+            best: &mut (usize, f64),
+        ) {
             if cols.len() == n {
                 let c = split(score, m, cols);
                 if c.0 < best.0 || (c.0 == best.0 && c.1 > best.1) {
@@ -244,7 +266,10 @@ mod tests {
             let want = brute(&score, n, m);
             // Sums next to 1e10-sized costs keep ~1e-6 of precision.
             let tol = if want.0 > 0 { 1e-4 } else { 1e-9 };
-            assert!(got.0 == want.0 && (got.1 - want.1).abs() <= tol, "case {case} {n}x{m}: {got:?} vs {want:?}");
+            assert!(
+                got.0 == want.0 && (got.1 - want.1).abs() <= tol,
+                "case {case} {n}x{m}: {got:?} vs {want:?}"
+            );
         }
     }
 

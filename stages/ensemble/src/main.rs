@@ -18,7 +18,11 @@ use rcic_ensemble::{plot, report};
 const STAGE_VERSION: &str = "1";
 
 #[derive(Parser, Debug)]
-#[command(name = "rcic-ensemble", version, about = "Ensemble prediction files into a submission (REFERENCE section 9): per-file and ensemble accuracy, plate groups, per-plate linear sum assignment, id_code,sirna CSV and a report")]
+#[command(
+    name = "rcic-ensemble",
+    version,
+    about = "Ensemble prediction files into a submission (REFERENCE section 9): per-file and ensemble accuracy, plate groups, per-plate linear sum assignment, id_code,sirna CSV and a report"
+)]
 struct Cli {
     /// Prediction Parquet files (data-schemas/predictions.md), one or more.
     #[arg(required = true, value_name = "PRED")]
@@ -35,7 +39,12 @@ struct Cli {
     data: PathBuf,
 
     /// Weights of the files, comma-separated, one per file [default: all 1].
-    #[arg(short = 'w', long = "weights", value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(
+        short = 'w',
+        long = "weights",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
     weights: Option<Vec<f64>>,
 
     /// Worker threads for the per-plate assignment (capped at the cores
@@ -86,9 +95,14 @@ fn real_main() -> Result<()> {
     if cli.output.is_none() && cli.store.is_none() {
         bail!("-o/--output FILE or --store DIR is required");
     }
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let threads = cli.threads.clamp(1, cores);
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("cannot start the thread pool")?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .context("cannot start the thread pool")?;
     let opts = Options {
         data: cli.data.clone(),
         files: cli.files.clone(),
@@ -103,7 +117,8 @@ fn real_main() -> Result<()> {
     log.info(&format!("Args: {cli:?}"));
 
     if let Some(store) = &cli.store {
-        let store = Store::open(store).with_context(|| format!("cannot open artifact store {}", store.display()))?;
+        let store = Store::open(store)
+            .with_context(|| format!("cannot open artifact store {}", store.display()))?;
         let spec = stage_spec(&cli)?;
         if let Some(art) = store.lookup(&spec, Verify::Full)? {
             log.info(&format!("reusing {}", art.dir.display()));
@@ -115,11 +130,23 @@ fn real_main() -> Result<()> {
         let writer = store.begin(&spec)?;
         let dir = writer.dir().to_path_buf();
         let mut staged = Staged::default();
-        staged.add(&dir.join("submission.csv"), submission_csv(&outcome.submission).as_bytes())?;
-        staged.add(&dir.join(report::JSON), report::json(&outcome.report).as_bytes())?;
-        staged.add(&dir.join(report::MARKDOWN), report::markdown(&outcome.report, "submission.csv").as_bytes())?;
+        staged.add(
+            &dir.join("submission.csv"),
+            submission_csv(&outcome.submission).as_bytes(),
+        )?;
+        staged.add(
+            &dir.join(report::JSON),
+            report::json(&outcome.report).as_bytes(),
+        )?;
+        staged.add(
+            &dir.join(report::MARKDOWN),
+            report::markdown(&outcome.report, "submission.csv").as_bytes(),
+        )?;
         staged.add(&dir.join(report::PNG), &plot::render(&outcome.report)?)?;
-        log.info(&format!("Saving csv submission into {}", writer.final_dir().join("submission.csv").display()));
+        log.info(&format!(
+            "Saving csv submission into {}",
+            writer.final_dir().join("submission.csv").display()
+        ));
         staged.add(&dir.join("ensemble.log"), log.text().as_bytes())?;
         staged.publish()?;
         let art = writer.commit()?;
@@ -130,11 +157,24 @@ fn real_main() -> Result<()> {
 
     let out = cli.output.as_ref().expect("checked");
     let outcome = rcic_ensemble::run(&opts, &mut log)?;
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let mut staged = Staged::default();
-    staged.add(&dir.join(report::JSON), report::json(&outcome.report).as_bytes())?;
-    staged.add(&dir.join(report::MARKDOWN), report::markdown(&outcome.report, &name).as_bytes())?;
+    staged.add(
+        &dir.join(report::JSON),
+        report::json(&outcome.report).as_bytes(),
+    )?;
+    staged.add(
+        &dir.join(report::MARKDOWN),
+        report::markdown(&outcome.report, &name).as_bytes(),
+    )?;
     staged.add(&dir.join(report::PNG), &plot::render(&outcome.report)?)?;
     staged.add(out, submission_csv(&outcome.submission).as_bytes())?;
     log.info(&format!("Saving csv submission into {}", out.display()));
@@ -166,26 +206,44 @@ fn stage_spec(cli: &Cli) -> Result<StageSpec> {
     });
     let mut spec = StageSpec::new("ensemble", STAGE_VERSION, params);
     let mut h = blake3::Hasher::new();
-    for name in ["train.csv", "test.csv", "train_controls.csv", "test_controls.csv"] {
+    for name in [
+        "train.csv",
+        "test.csv",
+        "train_controls.csv",
+        "test_controls.csv",
+    ] {
         let p = cli.data.join(name);
-        let (_, x) = rcic_core::store::hash_file(&p).with_context(|| format!("cannot hash {}", p.display()))?;
+        let (_, x) = rcic_core::store::hash_file(&p)
+            .with_context(|| format!("cannot hash {}", p.display()))?;
         h.update(name.as_bytes());
         h.update(x.as_bytes());
     }
     spec = spec.input("dataset_csvs", &h.finalize().to_hex()[..32]);
     for (i, f) in cli.files.iter().enumerate() {
-        let in_artifact = f.parent().and_then(|d| rcic_core::Artifact::open(d).ok()).and_then(|a| {
-            let name = f.file_name()?.to_string_lossy().to_string();
-            a.manifest.files.iter().any(|e| e.path == name).then(|| format!("{}/{name}", a.manifest.key))
-        });
+        let in_artifact = f
+            .parent()
+            .and_then(|d| rcic_core::Artifact::open(d).ok())
+            .and_then(|a| {
+                let name = f.file_name()?.to_string_lossy().to_string();
+                a.manifest
+                    .files
+                    .iter()
+                    .any(|e| e.path == name)
+                    .then(|| format!("{}/{name}", a.manifest.key))
+            });
         let key = match in_artifact {
             Some(k) => k,
-            None => rcic_core::store::hash_file(f).with_context(|| format!("cannot read prediction file {}", f.display()))?.1,
+            None => {
+                rcic_core::store::hash_file(f)
+                    .with_context(|| format!("cannot read prediction file {}", f.display()))?
+                    .1
+            }
         };
         spec = spec.input(&format!("predictions_{i}"), &key);
     }
     if let Some(t) = &cli.truth {
-        let (_, x) = rcic_core::store::hash_file(t).with_context(|| format!("cannot read truth file {}", t.display()))?;
+        let (_, x) = rcic_core::store::hash_file(t)
+            .with_context(|| format!("cannot read truth file {}", t.display()))?;
         spec = spec.input("truth", &x);
     }
     Ok(spec)

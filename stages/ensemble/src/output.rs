@@ -17,12 +17,22 @@ pub struct Staged {
 impl Staged {
     /// Writes `bytes` to a temporary sibling of `path`.
     pub fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(|e| EnsembleError::io(dir, "cannot create output folder", e))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(dir)
+            .map_err(|e| EnsembleError::io(dir, "cannot create output folder", e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        let mut f = fs::File::create(&tmp).map_err(|e| EnsembleError::io(&tmp, "cannot create", e))?;
-        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| EnsembleError::io(&tmp, "cannot write", e))?;
+        let mut f =
+            fs::File::create(&tmp).map_err(|e| EnsembleError::io(&tmp, "cannot create", e))?;
+        f.write_all(bytes)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| EnsembleError::io(&tmp, "cannot write", e))?;
         self.files.push((tmp, path.to_path_buf()));
         Ok(())
     }
@@ -30,7 +40,8 @@ impl Staged {
     /// Renames every staged file into place, in the order added.
     pub fn publish(mut self) -> Result<()> {
         for (tmp, path) in std::mem::take(&mut self.files) {
-            fs::rename(&tmp, &path).map_err(|e| EnsembleError::io(&path, "cannot move into place", e))?;
+            fs::rename(&tmp, &path)
+                .map_err(|e| EnsembleError::io(&path, "cannot move into place", e))?;
         }
         Ok(())
     }

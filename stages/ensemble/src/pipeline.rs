@@ -101,7 +101,9 @@ fn argmaxes(wl: &WellLogits) -> Vec<u32> {
 pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     let t0 = Instant::now();
     if opts.files.is_empty() {
-        return Err(EnsembleError::Usage("no prediction files given; expected one or more PRED".into()));
+        return Err(EnsembleError::Usage(
+            "no prediction files given; expected one or more PRED".into(),
+        ));
     }
     let weights = match &opts.weights {
         None => vec![1.0; opts.files.len()],
@@ -114,17 +116,27 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         }
         Some(w) => {
             if let Some(x) = w.iter().find(|x| !x.is_finite()) {
-                return Err(EnsembleError::Usage(format!("-w: weight {x} is not a finite number")));
+                return Err(EnsembleError::Usage(format!(
+                    "-w: weight {x} is not a finite number"
+                )));
             }
             w.clone()
         }
     };
     if let Some(t) = opts.temperature.filter(|t| !(t.is_finite() && *t > 0.0)) {
-        return Err(EnsembleError::Usage(format!("--temperature {t}: expected a positive number")));
+        return Err(EnsembleError::Usage(format!(
+            "--temperature {t}: expected a positive number"
+        )));
     }
 
     log.info("Loading dataset");
-    let index = DatasetIndex::load(&opts.data, &IndexOptions { aliases: opts.aliases.clone(), ..Default::default() })?;
+    let index = DatasetIndex::load(
+        &opts.data,
+        &IndexOptions {
+            aliases: opts.aliases.clone(),
+            ..Default::default()
+        },
+    )?;
     let ids: Vec<String> = index.wells.iter().map(|w| index.id_code(w)).collect();
     let treatments = index.treatments as usize;
     let ds = dataset_frame(&index)?;
@@ -136,12 +148,22 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
                 .wells
                 .iter()
                 .enumerate()
-                .filter(|(_, w)| index.experiments[w.experiment].split == rcic_core::Split::Test && w.well_type == rcic_core::WellType::Treatment)
+                .filter(|(_, w)| {
+                    index.experiments[w.experiment].split == rcic_core::Split::Test
+                        && w.well_type == rcic_core::WellType::Treatment
+                })
                 .map(|(i, _)| ids[i].as_str())
                 .filter(|id| !t.contains_key(*id))
                 .collect();
             if !missing.is_empty() {
-                return Err(EnsembleError::input(p, format!("{} test well(s) have no truth, e.g. {}", missing.len(), missing[0])));
+                return Err(EnsembleError::input(
+                    p,
+                    format!(
+                        "{} test well(s) have no truth, e.g. {}",
+                        missing.len(),
+                        missing[0]
+                    ),
+                ));
             }
             Some(t)
         }
@@ -160,7 +182,13 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         .map(|path| {
             let f = PredFile::read(path)?;
             if f.classes < treatments {
-                return Err(EnsembleError::input(path, format!("{} classes; the dataset has {treatments} treatment classes", f.classes)));
+                return Err(EnsembleError::input(
+                    path,
+                    format!(
+                        "{} classes; the dataset has {treatments} treatment classes",
+                        f.classes
+                    ),
+                ));
             }
             let rows = check_rows(&ds, &f)?;
             Ok((f, rows))
@@ -173,7 +201,12 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
             if f.classes != first.classes {
                 return Err(EnsembleError::input(
                     &f.path,
-                    format!("{} classes, but {} has {}; expected every file to have the same classes", f.classes, first.path.display(), first.classes),
+                    format!(
+                        "{} classes, but {} has {}; expected every file to have the same classes",
+                        f.classes,
+                        first.path.display(),
+                        first.classes
+                    ),
                 ));
             }
         }
@@ -181,21 +214,41 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     }
     let classes = files[0].0.classes;
     if classes != index.classes as usize {
-        log.info(&format!("note: files have {classes} classes, the dataset {} (treatments {treatments} are used)", index.classes));
+        log.info(&format!(
+            "note: files have {classes} classes, the dataset {} (treatments {treatments} are used)",
+            index.classes
+        ));
     }
 
     // Step 1: per-file well sums and validation accuracy.
     let mut sums: Vec<(WellLogits, WellLogits)> = Vec::new();
     let mut file_reports = Vec::new();
     for ((f, rows), &w) in std::mem::take(&mut files).into_iter().zip(&weights) {
-        let val = well_sums(&f, rows.split(PredSplit::Val), treatments, opts.temperature, &ids);
-        let test = well_sums(&f, rows.split(PredSplit::Test), treatments, opts.temperature, &ids);
+        let val = well_sums(
+            &f,
+            rows.split(PredSplit::Val),
+            treatments,
+            opts.temperature,
+            &ids,
+        );
+        let test = well_sums(
+            &f,
+            rows.split(PredSplit::Test),
+            treatments,
+            opts.temperature,
+            &ids,
+        );
         let vs = score(&index, &val.wells, &argmaxes(&val), &val_label)?;
-        let ts = truth.as_ref().map(|_| score(&index, &test.wells, &argmaxes(&test), &truth_label)).transpose()?;
+        let ts = truth
+            .as_ref()
+            .map(|_| score(&index, &test.wells, &argmaxes(&test), &truth_label))
+            .transpose()?;
         log.info(&format!(
             "File {} -> score: {vs}{}",
             f.path.display(),
-            ts.as_ref().map(|t| format!("  test: {t}")).unwrap_or_default()
+            ts.as_ref()
+                .map(|t| format!("  test: {t}"))
+                .unwrap_or_default()
         ));
         file_reports.push(FileReport {
             path: f.path.display().to_string(),
@@ -217,16 +270,48 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         v.scale(w as f32);
         t.scale(w as f32);
     }
-    let arg: Vec<(Vec<u32>, Vec<u32>)> = weighted.iter().map(|(v, t)| (argmaxes(v), argmaxes(t))).collect();
-    let avg_val = pooled(&index, &weighted.iter().zip(&arg).map(|((v, _), (a, _))| (v.wells.as_slice(), a.as_slice())).collect::<Vec<_>>(), &val_label)?;
+    let arg: Vec<(Vec<u32>, Vec<u32>)> = weighted
+        .iter()
+        .map(|(v, t)| (argmaxes(v), argmaxes(t)))
+        .collect();
+    let avg_val = pooled(
+        &index,
+        &weighted
+            .iter()
+            .zip(&arg)
+            .map(|((v, _), (a, _))| (v.wells.as_slice(), a.as_slice()))
+            .collect::<Vec<_>>(),
+        &val_label,
+    )?;
     let avg_test = truth
         .as_ref()
-        .map(|_| pooled(&index, &weighted.iter().zip(&arg).map(|((_, t), (_, a))| (t.wells.as_slice(), a.as_slice())).collect::<Vec<_>>(), &truth_label))
+        .map(|_| {
+            pooled(
+                &index,
+                &weighted
+                    .iter()
+                    .zip(&arg)
+                    .map(|((_, t), (_, a))| (t.wells.as_slice(), a.as_slice()))
+                    .collect::<Vec<_>>(),
+                &truth_label,
+            )
+        })
         .transpose()?;
     let mut steps = Vec::new();
     let mut step = |log: &mut Logger, name: &str, label: &str, val: Score, test: Option<Score>| {
-        log.info(&format!("{:<37}{val}{}", format!("{label}:"), test.as_ref().map(|t| format!("  test: {t}")).unwrap_or_default()));
-        steps.push(Step { name: name.into(), label: label.into(), val, test });
+        log.info(&format!(
+            "{:<37}{val}{}",
+            format!("{label}:"),
+            test.as_ref()
+                .map(|t| format!("  test: {t}"))
+                .unwrap_or_default()
+        ));
+        steps.push(Step {
+            name: name.into(),
+            label: label.into(),
+            val,
+            test,
+        });
     };
     log.info("Evaluating...");
     step(log, "average", "Average score", avg_val, avg_test);
@@ -236,7 +321,10 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     let score_both = |val: &WellLogits, test: &WellLogits| -> Result<(Score, Option<Score>)> {
         Ok((
             score(&index, &val.wells, &argmaxes(val), &val_label)?,
-            truth.as_ref().map(|_| score(&index, &test.wells, &argmaxes(test), &truth_label)).transpose()?,
+            truth
+                .as_ref()
+                .map(|_| score(&index, &test.wells, &argmaxes(test), &truth_label))
+                .transpose()?,
         ))
     };
     let (v, t) = score_both(&val, &test)?;
@@ -256,16 +344,24 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     if ngroups == 0 {
         log.info("no plate groups in the dataset (no labelled plates): skipping the group step");
     } else {
-        let truth_group = |w: usize| truth_label(w).or(val_label(w)).and_then(|s| class_group.get(s as usize).copied().flatten());
+        let truth_group = |w: usize| {
+            truth_label(w)
+                .or(val_label(w))
+                .and_then(|s| class_group.get(s as usize).copied().flatten())
+        };
         for (name, wl) in [("val", &mut val), ("test", &mut test)] {
-            let mut plates_of: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+            let mut plates_of: std::collections::BTreeMap<String, usize> =
+                std::collections::BTreeMap::new();
             for (e, _) in crate::assign::plates(&index, wl).into_keys() {
                 *plates_of.entry(e).or_default() += 1;
             }
             if let Some((e, n)) = plates_of.iter().find(|(_, &n)| n > ngroups) {
-                return Err(EnsembleError::Usage(format!("experiment {e} has {n} plates but the dataset has {ngroups} plate groups")));
+                return Err(EnsembleError::Usage(format!(
+                    "experiment {e} has {n} plates but the dataset has {ngroups} plate groups"
+                )));
             }
-            let (choices, well_group) = assign_groups(&index, name, wl, &class_group, ngroups, &truth_group);
+            let (choices, well_group) =
+                assign_groups(&index, name, wl, &class_group, ngroups, &truth_group);
             for c in &choices {
                 log.info(&format!(
                     "groups: {:8} -> {:?} ( score: {:.5}  conf: {:.5} ) {}{}  size: {}",
@@ -274,7 +370,9 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
                     c.score,
                     c.margin,
                     c.status.as_str(),
-                    c.truth_status.map(|s| format!(" (truth: {})", s.as_str())).unwrap_or_default(),
+                    c.truth_status
+                        .map(|s| format!(" (truth: {})", s.as_str()))
+                        .unwrap_or_default(),
                     c.wells
                 ));
             }
@@ -283,7 +381,13 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         }
     }
     let (v, t) = score_both(&val, &test)?;
-    step(log, "plate_groups", "Score after retaining plate classes", v, t);
+    step(
+        log,
+        "plate_groups",
+        "Score after retaining plate classes",
+        v,
+        t,
+    );
 
     // Step 4: per-plate assignment.
     let t_lsa = Instant::now();
@@ -292,8 +396,17 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     times.extend(t2);
     let lsa = lsa_report(&times, t_lsa.elapsed().as_secs_f64());
     let v = score(&index, &val.wells, &val_pred, &val_label)?;
-    let t = truth.as_ref().map(|_| score(&index, &test.wells, &test_pred, &truth_label)).transpose()?;
-    step(log, "assignment", "Score after linear sum assignment", v.clone(), t);
+    let t = truth
+        .as_ref()
+        .map(|_| score(&index, &test.wells, &test_pred, &truth_label))
+        .transpose()?;
+    step(
+        log,
+        "assignment",
+        "Score after linear sum assignment",
+        v.clone(),
+        t,
+    );
     log.info(&format!(
         "linear sum assignment: {} plates in {:.3} s ({} threads; slowest plate {:.4} s)",
         lsa.plates, lsa.wall_seconds, lsa.threads, lsa.max_plate_seconds
@@ -310,13 +423,23 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
                 }
             }
         }
-        log.info(&format!("alias labels: {changed} test well(s) changed to their known layout-alias label"));
-        let t = truth.as_ref().map(|_| score(&index, &test.wells, &test_pred, &truth_label)).transpose()?;
+        log.info(&format!(
+            "alias labels: {changed} test well(s) changed to their known layout-alias label"
+        ));
+        let t = truth
+            .as_ref()
+            .map(|_| score(&index, &test.wells, &test_pred, &truth_label))
+            .transpose()?;
         step(log, "alias_labels", "Score after alias labels", v, t);
     }
 
     // Step 5: the submission.
-    let mut submission: Vec<(String, u32)> = test.wells.iter().zip(&test_pred).map(|(&w, &p)| (ids[w].clone(), p)).collect();
+    let mut submission: Vec<(String, u32)> = test
+        .wells
+        .iter()
+        .zip(&test_pred)
+        .map(|(&w, &p)| (ids[w].clone(), p))
+        .collect();
     submission.sort();
     let report = Report {
         tool: format!("rcic-ensemble {}", env!("CARGO_PKG_VERSION")),

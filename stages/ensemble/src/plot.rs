@@ -46,15 +46,26 @@ fn plot_err<E: std::fmt::Debug>(e: E) -> EnsembleError {
 }
 
 /// Draws the y axis with 5 ticks and grid lines; returns labels.
-fn axes<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, p: &Panel, title: &str, labels: &mut Vec<Label>, fmt: &dyn Fn(f64) -> String) -> Result<()> {
+fn axes<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    p: &Panel,
+    title: &str,
+    labels: &mut Vec<Label>,
+    fmt: &dyn Fn(f64) -> String,
+) -> Result<()> {
     for k in 0..=4 {
         let v = p.lo + (p.hi - p.lo) * k as f64 / 4.0;
         let y = p.y(v);
-        root.draw(&PathElement::new(vec![(p.x0, y), (p.x1, y)], GRID)).map_err(plot_err)?;
+        root.draw(&PathElement::new(vec![(p.x0, y), (p.x1, y)], GRID))
+            .map_err(plot_err)?;
         let s = fmt(v);
         labels.push((p.x0 - 6 - 8 * s.len() as i32, y - 4, s, 1, BLACK, false));
     }
-    root.draw(&PathElement::new(vec![(p.x0, p.y0), (p.x0, p.y1), (p.x1, p.y1)], BLACK)).map_err(plot_err)?;
+    root.draw(&PathElement::new(
+        vec![(p.x0, p.y0), (p.x0, p.y1), (p.x1, p.y1)],
+        BLACK,
+    ))
+    .map_err(plot_err)?;
     labels.push((p.x0, p.y0 - 26, title.to_string(), 2, BLACK, false));
     Ok(())
 }
@@ -81,43 +92,113 @@ pub fn render(report: &Report) -> Result<Vec<u8>> {
         // Panel 1: accuracy by step.
         let steps = &report.steps;
         let val: Vec<Option<f64>> = steps.iter().map(|s| s.val.accuracy).collect();
-        let test: Vec<Option<f64>> = steps.iter().map(|s| s.test.as_ref().and_then(|t| t.accuracy)).collect();
+        let test: Vec<Option<f64>> = steps
+            .iter()
+            .map(|s| s.test.as_ref().and_then(|t| t.accuracy))
+            .collect();
         let all: Vec<f64> = val.iter().chain(&test).flatten().copied().collect();
         let (lo, hi) = range(&all, 1.0);
-        let p = Panel { x0: 90, x1: W as i32 - 40, y0: 50, y1: 300, lo, hi };
-        axes(&root, &p, "Accuracy by step", &mut labels, &|v| format!("{v:.3}"))?;
+        let p = Panel {
+            x0: 90,
+            x1: W as i32 - 40,
+            y0: 50,
+            y1: 300,
+            lo,
+            hi,
+        };
+        axes(&root, &p, "Accuracy by step", &mut labels, &|v| {
+            format!("{v:.3}")
+        })?;
         let n = steps.len().max(1) as i32;
-        let xs: Vec<i32> = (0..n).map(|i| p.x0 + (p.x1 - p.x0) * (2 * i + 1) / (2 * n)).collect();
-        for (series, colour, name, dy) in [(&val, BLUE, "validation", 0), (&test, ORANGE, "test (truth)", 14)] {
-            let pts: Vec<(i32, i32)> = series.iter().zip(&xs).filter_map(|(v, &x)| v.map(|v| (x, p.y(v)))).collect();
+        let xs: Vec<i32> = (0..n)
+            .map(|i| p.x0 + (p.x1 - p.x0) * (2 * i + 1) / (2 * n))
+            .collect();
+        for (series, colour, name, dy) in [
+            (&val, BLUE, "validation", 0),
+            (&test, ORANGE, "test (truth)", 14),
+        ] {
+            let pts: Vec<(i32, i32)> = series
+                .iter()
+                .zip(&xs)
+                .filter_map(|(v, &x)| v.map(|v| (x, p.y(v))))
+                .collect();
             if pts.is_empty() {
                 continue;
             }
-            root.draw(&PathElement::new(pts.clone(), colour.stroke_width(2))).map_err(plot_err)?;
+            root.draw(&PathElement::new(pts.clone(), colour.stroke_width(2)))
+                .map_err(plot_err)?;
             for (k, &(x, y)) in pts.iter().enumerate() {
-                root.draw(&Circle::new((x, y), 4, colour.filled())).map_err(plot_err)?;
+                root.draw(&Circle::new((x, y), 4, colour.filled()))
+                    .map_err(plot_err)?;
                 let v = series.iter().flatten().nth(k).copied().unwrap_or(0.0);
                 labels.push((x + 6, y - 12 - dy, format!("{v:.4}"), 1, colour, false));
             }
-            labels.push((p.x1 - 130, p.y0 + 8 + dy, format!("- {name}"), 1, colour, false));
+            labels.push((
+                p.x1 - 130,
+                p.y0 + 8 + dy,
+                format!("- {name}"),
+                1,
+                colour,
+                false,
+            ));
         }
         for (s, &x) in steps.iter().zip(&xs) {
-            labels.push((x - 4 * s.name.len() as i32, p.y1 + 8, s.name.clone(), 1, BLACK, false));
+            labels.push((
+                x - 4 * s.name.len() as i32,
+                p.y1 + 8,
+                s.name.clone(),
+                1,
+                BLACK,
+                false,
+            ));
         }
 
         // Panel 2: per-experiment accuracy after the assignment.
-        let last = steps.iter().rev().find(|s| s.name == "assignment").or(steps.last());
+        let last = steps
+            .iter()
+            .rev()
+            .find(|s| s.name == "assignment")
+            .or(steps.last());
         let mut bars: Vec<(String, f64, RGBColor)> = Vec::new();
         if let Some(s) = last {
-            bars.extend(s.val.per_experiment.iter().map(|(e, a)| (e.clone(), *a, BLUE)));
+            bars.extend(
+                s.val
+                    .per_experiment
+                    .iter()
+                    .map(|(e, a)| (e.clone(), *a, BLUE)),
+            );
             if let Some(t) = &s.test {
-                bars.extend(t.per_experiment.iter().map(|(e, a)| (e.clone(), *a, ORANGE)));
+                bars.extend(
+                    t.per_experiment
+                        .iter()
+                        .map(|(e, a)| (e.clone(), *a, ORANGE)),
+                );
             }
         }
         let (lo, hi) = range(&bars.iter().map(|b| b.1).collect::<Vec<_>>(), 1.0);
-        let p = Panel { x0: 90, x1: W as i32 - 40, y0: 380, y1: 640, lo, hi };
-        axes(&root, &p, "Accuracy per experiment after assignment", &mut labels, &|v| format!("{v:.3}"))?;
-        labels.push((p.x1 - 260, p.y0 - 20, "blue: validation, orange: test".into(), 1, BLACK, false));
+        let p = Panel {
+            x0: 90,
+            x1: W as i32 - 40,
+            y0: 380,
+            y1: 640,
+            lo,
+            hi,
+        };
+        axes(
+            &root,
+            &p,
+            "Accuracy per experiment after assignment",
+            &mut labels,
+            &|v| format!("{v:.3}"),
+        )?;
+        labels.push((
+            p.x1 - 260,
+            p.y0 - 20,
+            "blue: validation, orange: test".into(),
+            1,
+            BLACK,
+            false,
+        ));
         draw_bars(&root, &p, &bars, &mut labels)?;
 
         // Panel 3: plate-group margins.
@@ -125,40 +206,89 @@ pub fn render(report: &Report) -> Result<Vec<u8>> {
             .group_assignment
             .iter()
             .map(|g| {
-                let st = g.truth_status.filter(|_| g.status == Status::Prediction).unwrap_or(g.status);
+                let st = g
+                    .truth_status
+                    .filter(|_| g.status == Status::Prediction)
+                    .unwrap_or(g.status);
                 let c = match st {
                     Status::Correct => GREEN,
                     Status::Incorrect => RED,
                     Status::Prediction => GRAY,
                 };
-                (format!("{}:{}", if g.split == "val" { "v" } else { "t" }, g.experiment), g.margin, c)
+                (
+                    format!(
+                        "{}:{}",
+                        if g.split == "val" { "v" } else { "t" },
+                        g.experiment
+                    ),
+                    g.margin,
+                    c,
+                )
             })
             .collect();
         let hi = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-3) * 1.05;
-        let p = Panel { x0: 90, x1: W as i32 - 40, y0: 770, y1: 1030, lo: 0.0, hi };
-        axes(&root, &p, "Plate-group assignment margin", &mut labels, &|v| format!("{v:.2}"))?;
-        labels.push((p.x1 - 340, p.y0 - 20, "green: correct, red: wrong, gray: unknown".into(), 1, BLACK, false));
+        let p = Panel {
+            x0: 90,
+            x1: W as i32 - 40,
+            y0: 770,
+            y1: 1030,
+            lo: 0.0,
+            hi,
+        };
+        axes(
+            &root,
+            &p,
+            "Plate-group assignment margin",
+            &mut labels,
+            &|v| format!("{v:.2}"),
+        )?;
+        labels.push((
+            p.x1 - 340,
+            p.y0 - 20,
+            "green: correct, red: wrong, gray: unknown".into(),
+            1,
+            BLACK,
+            false,
+        ));
         draw_bars(&root, &p, &bars, &mut labels)?;
         root.present().map_err(plot_err)?;
     }
     for (x, y, s, scale, c, vertical) in &labels {
         text(&mut buf, *x, *y, s, *scale, *c, *vertical);
     }
-    let img = image::RgbImage::from_raw(W, H, buf).ok_or_else(|| EnsembleError::Plot("buffer size".into()))?;
+    let img = image::RgbImage::from_raw(W, H, buf)
+        .ok_or_else(|| EnsembleError::Plot("buffer size".into()))?;
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).map_err(plot_err)?;
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(plot_err)?;
     Ok(out.into_inner())
 }
 
-fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, p: &Panel, bars: &[(String, f64, RGBColor)], labels: &mut Vec<Label>) -> Result<()> {
+fn draw_bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    p: &Panel,
+    bars: &[(String, f64, RGBColor)],
+    labels: &mut Vec<Label>,
+) -> Result<()> {
     let n = bars.len().max(1) as i32;
     let slot = (p.x1 - p.x0) / n;
     for (k, (name, v, c)) in bars.iter().enumerate() {
         let x = p.x0 + slot * k as i32;
         let (a, b) = (x + slot / 6, x + slot - slot / 6);
-        root.draw(&Rectangle::new([(a, p.y(*v)), (b.max(a + 1), p.y1)], c.filled())).map_err(plot_err)?;
+        root.draw(&Rectangle::new(
+            [(a, p.y(*v)), (b.max(a + 1), p.y1)],
+            c.filled(),
+        ))
+        .map_err(plot_err)?;
         // Names read bottom-up under the bar.
-        labels.push(((a + b) / 2 - 4, p.y1 + 6 + 8 * name.len() as i32, name.clone(), 1, BLACK, true));
+        labels.push((
+            (a + b) / 2 - 4,
+            p.y1 + 6 + 8 * name.len() as i32,
+            name.clone(),
+            1,
+            BLACK,
+            true,
+        ));
     }
     Ok(())
 }
@@ -173,7 +303,10 @@ fn text(buf: &mut [u8], x: i32, y: i32, s: &str, scale: i32, c: RGBColor, vertic
         }
     };
     for (k, ch) in s.chars().enumerate() {
-        let glyph = font8x8::legacy::BASIC_LEGACY.get(ch as usize).copied().unwrap_or([0; 8]);
+        let glyph = font8x8::legacy::BASIC_LEGACY
+            .get(ch as usize)
+            .copied()
+            .unwrap_or([0; 8]);
         for (gy, bits) in glyph.iter().enumerate() {
             for gx in 0..8 {
                 if bits >> gx & 1 == 0 {

@@ -55,8 +55,12 @@ impl PredFile {
     /// Reads and checks the columns. Non-finite logits, unknown splits and
     /// wrong types are errors naming the row (0-based, in file order).
     pub fn read(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| EnsembleError::io(path, "cannot open prediction file", e))?;
-        let pq = |source| EnsembleError::Parquet { path: path.to_path_buf(), source };
+        let file = File::open(path)
+            .map_err(|e| EnsembleError::io(path, "cannot open prediction file", e))?;
+        let pq = |source| EnsembleError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        };
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
         let schema = builder.schema().clone();
         let bad = |m: String| EnsembleError::input(path, m);
@@ -67,12 +71,23 @@ impl PredFile {
                 ))
             })
         };
-        let (ci_split, ci_id, ci_site, ci_logits) = (col("split")?, col("id_code")?, col("site")?, col("logits")?);
+        let (ci_split, ci_id, ci_site, ci_logits) =
+            (col("split")?, col("id_code")?, col("site")?, col("logits")?);
         let classes = match schema.field(ci_logits).data_type() {
-            DataType::FixedSizeList(f, n) if f.data_type() == &DataType::Float32 && *n > 0 => *n as usize,
-            other => return Err(bad(format!("column logits is {other:?}; expected fixed_size_list<float32, classes>"))),
+            DataType::FixedSizeList(f, n) if f.data_type() == &DataType::Float32 && *n > 0 => {
+                *n as usize
+            }
+            other => {
+                return Err(bad(format!(
+                    "column logits is {other:?}; expected fixed_size_list<float32, classes>"
+                )))
+            }
         };
-        for (ci, name, want) in [(ci_split, "split", DataType::Utf8), (ci_id, "id_code", DataType::Utf8), (ci_site, "site", DataType::UInt8)] {
+        for (ci, name, want) in [
+            (ci_split, "split", DataType::Utf8),
+            (ci_id, "id_code", DataType::Utf8),
+            (ci_site, "site", DataType::UInt8),
+        ] {
             let t = schema.field(ci).data_type();
             if t != &want {
                 return Err(bad(format!("column {name} is {t:?}; expected {want:?}")));
@@ -95,24 +110,39 @@ impl PredFile {
             let ids = batch.column(ci_id).as_string::<i32>();
             let sites = batch.column(ci_site).as_primitive::<UInt8Type>();
             let logits = batch.column(ci_logits).as_fixed_size_list();
-            for (name, arr) in [("split", batch.column(ci_split)), ("id_code", batch.column(ci_id)), ("site", batch.column(ci_site)), ("logits", batch.column(ci_logits))] {
+            for (name, arr) in [
+                ("split", batch.column(ci_split)),
+                ("id_code", batch.column(ci_id)),
+                ("site", batch.column(ci_site)),
+                ("logits", batch.column(ci_logits)),
+            ] {
                 if arr.null_count() > 0 {
                     let r = (0..arr.len()).find(|&i| arr.is_null(i)).unwrap_or(0);
-                    return Err(bad(format!("row {}: column {name} is null; expected a value", base + r)));
+                    return Err(bad(format!(
+                        "row {}: column {name} is null; expected a value",
+                        base + r
+                    )));
                 }
             }
             for r in 0..batch.num_rows() {
                 out.split.push(match splits.value(r) {
                     "val" => PredSplit::Val,
                     "test" => PredSplit::Test,
-                    other => return Err(bad(format!("row {}: split {other:?}; expected \"val\" or \"test\"", base + r))),
+                    other => {
+                        return Err(bad(format!(
+                            "row {}: split {other:?}; expected \"val\" or \"test\"",
+                            base + r
+                        )))
+                    }
                 });
                 out.id_code.push(ids.value(r).to_string());
                 out.site.push(sites.value(r));
             }
             let values = logits.values().as_primitive::<Float32Type>();
             if values.null_count() > 0 {
-                return Err(bad("logits hold null values; expected finite numbers".to_string()));
+                return Err(bad(
+                    "logits hold null values; expected finite numbers".to_string()
+                ));
             }
             let off = logits.offset() * classes;
             let vals = &values.values()[off..off + batch.num_rows() * classes];

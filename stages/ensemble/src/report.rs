@@ -18,7 +18,9 @@ pub fn json(report: &Report) -> String {
 }
 
 fn acc(s: &Score) -> String {
-    s.accuracy.map(|a| format!("{a:.5} ({}/{})", s.correct, s.wells)).unwrap_or_else(|| "n/a".into())
+    s.accuracy
+        .map(|a| format!("{a:.5} ({}/{})", s.correct, s.wells))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn opt(s: &Option<Score>) -> String {
@@ -41,18 +43,40 @@ pub fn markdown(report: &Report, submission_name: &str) -> String {
         report.submission_rows,
         report.seconds
     );
-    let _ = writeln!(m, "![accuracy by step, per experiment, group margins]({})\n", PNG);
-    let _ = writeln!(m, "## Accuracy by step\n\n| step | validation | test (truth) |\n|---|---|---|");
+    let _ = writeln!(
+        m,
+        "![accuracy by step, per experiment, group margins]({})\n",
+        PNG
+    );
+    let _ = writeln!(
+        m,
+        "## Accuracy by step\n\n| step | validation | test (truth) |\n|---|---|---|"
+    );
     for s in &report.steps {
         let _ = writeln!(m, "| {} | {} | {} |", s.label, acc(&s.val), opt(&s.test));
     }
     let _ = writeln!(m, "\n## Files\n\n| file | weight | classes | val wells | test wells | validation | test (truth) |\n|---|---|---|---|---|---|---|");
     for f in &report.files {
-        let _ = writeln!(m, "| `{}` | {} | {} | {} | {} | {} | {} |", f.path, f.weight, f.classes, f.val_wells, f.test_wells, acc(&f.val), opt(&f.test));
+        let _ = writeln!(
+            m,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            f.path,
+            f.weight,
+            f.classes,
+            f.val_wells,
+            f.test_wells,
+            acc(&f.val),
+            opt(&f.test)
+        );
     }
     let _ = writeln!(m, "\n## Plate groups\n\n| split | experiment | plates -> groups | score | margin | known | truth | wells |\n|---|---|---|---|---|---|---|---|");
     for g in &report.group_assignment {
-        let map: Vec<String> = g.plates.iter().zip(&g.permutation).map(|(p, q)| format!("{p}->{q}")).collect();
+        let map: Vec<String> = g
+            .plates
+            .iter()
+            .zip(&g.permutation)
+            .map(|(p, q)| format!("{p}->{q}"))
+            .collect();
         let _ = writeln!(
             m,
             "| {} | {} | {} | {:.5} | {:.5} | {} | {} | {} |",
@@ -75,8 +99,18 @@ pub fn markdown(report: &Report, submission_name: &str) -> String {
         names.sort();
         names.dedup();
         for e in names {
-            let v = last.val.per_experiment.get(e).map(|a| format!("{a:.5}")).unwrap_or_else(|| "-".into());
-            let t = last.test.as_ref().and_then(|t| t.per_experiment.get(e)).map(|a| format!("{a:.5}")).unwrap_or_else(|| "-".into());
+            let v = last
+                .val
+                .per_experiment
+                .get(e)
+                .map(|a| format!("{a:.5}"))
+                .unwrap_or_else(|| "-".into());
+            let t = last
+                .test
+                .as_ref()
+                .and_then(|t| t.per_experiment.get(e))
+                .map(|a| format!("{a:.5}"))
+                .unwrap_or_else(|| "-".into());
             let _ = writeln!(m, "| {e} | {v} | {t} |");
         }
     }

@@ -40,7 +40,12 @@ pub fn argmax(row: &[f32]) -> usize {
 
 /// Scores predicted classes of dataset wells against `label(well)`; wells
 /// without a label are not counted.
-pub fn score(index: &DatasetIndex, wells: &[usize], pred: &[u32], label: &dyn Fn(usize) -> Option<u32>) -> Result<Score> {
+pub fn score(
+    index: &DatasetIndex,
+    wells: &[usize],
+    pred: &[u32],
+    label: &dyn Fn(usize) -> Option<u32>,
+) -> Result<Score> {
     let mut names = Vec::with_capacity(wells.len());
     let mut hits = Vec::with_capacity(wells.len());
     for (&w, &p) in wells.iter().zip(pred) {
@@ -60,7 +65,11 @@ pub fn score(index: &DatasetIndex, wells: &[usize], pred: &[u32], label: &dyn Fn
 
 /// Pools several scores (the reference's "average score": every file's
 /// wells counted together).
-pub fn pooled(index: &DatasetIndex, parts: &[(&[usize], &[u32])], label: &dyn Fn(usize) -> Option<u32>) -> Result<Score> {
+pub fn pooled(
+    index: &DatasetIndex,
+    parts: &[(&[usize], &[u32])],
+    label: &dyn Fn(usize) -> Option<u32>,
+) -> Result<Score> {
     let wells: Vec<usize> = parts.iter().flat_map(|(w, _)| w.iter().copied()).collect();
     let pred: Vec<u32> = parts.iter().flat_map(|(_, p)| p.iter().copied()).collect();
     score(index, &wells, &pred, label)

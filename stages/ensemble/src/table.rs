@@ -79,7 +79,12 @@ fn u32s(df: &DataFrame, name: &str) -> Result<Vec<u32>> {
 }
 
 fn strs(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    Ok(df.column(name)?.str()?.iter().map(|s| s.unwrap_or("").to_string()).collect())
+    Ok(df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect())
 }
 
 /// Row indices of every group of `keys`, groups in order of first
@@ -92,7 +97,9 @@ fn groups(df: &DataFrame, keys: &[&str]) -> Result<Vec<Vec<usize>>> {
         .iter()
         .map(|g| match g {
             GroupsIndicator::Idx((_, rows)) => rows.iter().map(|&r| r as usize).collect(),
-            GroupsIndicator::Slice([first, len]) => (first as usize..(first + len) as usize).collect(),
+            GroupsIndicator::Slice([first, len]) => {
+                (first as usize..(first + len) as usize).collect()
+            }
         })
         .collect())
 }
@@ -115,35 +122,81 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
         n,
         vec![
             Column::new("row".into(), (0..n as u32).collect::<Vec<u32>>()),
-            Column::new("split".into(), f.split.iter().map(|s| s.as_str()).collect::<Vec<&str>>()),
+            Column::new(
+                "split".into(),
+                f.split.iter().map(|s| s.as_str()).collect::<Vec<&str>>(),
+            ),
             Column::new("id_code".into(), f.id_code.as_slice()),
             Column::new("site".into(), f.site.as_slice()),
         ],
     )?;
 
     // Wells not in the dataset.
-    let unknown = pred.join(ds, ["id_code"], ["id_code"], JoinArgs::new(JoinType::Anti), None)?;
+    let unknown = pred.join(
+        ds,
+        ["id_code"],
+        ["id_code"],
+        JoinArgs::new(JoinType::Anti),
+        None,
+    )?;
     if unknown.height() > 0 {
-        let ids = strs(&unknown.sort(["row"], SortMultipleOptions::default())?, "id_code")?;
-        return Err(bad(format!("{} row(s) name wells that are not in the dataset: {}", unknown.height(), listing(&ids))));
+        let ids = strs(
+            &unknown.sort(["row"], SortMultipleOptions::default())?,
+            "id_code",
+        )?;
+        return Err(bad(format!(
+            "{} row(s) name wells that are not in the dataset: {}",
+            unknown.height(),
+            listing(&ids)
+        )));
     }
 
     // Sites out of range.
     let site_col = pred.column("site")?.u8()?;
-    if let Some(r) = site_col.into_no_null_iter().position(|s| s == 0 || s > SITES) {
-        return Err(bad(format!("row {r} ({}): site {}; expected 1..={SITES}", f.id_code[r], f.site[r])));
+    if let Some(r) = site_col
+        .into_no_null_iter()
+        .position(|s| s == 0 || s > SITES)
+    {
+        return Err(bad(format!(
+            "row {r} ({}): site {}; expected 1..={SITES}",
+            f.id_code[r], f.site[r]
+        )));
     }
 
     // Duplicate (split, id_code, site).
-    let dup: Vec<Vec<usize>> = groups(&pred, &["split", "id_code", "site"])?.into_iter().filter(|g| g.len() > 1).collect();
+    let dup: Vec<Vec<usize>> = groups(&pred, &["split", "id_code", "site"])?
+        .into_iter()
+        .filter(|g| g.len() > 1)
+        .collect();
     if !dup.is_empty() {
-        let items: Vec<String> =
-            dup.iter().map(|g| format!("{} {} site {} (rows {:?})", f.split[g[0]].as_str(), f.id_code[g[0]], f.site[g[0]], g)).collect();
-        return Err(bad(format!("{} (split, id_code, site) key(s) occur more than once: {}", dup.len(), listing(&items))));
+        let items: Vec<String> = dup
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} {} site {} (rows {:?})",
+                    f.split[g[0]].as_str(),
+                    f.id_code[g[0]],
+                    f.site[g[0]],
+                    g
+                )
+            })
+            .collect();
+        return Err(bad(format!(
+            "{} (split, id_code, site) key(s) occur more than once: {}",
+            dup.len(),
+            listing(&items)
+        )));
     }
 
-    let joined = pred.join(ds, ["id_code"], ["id_code"], JoinArgs::new(JoinType::Inner), None)?;
-    let control_rows = joined.height() - joined.column("treatment")?.bool()?.sum().unwrap_or(0) as usize;
+    let joined = pred.join(
+        ds,
+        ["id_code"],
+        ["id_code"],
+        JoinArgs::new(JoinType::Inner),
+        None,
+    )?;
+    let control_rows =
+        joined.height() - joined.column("treatment")?.bool()?.sum().unwrap_or(0) as usize;
     let joined = joined.filter(joined.column("treatment")?.bool()?)?;
     let is_test = joined.column("split")?.str()?.equal("test");
     let ds_test = joined.column("ds_test")?.bool()?.clone();
@@ -169,22 +222,41 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
 
     // Every well with all its sites.
     let jrow = u32s(&joined, "row")?;
-    let short: Vec<Vec<usize>> = groups(&joined, &["split", "id_code"])?.into_iter().filter(|g| g.len() < SITES as usize).collect();
+    let short: Vec<Vec<usize>> = groups(&joined, &["split", "id_code"])?
+        .into_iter()
+        .filter(|g| g.len() < SITES as usize)
+        .collect();
     if !short.is_empty() {
         let items: Vec<String> = short
             .iter()
             .map(|g| {
                 let r = jrow[g[0]] as usize;
-                format!("{} {} (has site {})", f.split[r].as_str(), f.id_code[r], f.site[r])
+                format!(
+                    "{} {} (has site {})",
+                    f.split[r].as_str(),
+                    f.id_code[r],
+                    f.site[r]
+                )
             })
             .collect();
-        return Err(bad(format!("{} well(s) miss a site (expected sites 1..={SITES} each): {}", short.len(), listing(&items))));
+        return Err(bad(format!(
+            "{} well(s) miss a site (expected sites 1..={SITES} each): {}",
+            short.len(),
+            listing(&items)
+        )));
     }
 
     // Every test treatment well present.
     let test_rows = joined.filter(&is_test)?;
-    let ds_test_wells = ds.filter(&(ds.column("ds_test")?.bool()? & ds.column("treatment")?.bool()?))?;
-    let missing = ds_test_wells.join(&test_rows, ["well"], ["well"], JoinArgs::new(JoinType::Anti), None)?;
+    let ds_test_wells =
+        ds.filter(&(ds.column("ds_test")?.bool()? & ds.column("treatment")?.bool()?))?;
+    let missing = ds_test_wells.join(
+        &test_rows,
+        ["well"],
+        ["well"],
+        JoinArgs::new(JoinType::Anti),
+        None,
+    )?;
     if missing.height() > 0 {
         return Err(bad(format!(
             "{} test treatment well(s) of the dataset have no rows: {}; expected every well of test.csv",
@@ -195,10 +267,25 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
 
     // Every labelled treatment well of each validation experiment present.
     let val_rows = joined.filter(&!&is_test)?;
-    let val_exps = val_rows.select(["experiment"])?.unique_stable(None, UniqueKeepStrategy::First, None)?;
+    let val_exps =
+        val_rows
+            .select(["experiment"])?
+            .unique_stable(None, UniqueKeepStrategy::First, None)?;
     let ds_lab = ds.filter(&(ds.column("labelled")?.bool()? & ds.column("treatment")?.bool()?))?;
-    let ds_val = ds_lab.join(&val_exps, ["experiment"], ["experiment"], JoinArgs::new(JoinType::Semi), None)?;
-    let missing = ds_val.join(&val_rows, ["well"], ["well"], JoinArgs::new(JoinType::Anti), None)?;
+    let ds_val = ds_lab.join(
+        &val_exps,
+        ["experiment"],
+        ["experiment"],
+        JoinArgs::new(JoinType::Semi),
+        None,
+    )?;
+    let missing = ds_val.join(
+        &val_rows,
+        ["well"],
+        ["well"],
+        JoinArgs::new(JoinType::Anti),
+        None,
+    )?;
     if missing.height() > 0 {
         return Err(bad(format!(
             "{} labelled treatment well(s) of the validation experiments have no val rows: {}; expected whole experiments",
@@ -208,7 +295,10 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
     }
 
     // Group rows by well, sites in order.
-    let mut out = FileRows { control_rows, ..Default::default() };
+    let mut out = FileRows {
+        control_rows,
+        ..Default::default()
+    };
     for (split, part) in [(PredSplit::Val, &val_rows), (PredSplit::Test, &test_rows)] {
         let sorted = part.sort(["well", "site"], SortMultipleOptions::default())?;
         let wells = u32s(&sorted, "well")?;
@@ -239,12 +329,20 @@ pub fn per_experiment(names: &[&str], correct: &[bool]) -> Result<BTreeMap<Strin
         names.len(),
         vec![
             Column::new("experiment".into(), names),
-            Column::new("hit".into(), correct.iter().map(|&c| c as u32).collect::<Vec<u32>>()),
+            Column::new(
+                "hit".into(),
+                correct.iter().map(|&c| c as u32).collect::<Vec<u32>>(),
+            ),
         ],
     )?;
     let hit = u32s(&df, "hit")?;
     Ok(groups(&df, &["experiment"])?
         .into_iter()
-        .map(|g| (names[g[0]].to_string(), g.iter().map(|&r| hit[r] as f64).sum::<f64>() / g.len() as f64))
+        .map(|g| {
+            (
+                names[g[0]].to_string(),
+                g.iter().map(|&r| hit[r] as f64).sum::<f64>() / g.len() as f64,
+            )
+        })
         .collect())
 }

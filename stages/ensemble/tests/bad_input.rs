@@ -14,7 +14,12 @@ const CLASSES: usize = 1139;
 fn fails(files: Vec<(Vec<Row>, usize)>, extra: &[&str], needle: &str) {
     let s = synth();
     let dir = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = vec!["--data".into(), ps(&s.root).into(), "-o".into(), ps(&dir.path().join("out/sub.csv")).into()];
+    let mut args: Vec<String> = vec![
+        "--data".into(),
+        ps(&s.root).into(),
+        "-o".into(),
+        ps(&dir.path().join("out/sub.csv")).into(),
+    ];
     args.extend(extra.iter().map(|a| a.to_string()));
     for (i, (rows, classes)) in files.iter().enumerate() {
         let f = dir.path().join(format!("p{i}.parquet"));
@@ -26,7 +31,10 @@ fn fails(files: Vec<(Vec<Row>, usize)>, extra: &[&str], needle: &str) {
     assert!(!out.status.success(), "expected failure for {needle:?}");
     assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
     let out_dir = dir.path().join("out");
-    assert!(!out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none(), "something was written for {needle:?}");
+    assert!(
+        !out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none(),
+        "something was written for {needle:?}"
+    );
 }
 
 fn base() -> Vec<Row> {
@@ -36,43 +44,74 @@ fn base() -> Vec<Row> {
 
 #[test]
 fn different_class_counts() {
-    let small: Vec<Row> = base().into_iter().map(|mut r| {
-        r.logits.truncate(1120);
-        r
-    }).collect();
-    fails(vec![(base(), CLASSES), (small, 1120)], &[], "1120 classes, but");
+    let small: Vec<Row> = base()
+        .into_iter()
+        .map(|mut r| {
+            r.logits.truncate(1120);
+            r
+        })
+        .collect();
+    fails(
+        vec![(base(), CLASSES), (small, 1120)],
+        &[],
+        "1120 classes, but",
+    );
 }
 
 #[test]
 fn fewer_classes_than_treatments() {
-    let small: Vec<Row> = base().into_iter().map(|mut r| {
-        r.logits.truncate(100);
-        r
-    }).collect();
+    let small: Vec<Row> = base()
+        .into_iter()
+        .map(|mut r| {
+            r.logits.truncate(100);
+            r
+        })
+        .collect();
     fails(vec![(small, 100)], &[], "1108 treatment classes");
 }
 
 #[test]
 fn missing_site() {
     let mut rows = base();
-    let k = rows.iter().position(|r| r.split == "test" && r.site == 2).unwrap();
+    let k = rows
+        .iter()
+        .position(|r| r.split == "test" && r.site == 2)
+        .unwrap();
     let id = rows[k].id_code.clone();
     rows.remove(k);
-    fails(vec![(rows, CLASSES)], &[], &format!("miss a site (expected sites 1..=2 each): test {id}"));
+    fails(
+        vec![(rows, CLASSES)],
+        &[],
+        &format!("miss a site (expected sites 1..=2 each): test {id}"),
+    );
 }
 
 #[test]
 fn missing_test_well() {
     let mut rows = base();
-    let id = rows.iter().find(|r| r.split == "test").unwrap().id_code.clone();
+    let id = rows
+        .iter()
+        .find(|r| r.split == "test")
+        .unwrap()
+        .id_code
+        .clone();
     rows.retain(|r| r.id_code != id);
-    fails(vec![(rows, CLASSES)], &[], &format!("test treatment well(s) of the dataset have no rows: {id}"));
+    fails(
+        vec![(rows, CLASSES)],
+        &[],
+        &format!("test treatment well(s) of the dataset have no rows: {id}"),
+    );
 }
 
 #[test]
 fn missing_validation_well() {
     let mut rows = base();
-    let id = rows.iter().find(|r| r.split == "val").unwrap().id_code.clone();
+    let id = rows
+        .iter()
+        .find(|r| r.split == "val")
+        .unwrap()
+        .id_code
+        .clone();
     rows.retain(|r| !(r.split == "val" && r.id_code == id));
     fails(vec![(rows, CLASSES)], &[], &format!("no val rows: {id}"));
 }
@@ -82,7 +121,14 @@ fn duplicate_row() {
     let mut rows = base();
     let r = rows[5].clone();
     rows.push(r.clone());
-    fails(vec![(rows, CLASSES)], &[], &format!("occur more than once: {} {} site {}", r.split, r.id_code, r.site));
+    fails(
+        vec![(rows, CLASSES)],
+        &[],
+        &format!(
+            "occur more than once: {} {} site {}",
+            r.split, r.id_code, r.site
+        ),
+    );
 }
 
 #[test]
@@ -90,35 +136,62 @@ fn nan_and_inf_logits() {
     for (v, name) in [(f32::NAN, "NaN"), (f32::INFINITY, "inf")] {
         let mut rows = base();
         rows[3].logits[17] = v;
-        fails(vec![(rows, CLASSES)], &[], &format!("row 3 ({} site {}): logit of class 17 is {name}", base()[3].id_code, base()[3].site));
+        fails(
+            vec![(rows, CLASSES)],
+            &[],
+            &format!(
+                "row 3 ({} site {}): logit of class 17 is {name}",
+                base()[3].id_code,
+                base()[3].site
+            ),
+        );
     }
 }
 
 #[test]
 fn weights_count_mismatch() {
-    fails(vec![(base(), CLASSES)], &["-w", "1,2"], "-w gives 2 weight(s) for 1 prediction file(s)");
+    fails(
+        vec![(base(), CLASSES)],
+        &["-w", "1,2"],
+        "-w gives 2 weight(s) for 1 prediction file(s)",
+    );
 }
 
 #[test]
 fn well_not_in_dataset() {
     let mut rows = base();
     rows[0].id_code = "HEPG2-99_1_B02".into();
-    fails(vec![(rows, CLASSES)], &[], "name wells that are not in the dataset: HEPG2-99_1_B02");
+    fails(
+        vec![(rows, CLASSES)],
+        &[],
+        "name wells that are not in the dataset: HEPG2-99_1_B02",
+    );
 }
 
 #[test]
 fn test_row_for_a_training_well() {
     let mut rows = base();
-    let k = rows.iter().position(|r| r.split == "val" && r.id_code.starts_with("HEPG2-02")).unwrap();
+    let k = rows
+        .iter()
+        .position(|r| r.split == "val" && r.id_code.starts_with("HEPG2-02"))
+        .unwrap();
     let mut extra = rows[k].clone();
     extra.split = "test".into();
     rows.push(extra);
-    fails(vec![(rows, CLASSES)], &[], "test row(s) name wells of training experiments");
+    fails(
+        vec![(rows, CLASSES)],
+        &[],
+        "test row(s) name wells of training experiments",
+    );
 }
 
 #[test]
 fn bad_split_name() {
     let mut rows = base();
     rows[2].split = "train".into();
-    fails(vec![(rows, CLASSES)], &[], "row 2: split \"train\"; expected \"val\" or \"test\"");
+    fails(
+        vec![(rows, CLASSES)],
+        &[],
+        "row 2: split \"train\"; expected \"val\" or \"test\"",
+    );
 }

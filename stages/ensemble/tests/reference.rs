@@ -26,8 +26,15 @@ fn same_score(ours: &Value, reference: &Value, what: &str) {
         return;
     }
     close(&ours["accuracy"], &reference[0], what);
-    let (po, pr) = (ours["per_experiment"].as_object().unwrap(), reference[1].as_object().unwrap());
-    assert_eq!(po.keys().collect::<Vec<_>>(), pr.keys().collect::<Vec<_>>(), "{what}: experiments");
+    let (po, pr) = (
+        ours["per_experiment"].as_object().unwrap(),
+        reference[1].as_object().unwrap(),
+    );
+    assert_eq!(
+        po.keys().collect::<Vec<_>>(),
+        pr.keys().collect::<Vec<_>>(),
+        "{what}: experiments"
+    );
     for (k, v) in po {
         close(v, &pr[k], &format!("{what} {k}"));
     }
@@ -41,10 +48,31 @@ fn matches_the_python_reference_with_every_score() {
     write_parquet(&a, &rows(s, 1, 2.3, CLASSES, true), CLASSES);
     write_parquet(&b, &rows(s, 2, 2.0, CLASSES, false), CLASSES);
     let ours = dir.path().join("out/submission.csv");
-    let out = ensemble(&["--data", ps(&s.root), "-w", "1,0.7", "--truth", ps(&s.truth), "-t", "2", "-o", ps(&ours), ps(&a), ps(&b)]);
+    let out = ensemble(&[
+        "--data",
+        ps(&s.root),
+        "-w",
+        "1,0.7",
+        "--truth",
+        ps(&s.truth),
+        "-t",
+        "2",
+        "-o",
+        ps(&ours),
+        ps(&a),
+        ps(&b),
+    ]);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
-    for line in ["File ", "Average score:", "Score after ensemble:", "groups: ", "Score after retaining plate classes:", "Score after linear sum assignment:", "Saving csv submission"] {
+    for line in [
+        "File ",
+        "Average score:",
+        "Score after ensemble:",
+        "groups: ",
+        "Score after retaining plate classes:",
+        "Score after linear sum assignment:",
+        "Saving csv submission",
+    ] {
         assert!(log.contains(line), "log lacks {line:?}:\n{log}");
     }
 
@@ -52,61 +80,148 @@ fn matches_the_python_reference_with_every_score() {
     let ref_json = dir.path().join("ref.json");
     let py = Command::new(python())
         .arg(fixture("reference_ensemble.py"))
-        .args(["--data", ps(&s.root), "-w", "1,0.7", "--truth", ps(&s.truth), "-o", ps(&theirs), "--json", ps(&ref_json), ps(&a), ps(&b)])
+        .args([
+            "--data",
+            ps(&s.root),
+            "-w",
+            "1,0.7",
+            "--truth",
+            ps(&s.truth),
+            "-o",
+            ps(&theirs),
+            "--json",
+            ps(&ref_json),
+            ps(&a),
+            ps(&b),
+        ])
         .output()
         .unwrap();
-    assert!(py.status.success(), "reference failed: {}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "reference failed: {}",
+        String::from_utf8_lossy(&py.stderr)
+    );
 
-    let (c1, c2) = (std::fs::read_to_string(&ours).unwrap(), std::fs::read_to_string(&theirs).unwrap());
+    let (c1, c2) = (
+        std::fs::read_to_string(&ours).unwrap(),
+        std::fs::read_to_string(&theirs).unwrap(),
+    );
     assert_eq!(c1.lines().count(), 1 + 3 * 1108, "one row per test well");
     assert!(c1 == c2, "submission differs from the reference's");
 
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap())
+            .unwrap();
     let p: Value = serde_json::from_str(&std::fs::read_to_string(&ref_json).unwrap()).unwrap();
     for (i, f) in r["files"].as_array().unwrap().iter().enumerate() {
         same_score(&f["val"], &p["files"][i]["val"], &format!("file {i} val"));
-        same_score(&f["test"], &p["files"][i]["test"], &format!("file {i} test"));
+        same_score(
+            &f["test"],
+            &p["files"][i]["test"],
+            &format!("file {i} test"),
+        );
     }
     let steps = r["steps"].as_array().unwrap();
-    assert_eq!(steps.iter().map(|s| s["name"].as_str().unwrap()).collect::<Vec<_>>(), ["average", "ensemble", "plate_groups", "assignment"]);
+    assert_eq!(
+        steps
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["average", "ensemble", "plate_groups", "assignment"]
+    );
     for st in steps {
         let name = st["name"].as_str().unwrap();
         same_score(&st["val"], &p["steps"][name]["val"], &format!("{name} val"));
-        same_score(&st["test"], &p["steps"][name]["test"], &format!("{name} test"));
+        same_score(
+            &st["test"],
+            &p["steps"][name]["test"],
+            &format!("{name} test"),
+        );
     }
-    let (go, gp) = (r["group_assignment"].as_array().unwrap(), p["groups"].as_array().unwrap());
+    let (go, gp) = (
+        r["group_assignment"].as_array().unwrap(),
+        p["groups"].as_array().unwrap(),
+    );
     assert_eq!(go.len(), gp.len());
     assert_eq!(go.len(), 2 + 3, "2 validation and 3 test experiments");
     for (o, q) in go.iter().zip(gp) {
         let what = format!("groups {} {}", o["split"], o["experiment"]);
-        for k in ["split", "experiment", "plates", "permutation", "status", "truth_status"] {
+        for k in [
+            "split",
+            "experiment",
+            "plates",
+            "permutation",
+            "status",
+            "truth_status",
+        ] {
             assert_eq!(o[k], q[k], "{what} {k}");
         }
         close(&o["score"], &q["score"], &what);
         close(&o["margin"], &q["margin"], &what);
     }
     // The steps do something on this data.
-    let acc = |n: &str| steps.iter().find(|s| s["name"] == n).unwrap()["val"]["accuracy"].as_f64().unwrap();
-    assert!(acc("ensemble") < acc("plate_groups") && acc("plate_groups") < acc("assignment"), "{steps:?}");
+    let acc = |n: &str| {
+        steps.iter().find(|s| s["name"] == n).unwrap()["val"]["accuracy"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        acc("ensemble") < acc("plate_groups") && acc("plate_groups") < acc("assignment"),
+        "{steps:?}"
+    );
 
     // The report: markdown naming the figure, and a PNG that decodes.
     let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
-    assert!(md.contains("(report.png)") && md.contains("Score after linear sum assignment"), "{md}");
+    assert!(
+        md.contains("(report.png)") && md.contains("Score after linear sum assignment"),
+        "{md}"
+    );
     let png = std::fs::read(dir.path().join("out/report.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 
     // Store mode: an artifact with the same CSV, reused on the second run.
     let store = dir.path().join("artifacts");
     let run = || {
-        let out = ensemble(&["--data", ps(&s.root), "-w", "1,0.7", "--truth", ps(&s.truth), "--store", ps(&store), ps(&a), ps(&b)]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        (String::from_utf8(out.stdout).unwrap().trim().to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+        let out = ensemble(&[
+            "--data",
+            ps(&s.root),
+            "-w",
+            "1,0.7",
+            "--truth",
+            ps(&s.truth),
+            "--store",
+            ps(&store),
+            ps(&a),
+            ps(&b),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap().trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     let (art, _) = run();
-    assert_eq!(std::fs::read_to_string(std::path::Path::new(&art).join("submission.csv")).unwrap(), c1);
-    for f in ["manifest.json", "report.json", "report.md", "report.png", "ensemble.log"] {
+    assert_eq!(
+        std::fs::read_to_string(std::path::Path::new(&art).join("submission.csv")).unwrap(),
+        c1
+    );
+    for f in [
+        "manifest.json",
+        "report.json",
+        "report.md",
+        "report.png",
+        "ensemble.log",
+    ] {
         assert!(std::path::Path::new(&art).join(f).is_file(), "{art}/{f}");
     }
     let (again, log) = run();
@@ -122,13 +237,34 @@ fn options_beyond_the_reference_run_and_are_reported() {
     write_parquet(&a, &rows(s, 3, 2.3, CLASSES, false), CLASSES);
     let out_csv = dir.path().join("sub.csv");
     let out = ensemble(&[
-        "--data", ps(&s.root), "--truth", ps(&s.truth), "--temperature", "2", "--sinkhorn", "5", "--use-alias-labels", "-o", ps(&out_csv), ps(&a),
+        "--data",
+        ps(&s.root),
+        "--truth",
+        ps(&s.truth),
+        "--temperature",
+        "2",
+        "--sinkhorn",
+        "5",
+        "--use-alias-labels",
+        "-o",
+        ps(&out_csv),
+        ps(&a),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
     assert_eq!(r["options"]["sinkhorn"], 5);
     let last = r["steps"].as_array().unwrap().last().unwrap();
     assert_eq!(last["name"], "alias_labels");
     // HUVEC-18's test wells now carry their alias labels: all correct.
-    assert_eq!(last["test"]["per_experiment"]["HUVEC-18"].as_f64(), Some(1.0), "{last}");
+    assert_eq!(
+        last["test"]["per_experiment"]["HUVEC-18"].as_f64(),
+        Some(1.0),
+        "{last}"
+    );
 }

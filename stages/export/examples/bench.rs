@@ -24,7 +24,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let backbone = args.get(1).map_or("densenet161", String::as_str);
-    let sizes: Vec<usize> = args.get(2).map_or("64,512", String::as_str).split(',').map(|s| s.parse().unwrap()).collect();
+    let sizes: Vec<usize> = args
+        .get(2)
+        .map_or("64,512", String::as_str)
+        .split(',')
+        .map(|s| s.parse().unwrap())
+        .collect();
     let runs: usize = args.get(3).map_or(5, |s| s.parse().unwrap());
     let threads: usize = args.get(4).map_or(2, |s| s.parse().unwrap());
 
@@ -47,13 +52,24 @@ fn main() {
         times.push(t0.elapsed().as_secs_f64());
     }
     let bytes = std::fs::metadata(&onnx).unwrap().len();
-    println!("export {backbone} fp32: {:.2} s (median of 3), {:.1} MB", median(times), bytes as f64 / 1e6);
+    println!(
+        "export {backbone} fp32: {:.2} s (median of 3), {:.1} MB",
+        median(times),
+        bytes as f64 / 1e6
+    );
 
     let lib = std::env::var("ORT_DYLIB_PATH").expect("set ORT_DYLIB_PATH to libonnxruntime");
     let env = ort::init_from(&lib).unwrap().build().unwrap();
-    let mut sess: Session = Session::builder(&env).unwrap().with_intra_threads(threads).unwrap().commit_from_file(&onnx).unwrap();
+    let mut sess: Session = Session::builder(&env)
+        .unwrap()
+        .with_intra_threads(threads)
+        .unwrap()
+        .commit_from_file(&onnx)
+        .unwrap();
     for &s in &sizes {
-        let x = Array4::<f32>::from_shape_fn((1, 6, s, s), |(_, c, i, j)| ((c * 31 + i * 7 + j * 3) % 17) as f32 / 17.0 - 0.5);
+        let x = Array4::<f32>::from_shape_fn((1, 6, s, s), |(_, c, i, j)| {
+            ((c * 31 + i * 7 + j * 3) % 17) as f32 / 17.0 - 0.5
+        });
         let cell = Array2::<f32>::from_shape_fn((1, 4), |(_, j)| (j == 1) as u8 as f32);
         let mut run = || {
             let t0 = Instant::now();

@@ -22,17 +22,34 @@ pub struct NetWriter<'a> {
 }
 
 impl<'a> NetWriter<'a> {
-    pub fn new(b: &'a mut GraphBuilder, tensors: &'a BTreeMap<String, RawTensor>, fp16: bool) -> Self {
-        Self { b, tensors, fp16, added: BTreeSet::new() }
+    pub fn new(
+        b: &'a mut GraphBuilder,
+        tensors: &'a BTreeMap<String, RawTensor>,
+        fp16: bool,
+    ) -> Self {
+        Self {
+            b,
+            tensors,
+            fp16,
+            added: BTreeSet::new(),
+        }
     }
 
     /// The initializer `name` (converted to the compute precision).
     fn w(&mut self, name: &str) -> Result<String, ExportError> {
         if self.added.insert(name.to_string()) {
-            let t = self.tensors.get(name).ok_or_else(|| ExportError::MissingTensor(name.into()))?;
+            let t = self
+                .tensors
+                .get(name)
+                .ok_or_else(|| ExportError::MissingTensor(name.into()))?;
             let init = if self.fp16 {
                 let h = t.to_tch().to_kind(tch::Kind::Half);
-                Tensor::raw(name, &t.shape, DataType::Float16, RawTensor::from_tch(&h).data)
+                Tensor::raw(
+                    name,
+                    &t.shape,
+                    DataType::Float16,
+                    RawTensor::from_tch(&h).data,
+                )
             } else if t.dtype == DType::F32 {
                 Tensor::raw(name, &t.shape, DataType::Float, t.data.clone())
             } else {
@@ -43,19 +60,32 @@ impl<'a> NetWriter<'a> {
         Ok(name.to_string())
     }
 
-    fn conv(&mut self, x: &str, p: &str, kernel: i64, stride: i64, pad: i64, groups: i64) -> Result<String, ExportError> {
+    fn conv(
+        &mut self,
+        x: &str,
+        p: &str,
+        kernel: i64,
+        stride: i64,
+        pad: i64,
+        groups: i64,
+    ) -> Result<String, ExportError> {
         let w = self.w(&format!("{p}.weight"))?;
         Ok(self.b.conv(p, x, &w, None, kernel, stride, pad, groups))
     }
 
     fn bn(&mut self, x: &str, p: &str) -> Result<String, ExportError> {
-        let [s, b, m, v] = ["weight", "bias", "running_mean", "running_var"].map(|k| self.w(&format!("{p}.{k}")));
+        let [s, b, m, v] =
+            ["weight", "bias", "running_mean", "running_var"].map(|k| self.w(&format!("{p}.{k}")));
         Ok(self.b.batch_norm(p, x, &s?, &b?, &m?, &v?, BN_EPS as f32))
     }
 
     fn linear(&mut self, x: &str, p: &str, bias: bool) -> Result<String, ExportError> {
         let w = self.w(&format!("{p}.weight"))?;
-        let b = if bias { Some(self.w(&format!("{p}.bias"))?) } else { None };
+        let b = if bias {
+            Some(self.w(&format!("{p}.bias"))?)
+        } else {
+            None
+        };
         Ok(self.b.linear(p, x, &w, b.as_deref()))
     }
 
@@ -107,7 +137,9 @@ impl<'a> NetWriter<'a> {
                 let mut h = x.clone();
                 let convs: Vec<(i64, i64, i64, i64)> = match c.block {
                     ResBlock::Basic => vec![(3, stride, 1, 1), (3, 1, 1, 1)],
-                    ResBlock::Bottleneck => vec![(1, 1, 0, 1), (3, stride, 1, c.groups), (1, 1, 0, 1)],
+                    ResBlock::Bottleneck => {
+                        vec![(1, 1, 0, 1), (3, stride, 1, c.groups), (1, 1, 0, 1)]
+                    }
                 };
                 for (i, &(k, s, pad, g)) in convs.iter().enumerate() {
                     h = self.conv(&h, &format!("{p}.conv{}", i + 1), k, s, pad, g)?;
@@ -131,7 +163,12 @@ impl<'a> NetWriter<'a> {
     }
 
     /// image [B, 6, H, W], cell type [B, T] (both in the compute precision) -> logits [B, classes].
-    pub fn network(&mut self, c: &ModelConfig, image: &str, cell_type: &str) -> Result<String, ExportError> {
+    pub fn network(
+        &mut self,
+        c: &ModelConfig,
+        image: &str,
+        cell_type: &str,
+    ) -> Result<String, ExportError> {
         let feats = match &c.arch {
             BackboneKind::DenseNet(d) => self.densenet(image, d)?,
             BackboneKind::ResNet(r) => self.resnet(image, r)?,
@@ -152,7 +189,11 @@ impl<'a> NetWriter<'a> {
             x = self.bn(&x, &format!("model.head.{}", 3 * i + 1))?;
             x = self.b.relu(&x);
         }
-        let head = if c.head_hidden.is_empty() { "model.head".to_string() } else { format!("model.head.{}", 3 * c.head_hidden.len()) };
+        let head = if c.head_hidden.is_empty() {
+            "model.head".to_string()
+        } else {
+            format!("model.head.{}", 3 * c.head_hidden.len())
+        };
         self.linear(&x, &head, true)
     }
 }

@@ -33,14 +33,23 @@ pub struct ExportOptions {
 
 impl Default for ExportOptions {
     fn default() -> Self {
-        Self { fp16: false, tta: 0, tta_size: 1.0, image_size: None }
+        Self {
+            fp16: false,
+            tta: 0,
+            tta_size: 1.0,
+            image_size: None,
+        }
     }
 }
 
 /// Checks the checkpoint's tensors against the architecture by building the
 /// tch model and loading them strictly; returns the tensors as the model
 /// holds them (float32), so the graph is written from verified data.
-pub fn verified_tensors(config: &ModelConfig, tensors: &BTreeMap<String, RawTensor>, path: &Path) -> Result<BTreeMap<String, RawTensor>, ExportError> {
+pub fn verified_tensors(
+    config: &ModelConfig,
+    tensors: &BTreeMap<String, RawTensor>,
+    path: &Path,
+) -> Result<BTreeMap<String, RawTensor>, ExportError> {
     let vs = tch::nn::VarStore::new(tch::Device::Cpu);
     let _net = Network::new(&vs, config)?;
     load_into(&vs, tensors, path, Strictness::Exact)?;
@@ -49,20 +58,34 @@ pub fn verified_tensors(config: &ModelConfig, tensors: &BTreeMap<String, RawTens
 
 /// Every variable of a var store as bytes.
 pub fn tensors_of(vs: &tch::nn::VarStore) -> BTreeMap<String, RawTensor> {
-    vs.variables().into_iter().map(|(k, v)| (k, RawTensor::from_tch(&v))).collect()
+    vs.variables()
+        .into_iter()
+        .map(|(k, v)| (k, RawTensor::from_tch(&v)))
+        .collect()
 }
 
 /// The ONNX model of `config` with `tensors` as weights.
-pub fn build_onnx(config: &ModelConfig, tensors: &BTreeMap<String, RawTensor>, opts: &ExportOptions) -> Result<Model, ExportError> {
+pub fn build_onnx(
+    config: &ModelConfig,
+    tensors: &BTreeMap<String, RawTensor>,
+    opts: &ExportOptions,
+) -> Result<Model, ExportError> {
     if opts.tta > 0 && opts.image_size.is_none() {
-        return Err(ExportError::Options("--tta inside the graph needs --image-size (the crops are fixed index maps)".into()));
+        return Err(ExportError::Options(
+            "--tta inside the graph needs --image-size (the crops are fixed index maps)".into(),
+        ));
     }
     if !(opts.tta_size > 0.0 && opts.tta_size <= 1.0) {
-        return Err(ExportError::Options(format!("--tta-size {}: expected a crop fraction in (0, 1]", opts.tta_size)));
+        return Err(ExportError::Options(format!(
+            "--tta-size {}: expected a crop fraction in (0, 1]",
+            opts.tta_size
+        )));
     }
     if let Some(s) = opts.image_size {
         if s < 32 {
-            return Err(ExportError::Options(format!("--image-size {s}: expected at least 32 (the backbones downsample by 32)")));
+            return Err(ExportError::Options(format!(
+                "--image-size {s}: expected at least 32 (the backbones downsample by 32)"
+            )));
         }
     }
     let mut b = GraphBuilder::new("rcic");
@@ -70,9 +93,18 @@ pub fn build_onnx(config: &ModelConfig, tensors: &BTreeMap<String, RawTensor>, o
     let image = b.input(
         "image",
         DataType::Float,
-        vec![Err("batch".into()), Ok(rcic_model::config::IN_CHANNELS), dim(opts.image_size, "height"), dim(opts.image_size, "width")],
+        vec![
+            Err("batch".into()),
+            Ok(rcic_model::config::IN_CHANNELS),
+            dim(opts.image_size, "height"),
+            dim(opts.image_size, "width"),
+        ],
     );
-    let cell = b.input("cell_type", DataType::Float, vec![Err("batch".into()), Ok(config.cell_types)]);
+    let cell = b.input(
+        "cell_type",
+        DataType::Float,
+        vec![Err("batch".into()), Ok(config.cell_types)],
+    );
     let (mut x, mut s) = (image.clone(), cell.clone());
     if opts.fp16 {
         x = b.cast(&x, DataType::Float16);
@@ -110,7 +142,12 @@ pub fn build_onnx(config: &ModelConfig, tensors: &BTreeMap<String, RawTensor>, o
         let r = b.reshape(&logits, &[variants.len() as i64, -1, config.classes]);
         logits = b.reduce_mean(&r, &[0], false);
     }
-    b.output(&logits, "logits", DataType::Float, vec![Err("batch".into()), Ok(config.classes)]);
+    b.output(
+        &logits,
+        "logits",
+        DataType::Float,
+        vec![Err("batch".into()), Ok(config.classes)],
+    );
     let mut model = Model::new(b.finish());
     model.metadata = metadata(config, opts);
     Ok(model)
@@ -123,10 +160,16 @@ pub fn metadata(config: &ModelConfig, opts: &ExportOptions) -> Vec<(String, Stri
         ("rcic.backbone".into(), config.backbone.clone()),
         ("rcic.classes".into(), config.classes.to_string()),
         ("rcic.cell_types".into(), config.cell_types.to_string()),
-        ("rcic.image_size".into(), opts.image_size.map_or("dynamic".into(), |s| s.to_string())),
+        (
+            "rcic.image_size".into(),
+            opts.image_size.map_or("dynamic".into(), |s| s.to_string()),
+        ),
         ("rcic.tta".into(), opts.tta.to_string()),
         ("rcic.tta_size".into(), opts.tta_size.to_string()),
-        ("rcic.precision".into(), if opts.fp16 { "fp16" } else { "fp32" }.into()),
+        (
+            "rcic.precision".into(),
+            if opts.fp16 { "fp16" } else { "fp32" }.into(),
+        ),
     ]
 }
 
@@ -138,11 +181,24 @@ mod tests {
     /// checkpoint key and training options the binary adds).
     #[test]
     fn metadata_keys_match_the_schema_document() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data-schemas/onnx.md")).unwrap();
-        let block = doc.split("```metadata-props\n").nth(1).unwrap().split("```").next().unwrap();
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data-schemas/onnx.md"
+        ))
+        .unwrap();
+        let block = doc
+            .split("```metadata-props\n")
+            .nth(1)
+            .unwrap()
+            .split("```")
+            .next()
+            .unwrap();
         let documented: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
         let config = ModelConfig::from_backbone("densenet-tiny").unwrap();
-        let mut written: Vec<String> = metadata(&config, &ExportOptions::default()).into_iter().map(|(k, _)| k).collect();
+        let mut written: Vec<String> = metadata(&config, &ExportOptions::default())
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         written.push("rcic.checkpoint_key".into());
         written.push("rcic.train".into());
         assert_eq!(documented, written);

@@ -13,7 +13,11 @@ use rcic_export::{build_onnx, verified_tensors, ExportOptions, EXPORT_VERSION};
 use rcic_model::{Checkpoint, ConfigOverrides};
 
 #[derive(Parser, Debug)]
-#[command(name = "rcic-export", version, about = "Writes an ONNX model (opset 17) from a checkpoint: inputs image [batch,6,H,W] and cell_type [batch,cell types], output logits [batch,classes]")]
+#[command(
+    name = "rcic-export",
+    version,
+    about = "Writes an ONNX model (opset 17) from a checkpoint: inputs image [batch,6,H,W] and cell_type [batch,cell types], output logits [batch,classes]"
+)]
 struct Args {
     /// Checkpoint to export: our safetensors checkpoint, a PyTorch state dict
     /// in safetensors, or a `.pth` state dict (then --backbone is needed).
@@ -82,7 +86,8 @@ fn checkpoint_key(path: &Path) -> Result<String> {
             }
         }
     }
-    let (_, h) = rcic_core::store::hash_file(path).with_context(|| format!("cannot hash {}", path.display()))?;
+    let (_, h) = rcic_core::store::hash_file(path)
+        .with_context(|| format!("cannot hash {}", path.display()))?;
     Ok(h[..rcic_core::store::KEY_LEN].to_string())
 }
 
@@ -92,7 +97,8 @@ fn main() -> Result<()> {
     if a.output.is_none() && a.store.is_none() {
         bail!("give -o FILE, --store DIR, or both");
     }
-    let ckpt = Checkpoint::read(&a.load).with_context(|| format!("reading checkpoint {}", a.load.display()))?;
+    let ckpt = Checkpoint::read(&a.load)
+        .with_context(|| format!("reading checkpoint {}", a.load.display()))?;
     let overrides = ConfigOverrides {
         backbone: a.backbone.clone(),
         classes: a.classes,
@@ -105,10 +111,25 @@ fn main() -> Result<()> {
         block_config: a.block_config.clone(),
         init_features: a.init_features,
     };
-    let config = overrides.apply(ckpt.config.as_ref()).with_context(|| format!("architecture of {}", a.load.display()))?;
-    let opts = ExportOptions { fp16: a.fp16, tta: a.tta, tta_size: a.tta_size, image_size: a.image_size };
+    let config = overrides
+        .apply(ckpt.config.as_ref())
+        .with_context(|| format!("architecture of {}", a.load.display()))?;
+    let opts = ExportOptions {
+        fp16: a.fp16,
+        tta: a.tta,
+        tta_size: a.tta_size,
+        image_size: a.image_size,
+    };
     let key = checkpoint_key(&a.load)?;
-    log(t0, &format!("checkpoint {} (key {key}): {} tensors, backbone {}", a.load.display(), ckpt.tensors.len(), config.backbone));
+    log(
+        t0,
+        &format!(
+            "checkpoint {} (key {key}): {} tensors, backbone {}",
+            a.load.display(),
+            ckpt.tensors.len(),
+            config.backbone
+        ),
+    );
 
     let spec = StageSpec::new(
         "export",
@@ -119,28 +140,45 @@ fn main() -> Result<()> {
         }),
     )
     .input("checkpoint", &key);
-    let store = a.store.as_ref().map(Store::open).transpose().context("opening the artifact store")?;
+    let store = a
+        .store
+        .as_ref()
+        .map(Store::open)
+        .transpose()
+        .context("opening the artifact store")?;
     if let Some(store) = &store {
         if let Some(art) = store.lookup(&spec, Verify::Full)? {
             log(t0, &format!("reusing {}", art.dir.display()));
             if let Some(o) = &a.output {
-                std::fs::copy(art.file("model.onnx"), o).with_context(|| format!("copying to {}", o.display()))?;
+                std::fs::copy(art.file("model.onnx"), o)
+                    .with_context(|| format!("copying to {}", o.display()))?;
             }
             println!("{}", art.dir.display());
             return Ok(());
         }
     }
 
-    let tensors = verified_tensors(&config, &ckpt.tensors, &a.load).with_context(|| format!("checking {} against {}", a.load.display(), config.backbone))?;
+    let tensors = verified_tensors(&config, &ckpt.tensors, &a.load)
+        .with_context(|| format!("checking {} against {}", a.load.display(), config.backbone))?;
     let mut model = build_onnx(&config, &tensors, &opts)?;
-    model.metadata.push(("rcic.checkpoint_key".into(), key.clone()));
+    model
+        .metadata
+        .push(("rcic.checkpoint_key".into(), key.clone()));
     // The training options (fold, split seed, normalisation) travel with the
     // model so that the predict stage needs no flags for them.
     if let Some(train) = ckpt.metadata.get("rcic.train") {
         model.metadata.push(("rcic.train".into(), train.clone()));
     }
     let bytes = model.to_bytes();
-    log(t0, &format!("graph: {} nodes, {} initializers, {:.1} MB", model.graph.nodes.len(), model.graph.initializers.len(), bytes.len() as f64 / 1e6));
+    log(
+        t0,
+        &format!(
+            "graph: {} nodes, {} initializers, {:.1} MB",
+            model.graph.nodes.len(),
+            model.graph.initializers.len(),
+            bytes.len() as f64 / 1e6
+        ),
+    );
 
     if let Some(store) = &store {
         let w = store.begin(&spec)?;

@@ -10,7 +10,11 @@
 pub fn py_round(v: f64) -> i64 {
     let f = v.floor();
     let d = v - f;
-    let r = if d > 0.5 || (d == 0.5 && (f as i64) % 2 == 1) { f + 1.0 } else { f };
+    let r = if d > 0.5 || (d == 0.5 && (f as i64) % 2 == 1) {
+        f + 1.0
+    } else {
+        f
+    };
     r as i64
 }
 
@@ -69,9 +73,17 @@ pub fn variants(n: usize, r: f64, h: i64, w: i64) -> Vec<Variant> {
             // With transpose (the crop becomes cw x ch before the resize):
             // out[a][b] = G[b][a], G[i][j] = x[oh + fh(nn(i, ch->W))][ow + fw(nn(j, cw->H))].
             let (rows_out, cols_out) = if transpose { (w, h) } else { (h, w) };
-            let rows = (0..rows_out).map(|a| oh + fh(nearest(a, ch, rows_out))).collect();
-            let cols = (0..cols_out).map(|b| ow + fw(nearest(b, cw, cols_out))).collect();
-            out.push(Variant { rows, cols, transpose });
+            let rows = (0..rows_out)
+                .map(|a| oh + fh(nearest(a, ch, rows_out)))
+                .collect();
+            let cols = (0..cols_out)
+                .map(|b| ow + fw(nearest(b, cw, cols_out)))
+                .collect();
+            out.push(Variant {
+                rows,
+                cols,
+                transpose,
+            });
         }
     }
     out
@@ -86,8 +98,14 @@ mod tests {
         assert_eq!(py_round(2.5), 2);
         assert_eq!(py_round(3.5), 4);
         assert_eq!(py_round(0.75 * 45.0), 34);
-        assert_eq!((0..4).map(|i| nearest(i, 2, 4)).collect::<Vec<_>>(), [0, 0, 1, 1]);
-        assert_eq!((0..4).map(|i| nearest(i, 3, 4)).collect::<Vec<_>>(), [0, 0, 1, 2]);
+        assert_eq!(
+            (0..4).map(|i| nearest(i, 2, 4)).collect::<Vec<_>>(),
+            [0, 0, 1, 1]
+        );
+        assert_eq!(
+            (0..4).map(|i| nearest(i, 3, 4)).collect::<Vec<_>>(),
+            [0, 0, 1, 2]
+        );
     }
 
     #[test]

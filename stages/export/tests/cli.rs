@@ -14,7 +14,10 @@ use rcic_model::checkpoint::save;
 use rcic_model::ModelConfig;
 
 fn export(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rcic-export")).args(args).output().expect("run rcic-export")
+    Command::new(env!("CARGO_BIN_EXE_rcic-export"))
+        .args(args)
+        .output()
+        .expect("run rcic-export")
 }
 
 fn stderr(o: &Output) -> String {
@@ -41,18 +44,41 @@ fn exports_checks_and_reuses_store_artifacts() {
     let sess = session(ort_env(), &std::fs::read(&out).unwrap());
     let meta = sess.metadata().unwrap();
     assert_eq!(meta.custom("rcic.classes").as_deref(), Some("1139"));
-    assert_eq!(meta.custom("rcic.backbone").as_deref(), Some("densenet-tiny"));
-    assert_eq!(meta.custom("rcic.checkpoint_key").map(|k| k.len()), Some(32));
+    assert_eq!(
+        meta.custom("rcic.backbone").as_deref(),
+        Some("densenet-tiny")
+    );
+    assert_eq!(
+        meta.custom("rcic.checkpoint_key").map(|k| k.len()),
+        Some(32)
+    );
 
     let store = dir.path().join("artifacts");
-    let args = ["--load", ck, "--store", store.to_str().unwrap(), "--fp16", "--tta", "8", "--image-size", "32"];
+    let args = [
+        "--load",
+        ck,
+        "--store",
+        store.to_str().unwrap(),
+        "--fp16",
+        "--tta",
+        "8",
+        "--image-size",
+        "32",
+    ];
     let first = export(&args);
     assert!(first.status.success(), "{}", stderr(&first));
     let art = String::from_utf8_lossy(&first.stdout).trim().to_string();
-    assert!(Path::new(&art).join("model.onnx").is_file() && Path::new(&art).join("manifest.json").is_file());
+    assert!(
+        Path::new(&art).join("model.onnx").is_file()
+            && Path::new(&art).join("manifest.json").is_file()
+    );
     onnx_check(&Path::new(&art).join("model.onnx"));
     let second = export(&args);
-    assert!(second.status.success() && stderr(&second).contains("reusing"), "{}", stderr(&second));
+    assert!(
+        second.status.success() && stderr(&second).contains("reusing"),
+        "{}",
+        stderr(&second)
+    );
     assert_eq!(String::from_utf8_lossy(&second.stdout).trim(), art);
 }
 
@@ -66,20 +92,37 @@ fn clear_errors_for_wrong_classes_architecture_and_truncation() {
 
     let o = export(&["--load", ck, "-o", out, "--classes", "10"]);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("tiny.safetensors") && e.contains("model.head.weight: file has shape [1139, 1024], model expects [10, 1024]"), "{e}");
+    assert!(
+        !o.status.success()
+            && e.contains("tiny.safetensors")
+            && e.contains(
+                "model.head.weight: file has shape [1139, 1024], model expects [10, 1024]"
+            ),
+        "{e}"
+    );
 
     let o = export(&["--load", ck, "-o", out, "--backbone", "resnet18"]);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("missing") && e.contains("model.features.0.weight"), "{e}");
+    assert!(
+        !o.status.success() && e.contains("missing") && e.contains("model.features.0.weight"),
+        "{e}"
+    );
 
     let bytes = std::fs::read(&ckp).unwrap();
     let cut = dir.path().join("cut.safetensors");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let o = export(&["--load", cut.to_str().unwrap(), "-o", out]);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("cut.safetensors") && e.contains("truncated"), "{e}");
+    assert!(
+        !o.status.success() && e.contains("cut.safetensors") && e.contains("truncated"),
+        "{e}"
+    );
 
     let o = export(&["--load", ck]);
-    assert!(!o.status.success() && stderr(&o).contains("-o FILE"), "{}", stderr(&o));
+    assert!(
+        !o.status.success() && stderr(&o).contains("-o FILE"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!Path::new(out).exists(), "no output on failure");
 }

@@ -47,8 +47,27 @@ fn check(n: usize, r: f64, size: i64, fp16: bool) {
     let config = ModelConfig::from_backbone("densenet-tiny").unwrap();
     let (vs, _net) = random_network(&config, 3);
     let t = tensors(&vs);
-    let plain = build_onnx(&config, &t, &ExportOptions { fp16, image_size: Some(size), ..Default::default() }).unwrap();
-    let tta = build_onnx(&config, &t, &ExportOptions { fp16, tta: n, tta_size: r, image_size: Some(size) }).unwrap();
+    let plain = build_onnx(
+        &config,
+        &t,
+        &ExportOptions {
+            fp16,
+            image_size: Some(size),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let tta = build_onnx(
+        &config,
+        &t,
+        &ExportOptions {
+            fp16,
+            tta: n,
+            tta_size: r,
+            image_size: Some(size),
+        },
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tta.onnx");
     std::fs::write(&path, tta.to_bytes()).unwrap();
@@ -69,7 +88,10 @@ fn check(n: usize, r: f64, size: i64, fp16: bool) {
     eprintln!("tta {n} size {r} at {size}px fp16={fp16}: max abs diff {d:.3e}");
     assert!(d <= if fp16 { 1e-3 } else { 1e-5 }, "TTA {n}/{r}: {d}");
     let meta = tta_sess.metadata().unwrap();
-    assert_eq!(meta.custom("rcic.tta").as_deref(), Some(n.to_string().as_str()));
+    assert_eq!(
+        meta.custom("rcic.tta").as_deref(),
+        Some(n.to_string().as_str())
+    );
 }
 
 #[test]
@@ -93,6 +115,15 @@ fn fp16_tta() {
 fn tta_needs_a_fixed_size() {
     let config = ModelConfig::from_backbone("densenet-tiny").unwrap();
     let (vs, _) = random_network(&config, 1);
-    let e = build_onnx(&config, &tensors(&vs), &ExportOptions { tta: 8, ..Default::default() }).unwrap_err().to_string();
+    let e = build_onnx(
+        &config,
+        &tensors(&vs),
+        &ExportOptions {
+            tta: 8,
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("--image-size"), "{e}");
 }

@@ -36,24 +36,49 @@ impl Checkpoint {
     pub fn read(path: &Path) -> Result<Self, ModelError> {
         let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
         if bytes.starts_with(b"PK\x03\x04") || bytes.first() == Some(&0x80) {
-            let tensors = crate::pth::parse(&bytes).map_err(|m| ModelError::format(path, format!("not a readable PyTorch state dict: {m}")))?;
-            return Ok(Self { config: None, metadata: BTreeMap::new(), tensors });
+            let tensors = crate::pth::parse(&bytes).map_err(|m| {
+                ModelError::format(path, format!("not a readable PyTorch state dict: {m}"))
+            })?;
+            return Ok(Self {
+                config: None,
+                metadata: BTreeMap::new(),
+                tensors,
+            });
         }
         if !safetensors::sniff(&bytes) && bytes.len() >= 8 {
-            return Err(ModelError::format(path, "neither a safetensors file nor a PyTorch .pth state dict"));
+            return Err(ModelError::format(
+                path,
+                "neither a safetensors file nor a PyTorch .pth state dict",
+            ));
         }
         let TensorFile { tensors, metadata } = safetensors::parse(path, &bytes)?;
         let config = match metadata.get(CONFIG_KEY) {
-            Some(j) => Some(ModelConfig::from_json(j).map_err(|e| ModelError::format(path, format!("metadata {CONFIG_KEY}: {e}")))?),
+            Some(j) => Some(
+                ModelConfig::from_json(j)
+                    .map_err(|e| ModelError::format(path, format!("metadata {CONFIG_KEY}: {e}")))?,
+            ),
             None => None,
         };
-        Ok(Self { config, metadata, tensors })
+        Ok(Self {
+            config,
+            metadata,
+            tensors,
+        })
     }
 }
 
 /// Writes every variable of `vs` with the architecture and `extra` metadata.
-pub fn save(path: &Path, vs: &VarStore, config: &ModelConfig, extra: &BTreeMap<String, String>) -> Result<(), ModelError> {
-    let tensors: BTreeMap<String, RawTensor> = vs.variables().into_iter().map(|(k, v)| (k, RawTensor::from_tch(&v))).collect();
+pub fn save(
+    path: &Path,
+    vs: &VarStore,
+    config: &ModelConfig,
+    extra: &BTreeMap<String, String>,
+) -> Result<(), ModelError> {
+    let tensors: BTreeMap<String, RawTensor> = vs
+        .variables()
+        .into_iter()
+        .map(|(k, v)| (k, RawTensor::from_tch(&v)))
+        .collect();
     let mut meta = extra.clone();
     meta.insert(FORMAT_KEY.into(), "pt".into());
     meta.insert(CONFIG_KEY.into(), config.to_json());
@@ -71,7 +96,12 @@ pub enum Strictness {
 
 /// Copies `tensors` into the variables of `vs` (converted to each variable's
 /// kind); fails listing every missing, unexpected or wrongly shaped name.
-pub fn load_into(vs: &VarStore, tensors: &BTreeMap<String, RawTensor>, path: &Path, strict: Strictness) -> Result<(), ModelError> {
+pub fn load_into(
+    vs: &VarStore,
+    tensors: &BTreeMap<String, RawTensor>,
+    path: &Path,
+    strict: Strictness,
+) -> Result<(), ModelError> {
     let vars = vs.variables();
     let (mut missing, mut shape) = (Vec::new(), Vec::new());
     let mut names: Vec<&String> = vars.keys().collect();
@@ -80,12 +110,20 @@ pub fn load_into(vs: &VarStore, tensors: &BTreeMap<String, RawTensor>, path: &Pa
         let v = &vars[*name];
         match tensors.get(*name) {
             None => missing.push(format!("{name}: missing (model expects {:?})", v.size())),
-            Some(t) if t.shape != v.size() => shape.push(format!("{name}: file has shape {:?}, model expects {:?}", t.shape, v.size())),
+            Some(t) if t.shape != v.size() => shape.push(format!(
+                "{name}: file has shape {:?}, model expects {:?}",
+                t.shape,
+                v.size()
+            )),
             Some(_) => {}
         }
     }
     let unexpected: Vec<String> = match strict {
-        Strictness::Exact => tensors.keys().filter(|k| !vars.contains_key(*k)).map(|k| format!("{k}: not a variable of this model")).collect(),
+        Strictness::Exact => tensors
+            .keys()
+            .filter(|k| !vars.contains_key(*k))
+            .map(|k| format!("{k}: not a variable of this model"))
+            .collect(),
         Strictness::IgnoreExtra => Vec::new(),
     };
     if !(missing.is_empty() && shape.is_empty() && unexpected.is_empty()) {
@@ -94,7 +132,10 @@ pub fn load_into(vs: &VarStore, tensors: &BTreeMap<String, RawTensor>, path: &Pa
     tch::no_grad(|| {
         for name in names {
             let mut v = vars[name].shallow_clone();
-            let src = tensors[name].to_tch().to_kind(v.kind()).to_device(v.device());
+            let src = tensors[name]
+                .to_tch()
+                .to_kind(v.kind())
+                .to_device(v.device());
             v.copy_(&src);
         }
     });
@@ -102,7 +143,12 @@ pub fn load_into(vs: &VarStore, tensors: &BTreeMap<String, RawTensor>, path: &Pa
 }
 
 /// A mismatch error: counts, then up to 12 examples of each kind.
-pub(crate) fn mismatch(path: &Path, shape: Vec<String>, missing: Vec<String>, unexpected: Vec<String>) -> ModelError {
+pub(crate) fn mismatch(
+    path: &Path,
+    shape: Vec<String>,
+    missing: Vec<String>,
+    unexpected: Vec<String>,
+) -> ModelError {
     const SHOW: usize = 12;
     let mut lines = Vec::new();
     for group in [&shape, &missing, &unexpected] {

@@ -115,8 +115,22 @@ impl ModelConfig {
     /// The reference's defaults around a named backbone.
     pub fn from_backbone(name: &str) -> Result<Self, ModelError> {
         let base = name.strip_prefix("mem-").unwrap_or(name);
-        let dense = |g: i64, b: &[i64], i: i64| BackboneKind::DenseNet(DenseNetConfig { growth_rate: g, block_config: b.to_vec(), num_init_features: i, bn_size: 4 });
-        let res = |block, layers, groups, width| BackboneKind::ResNet(ResNetConfig { block, layers, groups, width_per_group: width });
+        let dense = |g: i64, b: &[i64], i: i64| {
+            BackboneKind::DenseNet(DenseNetConfig {
+                growth_rate: g,
+                block_config: b.to_vec(),
+                num_init_features: i,
+                bn_size: 4,
+            })
+        };
+        let res = |block, layers, groups, width| {
+            BackboneKind::ResNet(ResNetConfig {
+                block,
+                layers,
+                groups,
+                width_per_group: width,
+            })
+        };
         let arch = match base {
             "densenet121" => dense(32, &[6, 12, 24, 16], 64),
             "densenet161" => dense(48, &[6, 12, 36, 24], 96),
@@ -127,7 +141,12 @@ impl ModelConfig {
             "resnet34" => res(ResBlock::Basic, [3, 4, 6, 3], 1, 64),
             "resnet50" => res(ResBlock::Bottleneck, [3, 4, 6, 3], 1, 64),
             "resnext50_32x4d" => res(ResBlock::Bottleneck, [3, 4, 6, 3], 32, 4),
-            _ => return Err(ModelError::UnknownBackbone { name: name.into(), known: BACKBONES.join(", ") }),
+            _ => {
+                return Err(ModelError::UnknownBackbone {
+                    name: name.into(),
+                    known: BACKBONES.join(", "),
+                })
+            }
         };
         Ok(Self {
             backbone: name.into(),
@@ -151,12 +170,22 @@ impl ModelConfig {
 
     /// Inputs of the neck: features plus the one-hot cell type when concatenated.
     pub fn neck_inputs(&self) -> i64 {
-        self.feature_count() + if self.concat_cell_type { self.cell_types } else { 0 }
+        self.feature_count()
+            + if self.concat_cell_type {
+                self.cell_types
+            } else {
+                0
+            }
     }
 
     /// Checks sizes are positive and the structure is buildable.
     pub fn validate(&self) -> Result<(), ModelError> {
-        let bad = |what: &str| Err(ModelError::Config(format!("backbone {}: {what}", self.backbone)));
+        let bad = |what: &str| {
+            Err(ModelError::Config(format!(
+                "backbone {}: {what}",
+                self.backbone
+            )))
+        };
         if self.classes < 1 || self.embedding_size < 1 || self.cell_types < 0 {
             return bad("classes and embedding size must be >= 1, cell types >= 0");
         }
@@ -182,7 +211,8 @@ impl ModelConfig {
     }
 
     pub fn from_json(s: &str) -> Result<Self, ModelError> {
-        let c: Self = serde_json::from_str(s).map_err(|e| ModelError::Config(format!("model configuration JSON: {e}")))?;
+        let c: Self = serde_json::from_str(s)
+            .map_err(|e| ModelError::Config(format!("model configuration JSON: {e}")))?;
         c.validate()?;
         Ok(c)
     }
@@ -203,7 +233,12 @@ mod tests {
         assert_eq!(f("resnet18"), 512);
         assert_eq!(f("resnet50"), 2048);
         assert_eq!(f("resnext50_32x4d"), 2048);
-        assert_eq!(ModelConfig::from_backbone("densenet161").unwrap().neck_inputs(), 2212);
+        assert_eq!(
+            ModelConfig::from_backbone("densenet161")
+                .unwrap()
+                .neck_inputs(),
+            2212
+        );
     }
 
     #[test]

@@ -36,7 +36,10 @@ pub struct DenseNet {
 impl DenseNet {
     /// Builds under `p` (the reference's `model.features`).
     pub fn new(p: &Path, c: &DenseNetConfig, bn_mom: f64) -> Self {
-        let conv0 = Conv2d::new(&(p / "conv0"), ConvSpec::new(IN_CHANNELS, c.num_init_features, 7, 2, 3, ConvInit::Default));
+        let conv0 = Conv2d::new(
+            &(p / "conv0"),
+            ConvSpec::new(IN_CHANNELS, c.num_init_features, 7, 2, 3, ConvInit::Default),
+        );
         let norm0 = BatchNorm::new(&(p / "norm0"), c.num_init_features, bn_mom);
         let mut ch = c.num_init_features;
         let mut blocks = Vec::new();
@@ -49,9 +52,15 @@ impl DenseNet {
                     let mid = c.bn_size * c.growth_rate;
                     DenseLayer {
                         norm1: BatchNorm::new(&(&lp / "norm1"), cin, bn_mom),
-                        conv1: Conv2d::new(&(&lp / "conv1"), ConvSpec::new(cin, mid, 1, 1, 0, ConvInit::KaimingFanIn)),
+                        conv1: Conv2d::new(
+                            &(&lp / "conv1"),
+                            ConvSpec::new(cin, mid, 1, 1, 0, ConvInit::KaimingFanIn),
+                        ),
                         norm2: BatchNorm::new(&(&lp / "norm2"), mid, bn_mom),
-                        conv2: Conv2d::new(&(&lp / "conv2"), ConvSpec::new(mid, c.growth_rate, 3, 1, 1, ConvInit::KaimingFanIn)),
+                        conv2: Conv2d::new(
+                            &(&lp / "conv2"),
+                            ConvSpec::new(mid, c.growth_rate, 3, 1, 1, ConvInit::KaimingFanIn),
+                        ),
                     }
                 })
                 .collect();
@@ -60,7 +69,10 @@ impl DenseNet {
                 let tp = p / format!("transition{}", b + 1);
                 let t = Transition {
                     norm: BatchNorm::new(&(&tp / "norm"), ch, bn_mom),
-                    conv: Conv2d::new(&(&tp / "conv"), ConvSpec::new(ch, ch / 2, 1, 1, 0, ConvInit::KaimingFanIn)),
+                    conv: Conv2d::new(
+                        &(&tp / "conv"),
+                        ConvSpec::new(ch, ch / 2, 1, 1, 0, ConvInit::KaimingFanIn),
+                    ),
                 };
                 ch /= 2;
                 t
@@ -68,7 +80,12 @@ impl DenseNet {
             blocks.push((layers, transition));
         }
         let norm5 = BatchNorm::new(&(p / "norm5"), ch, bn_mom);
-        Self { conv0, norm0, blocks, norm5 }
+        Self {
+            conv0,
+            norm0,
+            blocks,
+            norm5,
+        }
     }
 
     /// [N, 6, H, W] -> [N, C, H/32, W/32], ending at norm5 (no ReLU).

@@ -40,8 +40,24 @@ pub struct ConvSpec {
 }
 
 impl ConvSpec {
-    pub fn new(cin: i64, cout: i64, kernel: i64, stride: i64, padding: i64, init: ConvInit) -> Self {
-        Self { cin, cout, kernel, stride, padding, groups: 1, bias: false, init }
+    pub fn new(
+        cin: i64,
+        cout: i64,
+        kernel: i64,
+        stride: i64,
+        padding: i64,
+        init: ConvInit,
+    ) -> Self {
+        Self {
+            cin,
+            cout,
+            kernel,
+            stride,
+            padding,
+            groups: 1,
+            bias: false,
+            init,
+        }
     }
 }
 
@@ -51,16 +67,41 @@ impl Conv2d {
         let fan_out = s.cout / s.groups * s.kernel * s.kernel;
         let w_init = match s.init {
             ConvInit::Default => uniform_bound(fan_in),
-            ConvInit::KaimingFanIn => Init::Randn { mean: 0.0, stdev: (2.0 / fan_in as f64).sqrt() },
-            ConvInit::KaimingFanOut => Init::Randn { mean: 0.0, stdev: (2.0 / fan_out as f64).sqrt() },
+            ConvInit::KaimingFanIn => Init::Randn {
+                mean: 0.0,
+                stdev: (2.0 / fan_in as f64).sqrt(),
+            },
+            ConvInit::KaimingFanOut => Init::Randn {
+                mean: 0.0,
+                stdev: (2.0 / fan_out as f64).sqrt(),
+            },
         };
-        let weight = p.var("weight", &[s.cout, s.cin / s.groups, s.kernel, s.kernel], w_init);
-        let bias = s.bias.then(|| p.var("bias", &[s.cout], uniform_bound(fan_in)));
-        Self { weight, bias, stride: s.stride, padding: s.padding, groups: s.groups }
+        let weight = p.var(
+            "weight",
+            &[s.cout, s.cin / s.groups, s.kernel, s.kernel],
+            w_init,
+        );
+        let bias = s
+            .bias
+            .then(|| p.var("bias", &[s.cout], uniform_bound(fan_in)));
+        Self {
+            weight,
+            bias,
+            stride: s.stride,
+            padding: s.padding,
+            groups: s.groups,
+        }
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        x.conv2d(&self.weight, self.bias.as_ref(), [self.stride, self.stride], [self.padding, self.padding], [1, 1], self.groups)
+        x.conv2d(
+            &self.weight,
+            self.bias.as_ref(),
+            [self.stride, self.stride],
+            [self.padding, self.padding],
+            [1, 1],
+            self.groups,
+        )
     }
 }
 
@@ -90,7 +131,11 @@ impl BatchNorm {
             bias: p.var("bias", &[channels], Init::Const(0.0)),
             running_mean: p.zeros_no_train("running_mean", &[channels]),
             running_var: p.ones_no_train("running_var", &[channels]),
-            num_batches_tracked: p.add("num_batches_tracked", Tensor::zeros([], (Kind::Int64, p.device())), false),
+            num_batches_tracked: p.add(
+                "num_batches_tracked",
+                Tensor::zeros([], (Kind::Int64, p.device())),
+                false,
+            ),
             momentum,
         }
     }
@@ -124,7 +169,10 @@ pub struct Linear {
 
 impl Linear {
     pub fn new(p: &Path, cin: i64, cout: i64, bias: bool) -> Self {
-        Self { weight: p.var("weight", &[cout, cin], uniform_bound(cin)), bias: bias.then(|| p.var("bias", &[cout], uniform_bound(cin))) }
+        Self {
+            weight: p.var("weight", &[cout, cin], uniform_bound(cin)),
+            bias: bias.then(|| p.var("bias", &[cout], uniform_bound(cin))),
+        }
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {

@@ -47,7 +47,9 @@ pub struct Output {
 
 /// PyTorch's F.normalize along dim 1: x / max(||x||, 1e-12).
 pub fn l2_normalize(x: &Tensor) -> Tensor {
-    let n = x.norm_scalaropt_dim(2, [1i64].as_slice(), true).clamp_min(1e-12);
+    let n = x
+        .norm_scalaropt_dim(2, [1i64].as_slice(), true)
+        .clamp_min(1e-12);
     x / n
 }
 
@@ -88,11 +90,27 @@ impl Network {
         let head = if c.head_hidden.is_empty() {
             Linear::new(&hp, cin, c.classes, true)
         } else {
-            Linear::new(&(&hp / (3 * c.head_hidden.len()).to_string()), cin, c.classes, true)
+            Linear::new(
+                &(&hp / (3 * c.head_hidden.len()).to_string()),
+                cin,
+                c.classes,
+                true,
+            )
         };
         let b = 1.0 / (e as f64).sqrt();
-        let arc_weight = (p / "arc_margin_product").var("weight", &[c.classes, e], Init::Uniform { lo: -b, up: b });
-        Self { config: c.clone(), backbone, neck, hidden, head, arc_weight }
+        let arc_weight = (p / "arc_margin_product").var(
+            "weight",
+            &[c.classes, e],
+            Init::Uniform { lo: -b, up: b },
+        );
+        Self {
+            config: c.clone(),
+            backbone,
+            neck,
+            hidden,
+            head,
+            arc_weight,
+        }
     }
 
     /// Backbone output before pooling.
@@ -105,7 +123,9 @@ impl Network {
 
     /// Globally average-pooled features [N, C].
     pub fn pooled_t(&self, x: &Tensor, train: bool) -> Tensor {
-        self.features_t(x, train).adaptive_avg_pool2d([1, 1]).flatten(1, -1)
+        self.features_t(x, train)
+            .adaptive_avg_pool2d([1, 1])
+            .flatten(1, -1)
     }
 
     /// The embedding (neck output) of images [N, 6, H, W] with one-hot cell types [N, T].
@@ -131,12 +151,19 @@ impl Network {
 
     /// Cosine similarity of the embedding to each class weight.
     pub fn metric(&self, embedding: &Tensor) -> Tensor {
-        l2_normalize(embedding).linear::<Tensor>(&l2_normalize(&self.arc_weight.to_kind(embedding.kind())), None)
+        l2_normalize(embedding).linear::<Tensor>(
+            &l2_normalize(&self.arc_weight.to_kind(embedding.kind())),
+            None,
+        )
     }
 
     /// Logits, cosines and embedding.
     pub fn forward_t(&self, x: &Tensor, cell_type: &Tensor, train: bool) -> Output {
         let embedding = self.embed_t(x, cell_type, train);
-        Output { logits: self.classify_t(&embedding, train), cosines: self.metric(&embedding), embedding }
+        Output {
+            logits: self.classify_t(&embedding, train),
+            cosines: self.metric(&embedding),
+            embedding,
+        }
     }
 }

@@ -54,9 +54,13 @@ impl ConfigOverrides {
         if let Some(v) = self.bn_momentum {
             c.bn_momentum = v;
         }
-        if self.growth_rate.is_some() || self.block_config.is_some() || self.init_features.is_some() {
+        if self.growth_rate.is_some() || self.block_config.is_some() || self.init_features.is_some()
+        {
             let BackboneKind::DenseNet(d) = &mut c.arch else {
-                return Err(ModelError::Config(format!("--growth-rate/--block-config/--init-features apply to DenseNets, not {}", c.backbone)));
+                return Err(ModelError::Config(format!(
+                    "--growth-rate/--block-config/--init-features apply to DenseNets, not {}",
+                    c.backbone
+                )));
             };
             if let Some(v) = self.growth_rate {
                 d.growth_rate = v;
@@ -80,11 +84,27 @@ mod tests {
     #[test]
     fn flags_override_the_base() {
         let base = ModelConfig::from_backbone("densenet-tiny").unwrap();
-        let c = ConfigOverrides { classes: Some(10), growth_rate: Some(4), ..Default::default() }.apply(Some(&base)).unwrap();
+        let c = ConfigOverrides {
+            classes: Some(10),
+            growth_rate: Some(4),
+            ..Default::default()
+        }
+        .apply(Some(&base))
+        .unwrap();
         assert_eq!(c.classes, 10);
         assert!(matches!(&c.arch, BackboneKind::DenseNet(d) if d.growth_rate == 4));
-        assert!(ConfigOverrides::default().apply(None).unwrap_err().to_string().contains("--backbone"));
-        let e = ConfigOverrides { backbone: Some("resnet18".into()), growth_rate: Some(4), ..Default::default() }.apply(None).unwrap_err();
+        assert!(ConfigOverrides::default()
+            .apply(None)
+            .unwrap_err()
+            .to_string()
+            .contains("--backbone"));
+        let e = ConfigOverrides {
+            backbone: Some("resnet18".into()),
+            growth_rate: Some(4),
+            ..Default::default()
+        }
+        .apply(None)
+        .unwrap_err();
         assert!(e.to_string().contains("DenseNets"), "{e}");
     }
 }

@@ -46,9 +46,16 @@ pub fn map_name(config: &ModelConfig, tv: &str) -> Option<String> {
                 return None;
             }
             // Early torchvision files spell `denselayer1.norm.1.weight` for `norm1`.
-            let fixed = ["norm.1.", "norm.2.", "conv.1.", "conv.2.", "relu.1.", "relu.2."]
-                .iter()
-                .fold(name.to_string(), |s, pat| s.replace(&format!(".{pat}"), &format!(".{}{}.", &pat[..4], &pat[5..6])));
+            let fixed = [
+                "norm.1.", "norm.2.", "conv.1.", "conv.2.", "relu.1.", "relu.2.",
+            ]
+            .iter()
+            .fold(name.to_string(), |s, pat| {
+                s.replace(
+                    &format!(".{pat}"),
+                    &format!(".{}{}.", &pat[..4], &pat[5..6]),
+                )
+            });
             Some(format!("model.{fixed}"))
         }
         BackboneKind::ResNet(_) => {
@@ -69,7 +76,11 @@ pub fn map_name(config: &ModelConfig, tv: &str) -> Option<String> {
 }
 
 /// Loads ImageNet backbone weights from `path` into `vs` (built for `config`).
-pub fn load_pretrained(vs: &VarStore, config: &ModelConfig, path: &Path) -> Result<PretrainedReport, ModelError> {
+pub fn load_pretrained(
+    vs: &VarStore,
+    config: &ModelConfig,
+    path: &Path,
+) -> Result<PretrainedReport, ModelError> {
     let file = Checkpoint::read(path)?;
     load_pretrained_tensors(vs, config, &file.tensors, path)
 }
@@ -89,10 +100,15 @@ pub fn load_pretrained_tensors(
         match map_name(config, tv) {
             None => skipped.push(tv.clone()),
             Some(ours) => match vars.get(&ours) {
-                None => unexpected.push(format!("{tv}: no backbone variable of {} takes it", config.backbone)),
-                Some(v) if v.size() != t.shape => {
-                    shape.push(format!("{tv} -> {ours}: file has shape {:?}, model expects {:?}", t.shape, v.size()))
-                }
+                None => unexpected.push(format!(
+                    "{tv}: no backbone variable of {} takes it",
+                    config.backbone
+                )),
+                Some(v) if v.size() != t.shape => shape.push(format!(
+                    "{tv} -> {ours}: file has shape {:?}, model expects {:?}",
+                    t.shape,
+                    v.size()
+                )),
                 Some(_) => {
                     mapped.insert(ours, t);
                 }
@@ -100,7 +116,10 @@ pub fn load_pretrained_tensors(
         }
     }
     let mut kept = vec![first.to_string()];
-    let mut names: Vec<&String> = vars.keys().filter(|k| k.starts_with("model.features.") && k.as_str() != first).collect();
+    let mut names: Vec<&String> = vars
+        .keys()
+        .filter(|k| k.starts_with("model.features.") && k.as_str() != first)
+        .collect();
     names.sort();
     for name in names {
         if mapped.contains_key(name) {
@@ -109,7 +128,10 @@ pub fn load_pretrained_tensors(
         if name.ends_with(".num_batches_tracked") {
             kept.push(name.clone());
         } else if !shape.iter().any(|p| p.contains(&format!("-> {name}:"))) {
-            missing.push(format!("{name}: no tensor in the file (model expects {:?})", vars[name].size()));
+            missing.push(format!(
+                "{name}: no tensor in the file (model expects {:?})",
+                vars[name].size()
+            ));
         }
     }
     if !(missing.is_empty() && shape.is_empty() && unexpected.is_empty()) {
@@ -121,7 +143,11 @@ pub fn load_pretrained_tensors(
             v.copy_(&t.to_tch().to_kind(v.kind()).to_device(v.device()));
         }
     });
-    Ok(PretrainedReport { loaded: mapped.len(), skipped, kept })
+    Ok(PretrainedReport {
+        loaded: mapped.len(),
+        skipped,
+        kept,
+    })
 }
 
 #[cfg(test)]
@@ -131,14 +157,29 @@ mod tests {
     #[test]
     fn maps_torchvision_names() {
         let d = ModelConfig::from_backbone("densenet161").unwrap();
-        assert_eq!(map_name(&d, "features.denseblock1.denselayer1.norm.1.weight").unwrap(), "model.features.denseblock1.denselayer1.norm1.weight");
-        assert_eq!(map_name(&d, "features.denseblock1.denselayer2.conv2.weight").unwrap(), "model.features.denseblock1.denselayer2.conv2.weight");
-        assert_eq!(map_name(&d, "features.norm5.running_var").unwrap(), "model.features.norm5.running_var");
+        assert_eq!(
+            map_name(&d, "features.denseblock1.denselayer1.norm.1.weight").unwrap(),
+            "model.features.denseblock1.denselayer1.norm1.weight"
+        );
+        assert_eq!(
+            map_name(&d, "features.denseblock1.denselayer2.conv2.weight").unwrap(),
+            "model.features.denseblock1.denselayer2.conv2.weight"
+        );
+        assert_eq!(
+            map_name(&d, "features.norm5.running_var").unwrap(),
+            "model.features.norm5.running_var"
+        );
         assert_eq!(map_name(&d, "classifier.weight"), None);
         assert_eq!(map_name(&d, "features.conv0.weight"), None);
         let r = ModelConfig::from_backbone("resnet50").unwrap();
-        assert_eq!(map_name(&r, "layer3.2.bn1.weight").unwrap(), "model.features.6.2.bn1.weight");
-        assert_eq!(map_name(&r, "bn1.running_mean").unwrap(), "model.features.1.running_mean");
+        assert_eq!(
+            map_name(&r, "layer3.2.bn1.weight").unwrap(),
+            "model.features.6.2.bn1.weight"
+        );
+        assert_eq!(
+            map_name(&r, "bn1.running_mean").unwrap(),
+            "model.features.1.running_mean"
+        );
         assert_eq!(map_name(&r, "fc.bias"), None);
     }
 }

@@ -14,7 +14,8 @@ use crate::raw::{DType, RawTensor};
 /// Reads a `.pth` state dict: tensors by name (non-tensor entries ignored).
 pub fn read(path: &Path) -> Result<BTreeMap<String, RawTensor>, ModelError> {
     let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
-    parse(&bytes).map_err(|m| ModelError::format(path, format!("not a readable PyTorch state dict: {m}")))
+    parse(&bytes)
+        .map_err(|m| ModelError::format(path, format!("not a readable PyTorch state dict: {m}")))
 }
 
 pub fn parse(bytes: &[u8]) -> Result<BTreeMap<String, RawTensor>, String> {
@@ -30,13 +31,19 @@ pub fn parse(bytes: &[u8]) -> Result<BTreeMap<String, RawTensor>, String> {
 // ---------------------------------------------------------------- zip
 
 fn u16_at(b: &[u8], o: usize) -> Result<u16, String> {
-    b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or_else(|| format!("zip structure runs past the end at byte {o} (truncated?)"))
+    b.get(o..o + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or_else(|| format!("zip structure runs past the end at byte {o} (truncated?)"))
 }
 fn u32_at(b: &[u8], o: usize) -> Result<u32, String> {
-    b.get(o..o + 4).map(|s| u32::from_le_bytes(s.try_into().unwrap())).ok_or_else(|| format!("zip structure runs past the end at byte {o} (truncated?)"))
+    b.get(o..o + 4)
+        .map(|s| u32::from_le_bytes(s.try_into().unwrap()))
+        .ok_or_else(|| format!("zip structure runs past the end at byte {o} (truncated?)"))
 }
 fn u64_at(b: &[u8], o: usize) -> Result<u64, String> {
-    b.get(o..o + 8).map(|s| u64::from_le_bytes(s.try_into().unwrap())).ok_or_else(|| format!("zip structure runs past the end at byte {o} (truncated?)"))
+    b.get(o..o + 8)
+        .map(|s| u64::from_le_bytes(s.try_into().unwrap()))
+        .ok_or_else(|| format!("zip structure runs past the end at byte {o} (truncated?)"))
 }
 
 /// Stored (uncompressed) entries of a zip archive by name.
@@ -48,7 +55,8 @@ fn zip_entries(b: &[u8]) -> Result<BTreeMap<String, &[u8]>, String> {
         .ok_or("no zip end-of-central-directory record (truncated?)")?;
     let mut count = u16_at(b, eocd + 10)? as u64;
     let mut cd = u32_at(b, eocd + 16)? as u64;
-    if (count == 0xffff || cd == 0xffff_ffff) && eocd >= 20 && u32_at(b, eocd - 20)? == 0x0706_4b50 {
+    if (count == 0xffff || cd == 0xffff_ffff) && eocd >= 20 && u32_at(b, eocd - 20)? == 0x0706_4b50
+    {
         let z = u64_at(b, eocd - 20 + 8)? as usize;
         if u32_at(b, z)? != 0x0606_4b50 {
             return Err("bad zip64 end-of-central-directory record".into());
@@ -65,9 +73,17 @@ fn zip_entries(b: &[u8]) -> Result<BTreeMap<String, &[u8]>, String> {
         let method = u16_at(b, o + 10)?;
         let mut size = u32_at(b, o + 20)? as u64;
         let mut usize_ = u32_at(b, o + 24)? as u64;
-        let (nlen, elen, clen) = (u16_at(b, o + 28)? as usize, u16_at(b, o + 30)? as usize, u16_at(b, o + 32)? as usize);
+        let (nlen, elen, clen) = (
+            u16_at(b, o + 28)? as usize,
+            u16_at(b, o + 30)? as usize,
+            u16_at(b, o + 32)? as usize,
+        );
         let mut local = u32_at(b, o + 42)? as u64;
-        let name = String::from_utf8_lossy(b.get(o + 46..o + 46 + nlen).ok_or("truncated central directory")?).into_owned();
+        let name = String::from_utf8_lossy(
+            b.get(o + 46..o + 46 + nlen)
+                .ok_or("truncated central directory")?,
+        )
+        .into_owned();
         // zip64 extra field: the 32-bit fields that overflowed, in order.
         let mut e = o + 46 + nlen;
         let eend = e + elen;
@@ -92,7 +108,9 @@ fn zip_entries(b: &[u8]) -> Result<BTreeMap<String, &[u8]>, String> {
             return Err(format!("entry {name}: bad local header at byte {l}"));
         }
         let start = l + 30 + u16_at(b, l + 26)? as usize + u16_at(b, l + 28)? as usize;
-        let data = b.get(start..start + size as usize).ok_or_else(|| format!("entry {name}: data runs past the end of the file (truncated)"))?;
+        let data = b.get(start..start + size as usize).ok_or_else(|| {
+            format!("entry {name}: data runs past the end of the file (truncated)")
+        })?;
         out.insert(name, data);
         o += 46 + nlen + elen + clen;
     }
@@ -101,14 +119,24 @@ fn zip_entries(b: &[u8]) -> Result<BTreeMap<String, &[u8]>, String> {
 
 fn parse_zip(b: &[u8]) -> Result<BTreeMap<String, RawTensor>, String> {
     let entries = zip_entries(b)?;
-    let pkl = entries.keys().find(|k| k.ends_with("/data.pkl") || *k == "data.pkl").ok_or("archive has no data.pkl")?.clone();
+    let pkl = entries
+        .keys()
+        .find(|k| k.ends_with("/data.pkl") || *k == "data.pkl")
+        .ok_or("archive has no data.pkl")?
+        .clone();
     let prefix = &pkl[..pkl.len() - "data.pkl".len()];
     let (value, _) = unpickle(entries[&pkl])?;
     state_dict(value, |key, dtype, numel| {
         let name = format!("{prefix}data/{key}");
-        let data = entries.get(&name).ok_or_else(|| format!("storage {name} missing from the archive"))?;
+        let data = entries
+            .get(&name)
+            .ok_or_else(|| format!("storage {name} missing from the archive"))?;
         if data.len() < numel * dtype.size() {
-            return Err(format!("storage {name}: {} bytes, expected {}", data.len(), numel * dtype.size()));
+            return Err(format!(
+                "storage {name}: {} bytes, expected {}",
+                data.len(),
+                numel * dtype.size()
+            ));
         }
         Ok(data.to_vec())
     })
@@ -137,16 +165,29 @@ fn parse_legacy(b: &[u8]) -> Result<BTreeMap<String, RawTensor>, String> {
     collect_storages(&value, &mut sizes);
     let mut storages: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for k in keys {
-        let Value::Str(k) = k else { return Err("legacy file: storage key is not a string".into()) };
-        let dtype = *sizes.get(&k).ok_or_else(|| format!("legacy file: storage {k} is not used by any tensor"))?;
-        let n = u64_at(b, o).map_err(|_| format!("storage {k}: file ends before its size (truncated)"))? as usize;
+        let Value::Str(k) = k else {
+            return Err("legacy file: storage key is not a string".into());
+        };
+        let dtype = *sizes
+            .get(&k)
+            .ok_or_else(|| format!("legacy file: storage {k} is not used by any tensor"))?;
+        let n = u64_at(b, o)
+            .map_err(|_| format!("storage {k}: file ends before its size (truncated)"))?
+            as usize;
         o += 8;
         let len = n * dtype.size();
-        let data = b.get(o..o + len).ok_or_else(|| format!("storage {k}: file ends inside its {len} bytes (truncated)"))?;
+        let data = b
+            .get(o..o + len)
+            .ok_or_else(|| format!("storage {k}: file ends inside its {len} bytes (truncated)"))?;
         storages.insert(k, data.to_vec());
         o += len;
     }
-    state_dict(value, |key, _, _| storages.get(key).cloned().ok_or_else(|| format!("storage {key} missing")))
+    state_dict(value, |key, _, _| {
+        storages
+            .get(key)
+            .cloned()
+            .ok_or_else(|| format!("storage {key} missing"))
+    })
 }
 
 fn collect_storages(v: &Value, out: &mut BTreeMap<String, DType>) {
@@ -164,29 +205,49 @@ fn state_dict(
     value: Value,
     load: impl Fn(&str, DType, usize) -> Result<Vec<u8>, String>,
 ) -> Result<BTreeMap<String, RawTensor>, String> {
-    let Value::Dict(items) = value else { return Err("the pickled object is not a dict (a state dict was expected)".into()) };
+    let Value::Dict(items) = value else {
+        return Err("the pickled object is not a dict (a state dict was expected)".into());
+    };
     let mut cache: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for (k, v) in items {
-        let (Value::Str(name), Value::Tensor(t)) = (k, v) else { continue };
+        let (Value::Str(name), Value::Tensor(t)) = (k, v) else {
+            continue;
+        };
         let esize = t.dtype.size();
         let need = if t.shape.iter().any(|&d| d == 0) {
             0
         } else {
-            t.offset + t.shape.iter().zip(&t.stride).map(|(&d, &s)| (d as usize - 1) * s as usize).sum::<usize>() + 1
+            t.offset
+                + t.shape
+                    .iter()
+                    .zip(&t.stride)
+                    .map(|(&d, &s)| (d as usize - 1) * s as usize)
+                    .sum::<usize>()
+                + 1
         };
         if !cache.contains_key(&t.key) {
             cache.insert(t.key.clone(), load(&t.key, t.dtype, need)?);
         }
         let storage = &cache[&t.key];
         if storage.len() < need * esize {
-            return Err(format!("tensor {name}: storage {} holds {} bytes, the tensor needs {}", t.key, storage.len(), need * esize));
+            return Err(format!(
+                "tensor {name}: storage {} holds {} bytes, the tensor needs {}",
+                t.key,
+                storage.len(),
+                need * esize
+            ));
         }
         let numel: usize = t.shape.iter().product::<i64>() as usize;
         let mut data = Vec::with_capacity(numel * esize);
         let mut idx = vec![0i64; t.shape.len()];
         for _ in 0..numel {
-            let e = t.offset + idx.iter().zip(&t.stride).map(|(&i, &s)| (i * s) as usize).sum::<usize>();
+            let e = t.offset
+                + idx
+                    .iter()
+                    .zip(&t.stride)
+                    .map(|(&i, &s)| (i * s) as usize)
+                    .sum::<usize>();
             data.extend_from_slice(&storage[e * esize..(e + 1) * esize]);
             for d in (0..idx.len()).rev() {
                 idx[d] += 1;
@@ -196,7 +257,14 @@ fn state_dict(
                 idx[d] = 0;
             }
         }
-        out.insert(name, RawTensor { dtype: t.dtype, shape: t.shape, data });
+        out.insert(
+            name,
+            RawTensor {
+                dtype: t.dtype,
+                shape: t.shape,
+                data,
+            },
+        );
     }
     Ok(out)
 }
@@ -249,37 +317,67 @@ fn storage_dtype(class: &str) -> Option<DType> {
 
 fn ints(v: &Value) -> Result<Vec<i64>, String> {
     match v {
-        Value::Tuple(xs) | Value::List(xs) => xs.iter().map(|x| if let Value::Int(i) = x { Ok(*i as i64) } else { Err("expected an int".to_string()) }).collect(),
+        Value::Tuple(xs) | Value::List(xs) => xs
+            .iter()
+            .map(|x| {
+                if let Value::Int(i) = x {
+                    Ok(*i as i64)
+                } else {
+                    Err("expected an int".to_string())
+                }
+            })
+            .collect(),
         _ => Err("expected a tuple of ints".into()),
     }
 }
 
 fn reduce(f: Value, args: Value) -> Result<Value, String> {
-    let Value::Global(m, n) = &f else { return Ok(Value::Object) };
-    let Value::Tuple(a) = args else { return Ok(Value::Object) };
+    let Value::Global(m, n) = &f else {
+        return Ok(Value::Object);
+    };
+    let Value::Tuple(a) = args else {
+        return Ok(Value::Object);
+    };
     Ok(match (m.as_str(), n.as_str()) {
         ("collections", "OrderedDict") => Value::Dict(Vec::new()),
         ("torch._utils", "_rebuild_tensor_v2") | ("torch._utils", "_rebuild_tensor") => {
-            let (Some(Value::Storage(key, dtype)), Some(Value::Int(off))) = (a.first(), a.get(1)) else {
-                return Err("_rebuild_tensor: expected (storage, offset, size, stride, ...)".into());
+            let (Some(Value::Storage(key, dtype)), Some(Value::Int(off))) = (a.first(), a.get(1))
+            else {
+                return Err(
+                    "_rebuild_tensor: expected (storage, offset, size, stride, ...)".into(),
+                );
             };
             let shape = ints(a.get(2).ok_or("_rebuild_tensor: no size")?)?;
             let stride = ints(a.get(3).ok_or("_rebuild_tensor: no stride")?)?;
             if shape.len() != stride.len() || shape.iter().chain(&stride).any(|&v| v < 0) {
-                return Err(format!("_rebuild_tensor: bad size {shape:?} / stride {stride:?}"));
+                return Err(format!(
+                    "_rebuild_tensor: bad size {shape:?} / stride {stride:?}"
+                ));
             }
-            Value::Tensor(TensorRef { key: key.clone(), dtype: *dtype, offset: *off as usize, shape, stride })
+            Value::Tensor(TensorRef {
+                key: key.clone(),
+                dtype: *dtype,
+                offset: *off as usize,
+                shape,
+                stride,
+            })
         }
-        ("torch._utils", "_rebuild_parameter") | ("torch._utils", "_rebuild_parameter_with_state") => a.into_iter().next().unwrap_or(Value::None),
+        ("torch._utils", "_rebuild_parameter")
+        | ("torch._utils", "_rebuild_parameter_with_state") => {
+            a.into_iter().next().unwrap_or(Value::None)
+        }
         _ => Value::Object,
     })
 }
 
 fn persistent(pid: Value) -> Result<Value, String> {
-    let Value::Tuple(t) = pid else { return Err("persistent id is not a tuple".into()) };
+    let Value::Tuple(t) = pid else {
+        return Err("persistent id is not a tuple".into());
+    };
     match (t.first(), t.get(1), t.get(2)) {
         (Some(Value::Str(s)), Some(Value::Global(_, class)), Some(key)) if s == "storage" => {
-            let dtype = storage_dtype(class).ok_or_else(|| format!("unsupported storage type {class}"))?;
+            let dtype =
+                storage_dtype(class).ok_or_else(|| format!("unsupported storage type {class}"))?;
             let key = match key {
                 Value::Str(k) => k.clone(),
                 Value::Int(i) => i.to_string(),
@@ -287,7 +385,9 @@ fn persistent(pid: Value) -> Result<Value, String> {
             };
             Ok(Value::Storage(key, dtype))
         }
-        _ => Err("unsupported persistent id (expected ('storage', type, key, location, size))".into()),
+        _ => Err(
+            "unsupported persistent id (expected ('storage', type, key, location, size))".into(),
+        ),
     }
 }
 
@@ -310,7 +410,10 @@ fn unpickle(b: &[u8]) -> Result<(Value, usize), String> {
         };
     }
     let pop_mark = |stack: &mut Vec<Value>| -> Result<Vec<Value>, String> {
-        let m = stack.iter().rposition(|v| matches!(v, Value::Mark)).ok_or("pickle: no mark")?;
+        let m = stack
+            .iter()
+            .rposition(|v| matches!(v, Value::Mark))
+            .ok_or("pickle: no mark")?;
         let items = stack.split_off(m + 1);
         stack.pop();
         Ok(items)
@@ -347,7 +450,11 @@ fn unpickle(b: &[u8]) -> Result<(Value, usize), String> {
                 if n > 16 {
                     return Err("pickle: integer too long".into());
                 }
-                let mut buf = if s.last().is_some_and(|&x| x & 0x80 != 0) { [0xffu8; 16] } else { [0u8; 16] };
+                let mut buf = if s.last().is_some_and(|&x| x & 0x80 != 0) {
+                    [0xffu8; 16]
+                } else {
+                    [0u8; 16]
+                };
                 buf[..n].copy_from_slice(s);
                 stack.push(Value::Int(i128::from_le_bytes(buf)))
             }
@@ -384,15 +491,24 @@ fn unpickle(b: &[u8]) -> Result<(Value, usize), String> {
             }
             b'q' => {
                 let k = take!(1)[0] as u32;
-                memo.insert(k, stack.last().ok_or("pickle: memo of empty stack")?.clone());
+                memo.insert(
+                    k,
+                    stack.last().ok_or("pickle: memo of empty stack")?.clone(),
+                );
             }
             b'r' => {
                 let k = u32::from_le_bytes(take!(4).try_into().unwrap());
-                memo.insert(k, stack.last().ok_or("pickle: memo of empty stack")?.clone());
+                memo.insert(
+                    k,
+                    stack.last().ok_or("pickle: memo of empty stack")?.clone(),
+                );
             }
             0x94 => {
                 let k = memo.len() as u32;
-                memo.insert(k, stack.last().ok_or("pickle: memo of empty stack")?.clone());
+                memo.insert(
+                    k,
+                    stack.last().ok_or("pickle: memo of empty stack")?.clone(),
+                );
             }
             b'h' => {
                 let k = take!(1)[0] as u32;
@@ -474,7 +590,12 @@ fn unpickle(b: &[u8]) -> Result<(Value, usize), String> {
             b'b' => {
                 pop!(); // BUILD state (e.g. a state dict's _metadata): not needed
             }
-            other => return Err(format!("unsupported pickle opcode 0x{other:02x} at byte {}", i - 1)),
+            other => {
+                return Err(format!(
+                    "unsupported pickle opcode 0x{other:02x} at byte {}",
+                    i - 1
+                ))
+            }
         }
     }
 }

@@ -115,18 +115,27 @@ impl RawTensor {
 
     /// Copies a tch tensor (any device, any layout) to bytes.
     pub fn from_tch(t: &Tensor) -> Self {
-        let dtype = DType::from_kind(t.kind()).unwrap_or_else(|| panic!("tensor kind {:?} has no byte form", t.kind()));
+        let dtype = DType::from_kind(t.kind())
+            .unwrap_or_else(|| panic!("tensor kind {:?} has no byte form", t.kind()));
         let t = t.detach().to_device(Device::Cpu).contiguous();
         let n = t.numel();
         let mut data = vec![0u8; n * dtype.size()];
         t.copy_data_u8(&mut data, n);
-        Self { dtype, shape: t.size(), data }
+        Self {
+            dtype,
+            shape: t.size(),
+            data,
+        }
     }
 
     /// The values as f32 (floats converted by libtorch).
     pub fn to_f32(&self) -> Vec<f32> {
         if self.dtype == DType::F32 {
-            return self.data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            return self
+                .data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
         }
         let t = self.to_tch().to_kind(Kind::Float).flatten(0, -1);
         Vec::<f32>::try_from(&t).expect("f32 tensor")

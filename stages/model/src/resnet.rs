@@ -27,7 +27,10 @@ impl ResNet {
     /// Builds under `p` (the reference's `model.features`).
     pub fn new(p: &Path, c: &ResNetConfig, bn_mom: f64) -> Self {
         let k = ConvInit::KaimingFanOut;
-        let conv1 = Conv2d::new(&(p / "0"), ConvSpec::new(IN_CHANNELS, 64, 7, 2, 3, ConvInit::Default));
+        let conv1 = Conv2d::new(
+            &(p / "0"),
+            ConvSpec::new(IN_CHANNELS, 64, 7, 2, 3, ConvInit::Default),
+        );
         let bn1 = BatchNorm::new(&(p / "1"), 64, bn_mom);
         let expansion = c.expansion();
         let mut inplanes = 64;
@@ -40,7 +43,10 @@ impl ResNet {
                 let bp = &lp / b.to_string();
                 let stride = if b == 0 && li > 0 { 2 } else { 1 };
                 let conv_bn = |i: usize, spec: ConvSpec| {
-                    (Conv2d::new(&(&bp / format!("conv{i}")), spec), BatchNorm::new(&(&bp / format!("bn{i}")), spec.cout, bn_mom))
+                    (
+                        Conv2d::new(&(&bp / format!("conv{i}")), spec),
+                        BatchNorm::new(&(&bp / format!("bn{i}")), spec.cout, bn_mom),
+                    )
                 };
                 let convs = match c.block {
                     ResBlock::Basic => vec![
@@ -51,18 +57,28 @@ impl ResNet {
                         let width = planes * c.width_per_group / 64 * c.groups;
                         vec![
                             conv_bn(1, ConvSpec::new(inplanes, width, 1, 1, 0, k)),
-                            conv_bn(2, ConvSpec { groups: c.groups, ..ConvSpec::new(width, width, 3, stride, 1, k) }),
+                            conv_bn(
+                                2,
+                                ConvSpec {
+                                    groups: c.groups,
+                                    ..ConvSpec::new(width, width, 3, stride, 1, k)
+                                },
+                            ),
                             conv_bn(3, ConvSpec::new(width, planes * expansion, 1, 1, 0, k)),
                         ]
                     }
                 };
-                let downsample = (b == 0 && (stride != 1 || inplanes != planes * expansion)).then(|| {
-                    let dp = &bp / "downsample";
-                    (
-                        Conv2d::new(&(&dp / "0"), ConvSpec::new(inplanes, planes * expansion, 1, stride, 0, k)),
-                        BatchNorm::new(&(&dp / "1"), planes * expansion, bn_mom),
-                    )
-                });
+                let downsample =
+                    (b == 0 && (stride != 1 || inplanes != planes * expansion)).then(|| {
+                        let dp = &bp / "downsample";
+                        (
+                            Conv2d::new(
+                                &(&dp / "0"),
+                                ConvSpec::new(inplanes, planes * expansion, 1, stride, 0, k),
+                            ),
+                            BatchNorm::new(&(&dp / "1"), planes * expansion, bn_mom),
+                        )
+                    });
                 inplanes = planes * expansion;
                 blocks.push(Block { convs, downsample });
             }

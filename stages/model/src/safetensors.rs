@@ -17,10 +17,16 @@ pub struct TensorFile {
 }
 
 /// Serialises tensors (sorted by name) with metadata.
-pub fn to_bytes(tensors: &BTreeMap<String, RawTensor>, metadata: &BTreeMap<String, String>) -> Vec<u8> {
+pub fn to_bytes(
+    tensors: &BTreeMap<String, RawTensor>,
+    metadata: &BTreeMap<String, String>,
+) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     if !metadata.is_empty() {
-        header.insert("__metadata__".into(), serde_json::to_value(metadata).expect("json"));
+        header.insert(
+            "__metadata__".into(),
+            serde_json::to_value(metadata).expect("json"),
+        );
     }
     let mut offset = 0usize;
     for (name, t) in tensors {
@@ -42,7 +48,11 @@ pub fn to_bytes(tensors: &BTreeMap<String, RawTensor>, metadata: &BTreeMap<Strin
 }
 
 /// Writes atomically (temporary file, then rename).
-pub fn write(path: &Path, tensors: &BTreeMap<String, RawTensor>, metadata: &BTreeMap<String, String>) -> Result<(), ModelError> {
+pub fn write(
+    path: &Path,
+    tensors: &BTreeMap<String, RawTensor>,
+    metadata: &BTreeMap<String, String>,
+) -> Result<(), ModelError> {
     let tmp = path.with_extension("safetensors.tmp");
     std::fs::write(&tmp, to_bytes(tensors, metadata)).map_err(|e| ModelError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e))
@@ -50,41 +60,69 @@ pub fn write(path: &Path, tensors: &BTreeMap<String, RawTensor>, metadata: &BTre
 
 /// Whether bytes look like safetensors (a plausible header length followed by `{`).
 pub fn sniff(bytes: &[u8]) -> bool {
-    bytes.len() >= 9 && u64::from_le_bytes(bytes[..8].try_into().unwrap()) < (1 << 30) && bytes[8] == b'{'
+    bytes.len() >= 9
+        && u64::from_le_bytes(bytes[..8].try_into().unwrap()) < (1 << 30)
+        && bytes[8] == b'{'
 }
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<TensorFile, ModelError> {
     let bad = |m: String| ModelError::format(path, m);
     if bytes.len() < 8 {
-        return Err(bad(format!("{} bytes: too short for a safetensors file (truncated?)", bytes.len())));
+        return Err(bad(format!(
+            "{} bytes: too short for a safetensors file (truncated?)",
+            bytes.len()
+        )));
     }
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     if n > bytes.len() - 8 {
-        return Err(bad(format!("header says {n} header bytes but the file has {} (truncated, or not safetensors)", bytes.len() - 8)));
+        return Err(bad(format!(
+            "header says {n} header bytes but the file has {} (truncated, or not safetensors)",
+            bytes.len() - 8
+        )));
     }
     let header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes[8..8 + n]).map_err(|e| bad(format!("header is not a JSON object: {e}")))?;
+        serde_json::from_slice(&bytes[8..8 + n])
+            .map_err(|e| bad(format!("header is not a JSON object: {e}")))?;
     let data = &bytes[8 + n..];
     let mut out = TensorFile::default();
     for (name, v) in header {
         if name == "__metadata__" {
-            out.metadata = serde_json::from_value(v).map_err(|e| bad(format!("__metadata__ must map strings to strings: {e}")))?;
+            out.metadata = serde_json::from_value(v)
+                .map_err(|e| bad(format!("__metadata__ must map strings to strings: {e}")))?;
             continue;
         }
-        let dtype = v["dtype"].as_str().and_then(DType::from_name).ok_or_else(|| bad(format!("tensor {name}: unknown dtype {}", v["dtype"])))?;
-        let shape: Vec<i64> = serde_json::from_value(v["shape"].clone()).map_err(|e| bad(format!("tensor {name}: bad shape: {e}")))?;
-        let offs: [usize; 2] = serde_json::from_value(v["data_offsets"].clone()).map_err(|e| bad(format!("tensor {name}: bad data_offsets: {e}")))?;
+        let dtype = v["dtype"]
+            .as_str()
+            .and_then(DType::from_name)
+            .ok_or_else(|| bad(format!("tensor {name}: unknown dtype {}", v["dtype"])))?;
+        let shape: Vec<i64> = serde_json::from_value(v["shape"].clone())
+            .map_err(|e| bad(format!("tensor {name}: bad shape: {e}")))?;
+        let offs: [usize; 2] = serde_json::from_value(v["data_offsets"].clone())
+            .map_err(|e| bad(format!("tensor {name}: bad data_offsets: {e}")))?;
         if shape.iter().any(|&d| d < 0) {
-            return Err(bad(format!("tensor {name}: negative dimension in {shape:?}")));
+            return Err(bad(format!(
+                "tensor {name}: negative dimension in {shape:?}"
+            )));
         }
         let want = shape.iter().product::<i64>() as usize * dtype.size();
         if offs[1] < offs[0] || offs[1] - offs[0] != want {
             return Err(bad(format!("tensor {name}: byte range {offs:?} does not hold {dtype:?} {shape:?} ({want} bytes)")));
         }
         if offs[1] > data.len() {
-            return Err(bad(format!("tensor {name}: data ends at byte {} but the file holds {} data bytes (truncated)", offs[1], data.len())));
+            return Err(bad(format!(
+                "tensor {name}: data ends at byte {} but the file holds {} data bytes (truncated)",
+                offs[1],
+                data.len()
+            )));
         }
-        out.tensors.insert(name, RawTensor { dtype, shape, data: data[offs[0]..offs[1]].to_vec() });
+        out.tensors.insert(
+            name,
+            RawTensor {
+                dtype,
+                shape,
+                data: data[offs[0]..offs[1]].to_vec(),
+            },
+        );
     }
     Ok(out)
 }
@@ -101,8 +139,22 @@ mod tests {
     #[test]
     fn round_trips_and_detects_truncation() {
         let mut t = BTreeMap::new();
-        t.insert("a".to_string(), RawTensor { dtype: DType::F32, shape: vec![2], data: [1f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect() });
-        t.insert("b".to_string(), RawTensor { dtype: DType::I64, shape: vec![], data: 7i64.to_le_bytes().to_vec() });
+        t.insert(
+            "a".to_string(),
+            RawTensor {
+                dtype: DType::F32,
+                shape: vec![2],
+                data: [1f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect(),
+            },
+        );
+        t.insert(
+            "b".to_string(),
+            RawTensor {
+                dtype: DType::I64,
+                shape: vec![],
+                data: 7i64.to_le_bytes().to_vec(),
+            },
+        );
         let mut m = BTreeMap::new();
         m.insert("k".to_string(), "v".to_string());
         let bytes = to_bytes(&t, &m);
@@ -112,6 +164,9 @@ mod tests {
         assert_eq!(back.tensors, t);
         assert_eq!(back.metadata, m);
         let e = parse(p, &bytes[..bytes.len() - 3]).unwrap_err().to_string();
-        assert!(e.contains("truncated") && e.contains("x.safetensors"), "{e}");
+        assert!(
+            e.contains("truncated") && e.contains("x.safetensors"),
+            "{e}"
+        );
     }
 }

@@ -10,7 +10,16 @@ fn conv_net_forward_backward_adam_step_reduces_loss() {
     let vs = nn::VarStore::new(Device::Cpu);
     let root = vs.root();
     let net = nn::seq_t()
-        .add(nn::conv2d(&root / "c1", 6, 8, 3, nn::ConvConfig { padding: 1, ..Default::default() }))
+        .add(nn::conv2d(
+            &root / "c1",
+            6,
+            8,
+            3,
+            nn::ConvConfig {
+                padding: 1,
+                ..Default::default()
+            },
+        ))
         .add(nn::batch_norm2d(&root / "bn", 8, Default::default()))
         .add_fn(|x| x.relu().adaptive_avg_pool2d([1, 1]).flatten(1, -1))
         .add(nn::linear(&root / "fc", 8, 3, Default::default()));
@@ -24,10 +33,21 @@ fn conv_net_forward_backward_adam_step_reduces_loss() {
     let first = net.forward_t(&x, true).cross_entropy_for_logits(&labels);
     let first_value = first.double_value(&[]);
     assert!(first_value.is_finite());
-    let grads_before: f64 = vs.trainable_variables().iter().map(|v| v.abs().sum(Kind::Double).double_value(&[])).sum();
+    let grads_before: f64 = vs
+        .trainable_variables()
+        .iter()
+        .map(|v| v.abs().sum(Kind::Double).double_value(&[]))
+        .sum();
     opt.backward_step(&first);
-    let grads_after: f64 = vs.trainable_variables().iter().map(|v| v.abs().sum(Kind::Double).double_value(&[])).sum();
-    assert_ne!(grads_before, grads_after, "an Adam step must change the weights");
+    let grads_after: f64 = vs
+        .trainable_variables()
+        .iter()
+        .map(|v| v.abs().sum(Kind::Double).double_value(&[]))
+        .sum();
+    assert_ne!(
+        grads_before, grads_after,
+        "an Adam step must change the weights"
+    );
 
     let mut last_value = first_value;
     for _ in 0..30 {
@@ -35,5 +55,8 @@ fn conv_net_forward_backward_adam_step_reduces_loss() {
         last_value = loss.double_value(&[]);
         opt.backward_step(&loss);
     }
-    assert!(last_value < first_value * 0.5, "loss {first_value} -> {last_value}");
+    assert!(
+        last_value < first_value * 0.5,
+        "loss {first_value} -> {last_value}"
+    );
 }

@@ -10,14 +10,21 @@ use rcic_model::{Checkpoint, ConfigOverrides, ModelConfig, Network};
 use tch::{Device, Kind, Tensor};
 
 fn tiny(classes: i64) -> ModelConfig {
-    ConfigOverrides { classes: Some(classes), embedding_size: Some(32), ..Default::default() }
-        .apply(Some(&ModelConfig::from_backbone("densenet-tiny").unwrap()))
-        .unwrap()
+    ConfigOverrides {
+        classes: Some(classes),
+        embedding_size: Some(32),
+        ..Default::default()
+    }
+    .apply(Some(&ModelConfig::from_backbone("densenet-tiny").unwrap()))
+    .unwrap()
 }
 
 fn inputs(n: i64, size: i64) -> (Tensor, Tensor) {
     let x = Tensor::randn([n, 6, size, size], (Kind::Float, Device::Cpu));
-    let s = Tensor::from_slice(&[0i64, 1, 2, 3]).narrow(0, 0, n).one_hot(4).to_kind(Kind::Float);
+    let s = Tensor::from_slice(&[0i64, 1, 2, 3])
+        .narrow(0, 0, n)
+        .one_hot(4)
+        .to_kind(Kind::Float);
     (x, s)
 }
 
@@ -49,12 +56,19 @@ fn forward_shapes_cosines_and_names() {
     }
     assert!(!vars.contains_key("model.neck.1.bias"));
     assert_eq!(vars["model.features.conv0.weight"].size(), [16, 6, 7, 7]);
-    assert_eq!(vars["model.features.norm5.num_batches_tracked"].int64_value(&[]), 1, "train mode counts batches");
+    assert_eq!(
+        vars["model.features.norm5.num_batches_tracked"].int64_value(&[]),
+        1,
+        "train mode counts batches"
+    );
     // Eval mode is deterministic and does not touch the statistics.
     let a = net.forward_t(&x, &s, false).logits;
     let b = net.forward_t(&x, &s, false).logits;
     assert!(a.equal(&b));
-    assert_eq!(vars["model.features.norm5.num_batches_tracked"].int64_value(&[]), 1);
+    assert_eq!(
+        vars["model.features.norm5.num_batches_tracked"].int64_value(&[]),
+        1
+    );
 }
 
 #[test]
@@ -64,7 +78,12 @@ fn resnet_names_follow_the_reference_sequence() {
     let _ = Network::new(&vs, &c).unwrap();
     let vars = vs.variables();
     assert_eq!(vars["model.features.0.weight"].size(), [64, 6, 7, 7]);
-    for n in ["model.features.1.running_mean", "model.features.4.0.conv1.weight", "model.features.5.0.downsample.0.weight", "model.features.7.1.bn2.bias"] {
+    for n in [
+        "model.features.1.running_mean",
+        "model.features.4.0.conv1.weight",
+        "model.features.5.0.downsample.0.weight",
+        "model.features.7.1.bn2.bias",
+    ] {
         assert!(vars.contains_key(n), "{n}");
     }
     assert_eq!(vars["model.neck.0.weight"].size(), [516]);
@@ -73,7 +92,12 @@ fn resnet_names_follow_the_reference_sequence() {
 #[test]
 fn head_hidden_layers_are_named_like_the_reference_sequence() {
     let vs = tch::nn::VarStore::new(Device::Cpu);
-    let c = ConfigOverrides { head_hidden: Some(vec![64, 48]), ..Default::default() }.apply(Some(&tiny(7))).unwrap();
+    let c = ConfigOverrides {
+        head_hidden: Some(vec![64, 48]),
+        ..Default::default()
+    }
+    .apply(Some(&tiny(7)))
+    .unwrap();
     let net = Network::new(&vs, &c).unwrap();
     let vars = vs.variables();
     assert_eq!(vars["model.head.0.weight"].size(), [64, 32]);
@@ -105,22 +129,43 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
     let vs2 = tch::nn::VarStore::new(Device::Cpu);
     let net2 = Network::new(&vs2, &cfg).unwrap();
     load_into(&vs2, &ck.tensors, &path, Strictness::Exact).unwrap();
-    assert!(net.forward_t(&x, &s, false).logits.equal(&net2.forward_t(&x, &s, false).logits));
-    assert_eq!(vs2.variables()["model.neck.0.num_batches_tracked"].int64_value(&[]), 1);
+    assert!(net
+        .forward_t(&x, &s, false)
+        .logits
+        .equal(&net2.forward_t(&x, &s, false).logits));
+    assert_eq!(
+        vs2.variables()["model.neck.0.num_batches_tracked"].int64_value(&[]),
+        1
+    );
 
     // Wrong --classes.
     let vs3 = tch::nn::VarStore::new(Device::Cpu);
     let _ = Network::new(&vs3, &tiny(5)).unwrap();
-    let e = load_into(&vs3, &ck.tensors, &path, Strictness::Exact).unwrap_err().to_string();
-    assert!(e.contains("model.head.weight: file has shape [11, 32], model expects [5, 32]"), "{e}");
+    let e = load_into(&vs3, &ck.tensors, &path, Strictness::Exact)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("model.head.weight: file has shape [11, 32], model expects [5, 32]"),
+        "{e}"
+    );
     // Another architecture.
     let vs4 = tch::nn::VarStore::new(Device::Cpu);
     let _ = Network::new(&vs4, &ModelConfig::from_backbone("resnet18").unwrap()).unwrap();
-    let e = load_into(&vs4, &ck.tensors, &path, Strictness::Exact).unwrap_err().to_string();
-    assert!(e.contains("missing") && e.contains("model.features.0.weight") && e.contains("not a variable of this model"), "{e}");
+    let e = load_into(&vs4, &ck.tensors, &path, Strictness::Exact)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("missing")
+            && e.contains("model.features.0.weight")
+            && e.contains("not a variable of this model"),
+        "{e}"
+    );
     // Truncated.
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
     let e = Checkpoint::read(&path).unwrap_err().to_string();
-    assert!(e.contains("truncated") && e.contains("model.safetensors"), "{e}");
+    assert!(
+        e.contains("truncated") && e.contains("model.safetensors"),
+        "{e}"
+    );
 }

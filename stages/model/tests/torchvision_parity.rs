@@ -20,7 +20,11 @@ fn fixtures() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let python = root.join("../../.venv/bin/python");
-        assert!(python.exists(), "{} missing: run `make deps`", python.display());
+        assert!(
+            python.exists(),
+            "{} missing: run `make deps`",
+            python.display()
+        );
         let out = std::process::Command::new(&python)
             .arg(root.join("tests/fixtures/torchvision_state_dicts.py"))
             .arg(dir.path())
@@ -44,11 +48,26 @@ fn parity(config: &ModelConfig, weights: &Path, io: &Path) {
     let before = vs.variables()[first].copy();
     let report = load_pretrained(&vs, config, weights).unwrap_or_else(|e| panic!("{e}"));
     assert!(report.kept.contains(&first.to_string()));
-    assert!(report.skipped.iter().any(|s| s.starts_with("classifier.") || s.starts_with("fc.")), "{:?}", report.skipped);
-    assert!(vs.variables()[first].equal(&before), "the first conv must not be loaded from ImageNet weights");
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|s| s.starts_with("classifier.") || s.starts_with("fc.")),
+        "{:?}",
+        report.skipped
+    );
+    assert!(
+        vs.variables()[first].equal(&before),
+        "the first conv must not be loaded from ImageNet weights"
+    );
     // Parity needs the fixture's 6-channel conv too.
     let file = Checkpoint::read(weights).unwrap();
-    let conv = file.tensors.iter().find(|(k, _)| k.ends_with("conv0.weight") || *k == "conv1.weight").unwrap().1;
+    let conv = file
+        .tensors
+        .iter()
+        .find(|(k, _)| k.ends_with("conv0.weight") || *k == "conv1.weight")
+        .unwrap()
+        .1;
     tch::no_grad(|| vs.variables()[first].shallow_clone().copy_(&conv.to_tch()));
 
     let io = Checkpoint::read(io).unwrap();
@@ -57,31 +76,59 @@ fn parity(config: &ModelConfig, weights: &Path, io: &Path) {
     let got = tch::no_grad(|| net.pooled_t(&x, false));
     let d = (&got - &want).abs().max().double_value(&[]);
     let scale = want.abs().max().double_value(&[]);
-    eprintln!("{} from {}: max abs diff {d:.3e} (max |feature| {scale:.3})", config.backbone, weights.display());
-    assert!(d <= 1e-4, "{}: pooled features differ from PyTorch's by {d}", config.backbone);
+    eprintln!(
+        "{} from {}: max abs diff {d:.3e} (max |feature| {scale:.3})",
+        config.backbone,
+        weights.display()
+    );
+    assert!(
+        d <= 1e-4,
+        "{}: pooled features differ from PyTorch's by {d}",
+        config.backbone
+    );
 }
 
 #[test]
 fn densenet161_matches_pytorch_from_pth_and_safetensors() {
     let f = fixtures();
     let c = ModelConfig::from_backbone("densenet161").unwrap();
-    parity(&c, &f.join("densenet161.pth"), &f.join("densenet161.io.safetensors"));
-    parity(&c, &f.join("densenet161.safetensors"), &f.join("densenet161.io.safetensors"));
+    parity(
+        &c,
+        &f.join("densenet161.pth"),
+        &f.join("densenet161.io.safetensors"),
+    );
+    parity(
+        &c,
+        &f.join("densenet161.safetensors"),
+        &f.join("densenet161.io.safetensors"),
+    );
 }
 
 #[test]
 fn resnet50_matches_pytorch_from_pth_and_safetensors() {
     let f = fixtures();
     let c = ModelConfig::from_backbone("resnet50").unwrap();
-    parity(&c, &f.join("resnet50.pth"), &f.join("resnet50.io.safetensors"));
-    parity(&c, &f.join("resnet50.safetensors"), &f.join("resnet50.io.safetensors"));
+    parity(
+        &c,
+        &f.join("resnet50.pth"),
+        &f.join("resnet50.io.safetensors"),
+    );
+    parity(
+        &c,
+        &f.join("resnet50.safetensors"),
+        &f.join("resnet50.io.safetensors"),
+    );
 }
 
 #[test]
 fn legacy_pth_with_early_key_names_loads() {
     let f = fixtures();
     let c = ModelConfig::from_backbone("densenet-tiny").unwrap();
-    parity(&c, &f.join("tiny_legacy.pth"), &f.join("tiny_legacy.io.safetensors"));
+    parity(
+        &c,
+        &f.join("tiny_legacy.pth"),
+        &f.join("tiny_legacy.io.safetensors"),
+    );
 }
 
 #[test]
@@ -90,13 +137,30 @@ fn wrong_backbone_lists_the_mismatches() {
     let c = ModelConfig::from_backbone("densenet121").unwrap();
     let vs = tch::nn::VarStore::new(Device::Cpu);
     let _net = Network::new(&vs, &c).unwrap();
-    let e = load_pretrained(&vs, &c, &f.join("densenet161.pth")).unwrap_err().to_string();
-    assert!(e.contains("densenet161.pth") && e.contains("another shape") && e.contains("denselayer1.conv1.weight"), "{e}");
-    let r = ConfigOverrides { backbone: Some("resnet18".into()), ..Default::default() }.apply(None).unwrap();
+    let e = load_pretrained(&vs, &c, &f.join("densenet161.pth"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("densenet161.pth")
+            && e.contains("another shape")
+            && e.contains("denselayer1.conv1.weight"),
+        "{e}"
+    );
+    let r = ConfigOverrides {
+        backbone: Some("resnet18".into()),
+        ..Default::default()
+    }
+    .apply(None)
+    .unwrap();
     let vs = tch::nn::VarStore::new(Device::Cpu);
     let _net = Network::new(&vs, &r).unwrap();
-    let e = load_pretrained(&vs, &r, &f.join("resnet50.safetensors")).unwrap_err().to_string();
-    assert!(e.contains("layer1.0.conv3.weight") && e.contains("no backbone variable"), "{e}");
+    let e = load_pretrained(&vs, &r, &f.join("resnet50.safetensors"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("layer1.0.conv3.weight") && e.contains("no backbone variable"),
+        "{e}"
+    );
 }
 
 #[test]

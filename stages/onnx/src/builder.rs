@@ -13,20 +13,47 @@ pub struct GraphBuilder {
 
 impl GraphBuilder {
     pub fn new(name: &str) -> Self {
-        Self { graph: Graph { name: name.into(), ..Default::default() }, counter: 0 }
+        Self {
+            graph: Graph {
+                name: name.into(),
+                ..Default::default()
+            },
+            counter: 0,
+        }
     }
 
-    pub fn input(&mut self, name: &str, data_type: DataType, shape: Vec<Result<i64, String>>) -> String {
-        self.graph.inputs.push(ValueInfo { name: name.into(), data_type, shape });
+    pub fn input(
+        &mut self,
+        name: &str,
+        data_type: DataType,
+        shape: Vec<Result<i64, String>>,
+    ) -> String {
+        self.graph.inputs.push(ValueInfo {
+            name: name.into(),
+            data_type,
+            shape,
+        });
         name.into()
     }
 
     /// Marks `value` as the graph output `name` (adding an Identity when they differ).
-    pub fn output(&mut self, value: &str, name: &str, data_type: DataType, shape: Vec<Result<i64, String>>) {
+    pub fn output(
+        &mut self,
+        value: &str,
+        name: &str,
+        data_type: DataType,
+        shape: Vec<Result<i64, String>>,
+    ) {
         if value != name {
-            self.graph.nodes.push(Node::new("Identity", name, &[value], &[name]));
+            self.graph
+                .nodes
+                .push(Node::new("Identity", name, &[value], &[name]));
         }
-        self.graph.outputs.push(ValueInfo { name: name.into(), data_type, shape });
+        self.graph.outputs.push(ValueInfo {
+            name: name.into(),
+            data_type,
+            shape,
+        });
     }
 
     /// Adds an initializer and returns its name.
@@ -48,7 +75,13 @@ impl GraphBuilder {
     }
 
     /// Adds a node of `op` with one output, returns the output's name.
-    pub fn op(&mut self, op: &str, hint: &str, inputs: &[&str], attrs: Vec<(&str, Attribute)>) -> String {
+    pub fn op(
+        &mut self,
+        op: &str,
+        hint: &str,
+        inputs: &[&str],
+        attrs: Vec<(&str, Attribute)>,
+    ) -> String {
         let out = self.fresh(hint);
         let mut n = Node::new(op, &out, inputs, &[&out]);
         for (k, a) in attrs {
@@ -59,7 +92,17 @@ impl GraphBuilder {
     }
 
     /// Conv with square kernel/stride/padding; `bias` optional.
-    pub fn conv(&mut self, hint: &str, x: &str, w: &str, bias: Option<&str>, kernel: i64, stride: i64, pad: i64, groups: i64) -> String {
+    pub fn conv(
+        &mut self,
+        hint: &str,
+        x: &str,
+        w: &str,
+        bias: Option<&str>,
+        kernel: i64,
+        stride: i64,
+        pad: i64,
+        groups: i64,
+    ) -> String {
         let mut inputs = vec![x, w];
         inputs.extend(bias);
         self.op(
@@ -76,8 +119,22 @@ impl GraphBuilder {
     }
 
     /// Inference-mode BatchNormalization over dim 1 (2-d or 4-d input).
-    pub fn batch_norm(&mut self, hint: &str, x: &str, scale: &str, bias: &str, mean: &str, var: &str, eps: f32) -> String {
-        self.op("BatchNormalization", hint, &[x, scale, bias, mean, var], vec![("epsilon", Attribute::Float(eps))])
+    pub fn batch_norm(
+        &mut self,
+        hint: &str,
+        x: &str,
+        scale: &str,
+        bias: &str,
+        mean: &str,
+        var: &str,
+        eps: f32,
+    ) -> String {
+        self.op(
+            "BatchNormalization",
+            hint,
+            &[x, scale, bias, mean, var],
+            vec![("epsilon", Attribute::Float(eps))],
+        )
     }
 
     pub fn relu(&mut self, x: &str) -> String {
@@ -103,7 +160,10 @@ impl GraphBuilder {
             "AveragePool",
             "avgpool",
             &[x],
-            vec![("kernel_shape", Attribute::Ints(vec![kernel, kernel])), ("strides", Attribute::Ints(vec![stride, stride]))],
+            vec![
+                ("kernel_shape", Attribute::Ints(vec![kernel, kernel])),
+                ("strides", Attribute::Ints(vec![stride, stride])),
+            ],
         )
     }
 
@@ -112,7 +172,12 @@ impl GraphBuilder {
     }
 
     pub fn flatten(&mut self, x: &str, axis: i64) -> String {
-        self.op("Flatten", "flatten", &[x], vec![("axis", Attribute::Int(axis))])
+        self.op(
+            "Flatten",
+            "flatten",
+            &[x],
+            vec![("axis", Attribute::Int(axis))],
+        )
     }
 
     pub fn concat(&mut self, xs: &[&str], axis: i64) -> String {
@@ -134,21 +199,43 @@ impl GraphBuilder {
     }
 
     pub fn cast(&mut self, x: &str, to: DataType) -> String {
-        self.op("Cast", "cast", &[x], vec![("to", Attribute::Int(to as i64))])
+        self.op(
+            "Cast",
+            "cast",
+            &[x],
+            vec![("to", Attribute::Int(to as i64))],
+        )
     }
 
     pub fn transpose(&mut self, x: &str, perm: &[i64]) -> String {
-        self.op("Transpose", "transpose", &[x], vec![("perm", Attribute::Ints(perm.to_vec()))])
+        self.op(
+            "Transpose",
+            "transpose",
+            &[x],
+            vec![("perm", Attribute::Ints(perm.to_vec()))],
+        )
     }
 
     /// Gather along `axis` with constant int64 indices.
     pub fn gather(&mut self, x: &str, indices: &[i64], axis: i64) -> String {
         let idx = self.const_i64("idx", indices);
-        self.op("Gather", "gather", &[x, &idx], vec![("axis", Attribute::Int(axis))])
+        self.op(
+            "Gather",
+            "gather",
+            &[x, &idx],
+            vec![("axis", Attribute::Int(axis))],
+        )
     }
 
     /// Slice with constant starts/ends/axes/steps.
-    pub fn slice(&mut self, x: &str, starts: &[i64], ends: &[i64], axes: &[i64], steps: &[i64]) -> String {
+    pub fn slice(
+        &mut self,
+        x: &str,
+        starts: &[i64],
+        ends: &[i64],
+        axes: &[i64],
+        steps: &[i64],
+    ) -> String {
         let s = self.const_i64("starts", starts);
         let e = self.const_i64("ends", ends);
         let a = self.const_i64("axes", axes);
@@ -163,7 +250,15 @@ impl GraphBuilder {
 
     /// ReduceMean over constant axes (an attribute in opset 17).
     pub fn reduce_mean(&mut self, x: &str, axes: &[i64], keepdims: bool) -> String {
-        self.op("ReduceMean", "mean", &[x], vec![("axes", Attribute::Ints(axes.to_vec())), ("keepdims", Attribute::Int(keepdims as i64))])
+        self.op(
+            "ReduceMean",
+            "mean",
+            &[x],
+            vec![
+                ("axes", Attribute::Ints(axes.to_vec())),
+                ("keepdims", Attribute::Int(keepdims as i64)),
+            ],
+        )
     }
 
     pub fn finish(self) -> Graph {

@@ -25,13 +25,31 @@ pub struct Tensor {
 
 impl Tensor {
     pub fn f32(name: &str, dims: &[i64], values: &[f32]) -> Self {
-        assert_eq!(dims.iter().product::<i64>() as usize, values.len(), "tensor {name}: dims and values disagree");
-        Self { name: name.into(), dims: dims.to_vec(), data_type: DataType::Float, raw: values.iter().flat_map(|v| v.to_le_bytes()).collect() }
+        assert_eq!(
+            dims.iter().product::<i64>() as usize,
+            values.len(),
+            "tensor {name}: dims and values disagree"
+        );
+        Self {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type: DataType::Float,
+            raw: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
     }
 
     pub fn i64(name: &str, dims: &[i64], values: &[i64]) -> Self {
-        assert_eq!(dims.iter().product::<i64>() as usize, values.len(), "tensor {name}: dims and values disagree");
-        Self { name: name.into(), dims: dims.to_vec(), data_type: DataType::Int64, raw: values.iter().flat_map(|v| v.to_le_bytes()).collect() }
+        assert_eq!(
+            dims.iter().product::<i64>() as usize,
+            values.len(),
+            "tensor {name}: dims and values disagree"
+        );
+        Self {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type: DataType::Int64,
+            raw: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
     }
 
     /// A tensor from little-endian bytes of `data_type` (e.g. float16 weights).
@@ -42,8 +60,17 @@ impl Tensor {
             DataType::Float16 => 2,
             DataType::Uint8 => 1,
         };
-        assert_eq!(dims.iter().product::<i64>() as usize * size, raw.len(), "tensor {name}: dims and bytes disagree");
-        Self { name: name.into(), dims: dims.to_vec(), data_type, raw }
+        assert_eq!(
+            dims.iter().product::<i64>() as usize * size,
+            raw.len(),
+            "tensor {name}: dims and bytes disagree"
+        );
+        Self {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type,
+            raw,
+        }
     }
 
     fn encode(&self) -> Writer {
@@ -216,7 +243,12 @@ pub struct Model {
 
 impl Model {
     pub fn new(graph: Graph) -> Self {
-        Self { graph, opset: 17, producer: format!("rcic {}", env!("CARGO_PKG_VERSION")), metadata: Vec::new() }
+        Self {
+            graph,
+            opset: 17,
+            producer: format!("rcic {}", env!("CARGO_PKG_VERSION")),
+            metadata: Vec::new(),
+        }
     }
 
     /// The serialised ModelProto.

@@ -81,7 +81,10 @@ mod tests {
         assert_eq!(w.buf, [0x08, 0x96, 0x01]);
         let mut w = Writer::new();
         w.string(2, "testing");
-        assert_eq!(w.buf, [0x12, 0x07, b't', b'e', b's', b't', b'i', b'n', b'g']);
+        assert_eq!(
+            w.buf,
+            [0x12, 0x07, b't', b'e', b's', b't', b'i', b'n', b'g']
+        );
         let mut w = Writer::new();
         w.packed_ints(4, &[3, 270, 86942]);
         assert_eq!(w.buf, [0x22, 0x06, 0x03, 0x8e, 0x02, 0x9e, 0xa7, 0x05]);

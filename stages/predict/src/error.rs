@@ -12,7 +12,10 @@ pub enum PredictError {
     #[error("libtorch: {0}")]
     Tch(String),
     #[error("{path}: {message}")]
-    File { path: std::path::PathBuf, message: String },
+    File {
+        path: std::path::PathBuf,
+        message: String,
+    },
     #[error(transparent)]
     Core(#[from] rcic_core::CoreError),
     #[error(transparent)]

@@ -27,7 +27,11 @@ use rcic_predict::{tta, PREDICT_VERSION};
 use rcic_train::augment::Normalization;
 
 #[derive(Parser, Debug)]
-#[command(name = "rcic-predict", version, about = "Predicts every test site and every validation site of the model's fold (logits averaged over TTA variants) into predictions Parquet")]
+#[command(
+    name = "rcic-predict",
+    version,
+    about = "Predicts every test site and every validation site of the model's fold (logits averaged over TTA variants) into predictions Parquet"
+)]
 struct Args {
     /// ONNX model written by rcic-export (inputs image, cell_type; output logits). Required with --engine ort.
     #[arg(long)]
@@ -66,7 +70,12 @@ struct Args {
     #[arg(long)]
     fp16: bool,
     /// Sites per batch (at least 16 on CUDA).
-    #[arg(short = 'b', long = "batch_size", alias = "batch-size", default_value_t = 24)]
+    #[arg(
+        short = 'b',
+        long = "batch_size",
+        alias = "batch-size",
+        default_value_t = 24
+    )]
     batch_size: usize,
     /// Validation fold 0..5, -1: none [default: the model's, else 0].
     #[arg(long, allow_hyphen_values = true)]
@@ -102,7 +111,11 @@ struct Log {
 
 impl Log {
     fn info(&self, m: impl AsRef<str>) {
-        let line = format!("[rcic-predict {:7.2}s] {}", self.t0.elapsed().as_secs_f64(), m.as_ref());
+        let line = format!(
+            "[rcic-predict {:7.2}s] {}",
+            self.t0.elapsed().as_secs_f64(),
+            m.as_ref()
+        );
         if !self.quiet {
             eprintln!("{line}");
         }
@@ -110,7 +123,8 @@ impl Log {
     }
 
     fn write(&self, path: &Path) -> Result<()> {
-        let mut f = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut f = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
         for l in self.lines.lock().expect("log").iter() {
             writeln!(f, "{l}")?;
         }
@@ -126,13 +140,18 @@ fn main() {
 }
 
 fn key_of(path: &Path) -> Result<String> {
-    let (_, h) = rcic_core::store::hash_file(path).with_context(|| format!("cannot hash {}", path.display()))?;
+    let (_, h) = rcic_core::store::hash_file(path)
+        .with_context(|| format!("cannot hash {}", path.display()))?;
     Ok(h[..rcic_core::store::KEY_LEN].to_string())
 }
 
 fn run() -> Result<()> {
     let a = Args::parse();
-    let log = Log { t0: Instant::now(), quiet: a.quiet, lines: Mutex::new(Vec::new()) };
+    let log = Log {
+        t0: Instant::now(),
+        quiet: a.quiet,
+        lines: Mutex::new(Vec::new()),
+    };
     if !a.merge.is_empty() {
         return merge(&a, &log);
     }
@@ -141,18 +160,35 @@ fn run() -> Result<()> {
         bail!("--tta {}: expected at least 1", a.tta);
     }
     if !(a.tta_size > 0.0 && a.tta_size <= 1.0) {
-        bail!("--tta-size {}: expected a crop fraction in (0, 1]", a.tta_size);
+        bail!(
+            "--tta-size {}: expected a crop fraction in (0, 1]",
+            a.tta_size
+        );
     }
     if a.batch_size == 0 {
         bail!("-b/--batch_size must be at least 1");
     }
     let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
-    let aliases: AliasConfig = a.alias.parse().map_err(|e: String| anyhow::anyhow!("--alias {e}"))?;
-    let threads = if a.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { a.threads };
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    let aliases: AliasConfig = a
+        .alias
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--alias {e}"))?;
+    let threads = if a.threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        a.threads
+    };
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
     let cuda = a.device == "cuda";
     let batch = if cuda && a.batch_size < 16 {
-        log.info(format!("-b {}: raised to 16 on CUDA (small batches run 2-3x slower there)", a.batch_size));
+        log.info(format!(
+            "-b {}: raised to 16 on CUDA (small batches run 2-3x slower there)",
+            a.batch_size
+        ));
         16
     } else {
         a.batch_size
@@ -161,51 +197,108 @@ fn run() -> Result<()> {
     log.info(format!("Args: {a:?}"));
 
     // The engine, its shapes and what the model says about its training.
-    let (mut engine, trained, tta_inside, model_key, model_file): (Box<dyn Engine>, TrainedWith, usize, String, PathBuf) = match a.engine.as_str() {
+    let (mut engine, trained, tta_inside, model_key, model_file): (
+        Box<dyn Engine>,
+        TrainedWith,
+        usize,
+        String,
+        PathBuf,
+    ) = match a.engine.as_str() {
         "tch" => {
-            let ckpt = a.load.as_ref().context("--engine tch runs a checkpoint: give it with --load")?;
-            let device = if cuda { rcic_model::select_device(rcic_model::DeviceChoice::Cuda)? } else { tch::Device::Cpu };
-            let e = TchEngine::open(ckpt, device, a.fp16, threads).with_context(|| format!("--load {}", ckpt.display()))?;
+            let ckpt = a
+                .load
+                .as_ref()
+                .context("--engine tch runs a checkpoint: give it with --load")?;
+            let device = if cuda {
+                rcic_model::select_device(rcic_model::DeviceChoice::Cuda)?
+            } else {
+                tch::Device::Cpu
+            };
+            let e = TchEngine::open(ckpt, device, a.fp16, threads)
+                .with_context(|| format!("--load {}", ckpt.display()))?;
             let t = e.trained_with.clone();
             (Box::new(e), t, 0, key_of(ckpt)?, ckpt.clone())
         }
         _ => {
-            let model = a.model.as_ref().context("--engine ort runs an ONNX model: give it with --model (rcic-export writes one)")?;
-            let e = OrtEngine::open(model, if cuda { OrtDevice::Cuda } else { OrtDevice::Cpu }, threads).with_context(|| format!("--model {}", model.display()))?;
+            let model = a.model.as_ref().context(
+                "--engine ort runs an ONNX model: give it with --model (rcic-export writes one)",
+            )?;
+            let e = OrtEngine::open(
+                model,
+                if cuda {
+                    OrtDevice::Cuda
+                } else {
+                    OrtDevice::Cpu
+                },
+                threads,
+            )
+            .with_context(|| format!("--model {}", model.display()))?;
             if a.fp16 && !e.meta.fp16() {
-                bail!("--fp16: {} is a float32 model; export it with rcic-export --fp16", model.display());
+                bail!(
+                    "--fp16: {} is a float32 model; export it with rcic-export --fp16",
+                    model.display()
+                );
             }
             let (t, inside) = (e.meta.trained_with(), e.meta.tta_inside());
             (Box::new(e), t, inside, key_of(model)?, model.clone())
         }
     };
-    log.info(format!("Engine: {} ({}, key {model_key})", engine.describe(), model_file.display()));
+    log.info(format!(
+        "Engine: {} ({}, key {model_key})",
+        engine.describe(),
+        model_file.display()
+    ));
     let cv_number = a.cv_number.or(trained.cv_number).unwrap_or(0);
     if !(-1..=5).contains(&cv_number) {
         bail!("--cv-number {cv_number}: expected -1 (no validation) or a fold 0..5");
     }
     let split_seed = a.data_split_seed.or(trained.data_split_seed).unwrap_or(0);
-    let norm_name = a.data_normalization.clone().or(trained.data_normalization.clone()).unwrap_or_else(|| "sample".into());
+    let norm_name = a
+        .data_normalization
+        .clone()
+        .or(trained.data_normalization.clone())
+        .unwrap_or_else(|| "sample".into());
     let normalization: Normalization = norm_name.parse()?;
-    log.info(format!("Fold: cv-number {cv_number}, data-split-seed {split_seed}; normalisation {norm_name}"));
+    log.info(format!(
+        "Fold: cv-number {cv_number}, data-split-seed {split_seed}; normalisation {norm_name}"
+    ));
 
     // The data.
-    let index = DatasetIndex::load(&a.data, &IndexOptions { aliases, ..Default::default() }).with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
+    let index = DatasetIndex::load(
+        &a.data,
+        &IndexOptions {
+            aliases,
+            ..Default::default()
+        },
+    )
+    .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
     let dir = rcic_train::source::find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
     let tensors = SiteTensors::open(&dir)?;
     if tensors.len() != index.site_count() {
         bail!("{}: {} sites, but the dataset index of {} has {}; expected the preprocess artifact of that data", dir.display(), tensors.len(), a.data.display(), index.site_count());
     }
-    engine.shape().check(tensors.image_size(), index.cell_types.len(), index.classes).with_context(|| format!("{} vs {}", model_file.display(), dir.display()))?;
-    let tensors_key = Artifact::open(&dir).map(|x| x.key().to_string()).unwrap_or_else(|_| tensors.dataset_key().to_string());
+    engine
+        .shape()
+        .check(tensors.image_size(), index.cell_types.len(), index.classes)
+        .with_context(|| format!("{} vs {}", model_file.display(), dir.display()))?;
+    let tensors_key = Artifact::open(&dir)
+        .map(|x| x.key().to_string())
+        .unwrap_or_else(|_| tensors.dataset_key().to_string());
     let stats_path = dir.join("pixel_stats.parquet");
-    let stats = if stats_path.is_file() { Some(StatsTable::read(&stats_path)?) } else { None };
+    let stats = if stats_path.is_file() {
+        Some(StatsTable::read(&stats_path)?)
+    } else {
+        None
+    };
     let all = sites::targets(&index, stats.as_ref(), normalization, cv_number, split_seed)?;
     let targets = sites::shard(all, shard);
 
     let (host_tta, tta_total) = if tta_inside > 0 {
         if a.tta > 1 {
-            log.info(format!("--tta {}: the model has {tta_inside} TTA variants inside; not applied again", a.tta));
+            log.info(format!(
+                "--tta {}: the model has {tta_inside} TTA variants inside; not applied again",
+                a.tta
+            ));
         }
         (0, tta_inside)
     } else {
@@ -226,10 +319,17 @@ fn run() -> Result<()> {
     // Where the output goes.
     let file_out: Option<(PathBuf, PathBuf)> = match (&a.output, &a.load) {
         (Some(o), _) => Some((o.clone(), PathBuf::from(format!("{}.log", o.display())))),
-        (None, Some(ckpt)) => Some((PathBuf::from(format!("{}.output{}", ckpt.display(), a.pred_suffix)), PathBuf::from(format!("{}.output.log", ckpt.display())))),
+        (None, Some(ckpt)) => Some((
+            PathBuf::from(format!("{}.output{}", ckpt.display(), a.pred_suffix)),
+            PathBuf::from(format!("{}.output.log", ckpt.display())),
+        )),
         (None, None) => None,
     };
-    let store = if file_out.is_none() { Some(Store::open(&a.store).context("opening the artifact store")?) } else { None };
+    let store = if file_out.is_none() {
+        Some(Store::open(&a.store).context("opening the artifact store")?)
+    } else {
+        None
+    };
     if let Some(st) = &store {
         if let Some(art) = st.lookup(&spec, Verify::Full)? {
             log.info(format!("reusing {}", art.dir.display()));
@@ -254,12 +354,30 @@ fn run() -> Result<()> {
         host_tta,
     ));
     let s = tensors.image_size() as i64;
-    let variants = if host_tta > 1 || (host_tta == 1 && a.tta_size < 1.0) { tta::variants(host_tta, a.tta_size, s, s) } else { Vec::new() };
+    let variants = if host_tta > 1 || (host_tta == 1 && a.tta_size < 1.0) {
+        tta::variants(host_tta, a.tta_size, s, s)
+    } else {
+        Vec::new()
+    };
     let plan = sites::plan(&targets, batch);
     let t0 = Instant::now();
-    let logits = predict(engine.as_mut(), &tensors, &targets, &plan, &RunOptions { variants, cell_types: index.cell_types.len(), progress: !a.quiet })?;
+    let logits = predict(
+        engine.as_mut(),
+        &tensors,
+        &targets,
+        &plan,
+        &RunOptions {
+            variants,
+            cell_types: index.cell_types.len(),
+            progress: !a.quiet,
+        },
+    )?;
     let secs = t0.elapsed().as_secs_f64();
-    log.info(format!("Predicted {} sites in {secs:.2}s ({:.1} sites/s)", targets.len(), targets.len() as f64 / secs.max(1e-9)));
+    log.info(format!(
+        "Predicted {} sites in {secs:.2}s ({:.1} sites/s)",
+        targets.len(),
+        targets.len() as f64 / secs.max(1e-9)
+    ));
     let preds = Predictions {
         classes: engine.shape().classes as usize,
         tta: tta_total.to_string(),
@@ -295,15 +413,24 @@ fn merge(a: &Args, log: &Log) -> Result<()> {
     let mut parts = Vec::new();
     let mut specs = Vec::new();
     for p in &a.merge {
-        let file = if p.is_dir() { p.join("predictions.parquet") } else { p.clone() };
+        let file = if p.is_dir() {
+            p.join("predictions.parquet")
+        } else {
+            p.clone()
+        };
         parts.push(Predictions::read(&file).with_context(|| format!("--merge {}", p.display()))?);
         if p.is_dir() {
-            let art = Artifact::open(p).with_context(|| format!("--merge {}: not a predict artifact", p.display()))?;
+            let art = Artifact::open(p)
+                .with_context(|| format!("--merge {}: not a predict artifact", p.display()))?;
             specs.push(art.manifest);
         }
     }
     let merged = Predictions::merge(parts)?;
-    log.info(format!("merged {} shards: {} sites", a.merge.len(), merged.len()));
+    log.info(format!(
+        "merged {} shards: {} sites",
+        a.merge.len(),
+        merged.len()
+    ));
     if let Some(o) = &a.output {
         merged.write(o)?;
         log.write(&PathBuf::from(format!("{}.log", o.display())))?;
@@ -320,15 +447,34 @@ fn merge(a: &Args, log: &Log) -> Result<()> {
     let mut counts = std::collections::BTreeSet::new();
     for m in &specs {
         let mut p = m.params.clone();
-        let sh = p.as_object_mut().and_then(|o| o.insert("shard".into(), serde_json::Value::Null));
-        counts.insert(sh.and_then(|v| v.as_str().and_then(|s| s.split_once('/').map(|(_, n)| n.to_string()))).unwrap_or_default());
+        let sh = p
+            .as_object_mut()
+            .and_then(|o| o.insert("shard".into(), serde_json::Value::Null));
+        counts.insert(
+            sh.and_then(|v| {
+                v.as_str()
+                    .and_then(|s| s.split_once('/').map(|(_, n)| n.to_string()))
+            })
+            .unwrap_or_default(),
+        );
         if p != params || m.inputs != specs[0].inputs || m.stage != "predict" {
-            bail!("--merge: {} is not a shard of the same run as {}", m.key, specs[0].key);
+            bail!(
+                "--merge: {} is not a shard of the same run as {}",
+                m.key,
+                specs[0].key
+            );
         }
     }
-    let n: usize = counts.iter().next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let n: usize = counts
+        .iter()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     if counts.len() != 1 || n != a.merge.len() {
-        bail!("--merge: expected all {n} shards of one --shard I/N run, got {}", a.merge.len());
+        bail!(
+            "--merge: expected all {n} shards of one --shard I/N run, got {}",
+            a.merge.len()
+        );
     }
     let mut spec = StageSpec::new("predict", &specs[0].version, params);
     for i in &specs[0].inputs {

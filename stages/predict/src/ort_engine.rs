@@ -23,7 +23,10 @@ pub fn dylib_path() -> Result<PathBuf, PredictError> {
         return if p.exists() {
             Ok(p)
         } else {
-            Err(PredictError::Ort(format!("ORT_DYLIB_PATH={} does not exist", p.display())))
+            Err(PredictError::Ort(format!(
+                "ORT_DYLIB_PATH={} does not exist",
+                p.display()
+            )))
         };
     }
     match option_env!("RCIC_ORT_DEFAULT") {
@@ -33,11 +36,15 @@ pub fn dylib_path() -> Result<PathBuf, PredictError> {
 }
 
 fn environment() -> Result<&'static ort::environment::Environment, PredictError> {
-    static ENV: std::sync::OnceLock<Result<ort::environment::Environment, String>> = std::sync::OnceLock::new();
+    static ENV: std::sync::OnceLock<Result<ort::environment::Environment, String>> =
+        std::sync::OnceLock::new();
     let r = ENV.get_or_init(|| {
         let path = dylib_path().map_err(|e| e.to_string())?;
-        let b = ort::init_from(&path).map_err(|e| format!("cannot load {}: {e}", path.display()))?;
-        b.with_name("rcic-predict").build().map_err(|e| e.to_string())
+        let b =
+            ort::init_from(&path).map_err(|e| format!("cannot load {}: {e}", path.display()))?;
+        b.with_name("rcic-predict")
+            .build()
+            .map_err(|e| e.to_string())
     });
     r.as_ref().map_err(|e| PredictError::Ort(e.clone()))
 }
@@ -64,9 +71,12 @@ fn dim(d: Option<&i64>) -> Option<i64> {
 impl OrtEngine {
     pub fn open(model: &Path, device: OrtDevice, threads: usize) -> Result<Self, PredictError> {
         let env = environment()?;
-        let mut b = Session::builder(env)?.with_intra_threads(threads.max(1)).map_err(ort::Error::from)?;
+        let mut b = Session::builder(env)?
+            .with_intra_threads(threads.max(1))
+            .map_err(ort::Error::from)?;
         if device == OrtDevice::Cuda {
-            let cuda = ort::ep::CUDA::default().with_conv_algorithm_search(ort::ep::cuda::ConvAlgorithmSearch::Heuristic);
+            let cuda = ort::ep::CUDA::default()
+                .with_conv_algorithm_search(ort::ep::cuda::ConvAlgorithmSearch::Heuristic);
             let available = ort::ep::CUDA::is_available().unwrap_or(false);
             if !available {
                 return Err(PredictError::Ort(format!(
@@ -76,9 +86,16 @@ impl OrtEngine {
             }
             b = b
                 .with_execution_providers([cuda.build().error_on_failure()])
-                .map_err(|e| PredictError::Ort(format!("--device cuda: cannot register the CUDA execution provider: {e}")))?;
+                .map_err(|e| {
+                    PredictError::Ort(format!(
+                        "--device cuda: cannot register the CUDA execution provider: {e}"
+                    ))
+                })?;
         }
-        let session = b.commit_from_file(model).map_err(|e| PredictError::File { path: model.to_path_buf(), message: format!("ONNX Runtime cannot load the model: {e}") })?;
+        let session = b.commit_from_file(model).map_err(|e| PredictError::File {
+            path: model.to_path_buf(),
+            message: format!("ONNX Runtime cannot load the model: {e}"),
+        })?;
         let find = |outlets: &[ort::value::Outlet], name: &str| -> Result<Vec<i64>, PredictError> {
             let o = outlets.iter().find(|o| o.name() == name).ok_or_else(|| {
                 PredictError::Mismatch(format!(
@@ -87,7 +104,10 @@ impl OrtEngine {
                     outlets.iter().map(|o| o.name().to_string()).collect::<Vec<_>>().join(", ")
                 ))
             })?;
-            Ok(o.dtype().tensor_shape().map(|s| s.iter().copied().collect()).unwrap_or_default())
+            Ok(o.dtype()
+                .tensor_shape()
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default())
         };
         let image = find(session.inputs(), "image")?;
         let cell = find(session.inputs(), "cell_type")?;
@@ -100,28 +120,67 @@ impl OrtEngine {
             }
         }
         drop(meta_api);
-        let classes = dim(logits.get(1)).or_else(|| meta.props.get("rcic.classes").and_then(|s| s.parse().ok())).ok_or_else(|| {
-            PredictError::Mismatch(format!("{}: the logits width is not fixed and rcic.classes is absent", model.display()))
-        })?;
+        let classes = dim(logits.get(1))
+            .or_else(|| meta.props.get("rcic.classes").and_then(|s| s.parse().ok()))
+            .ok_or_else(|| {
+                PredictError::Mismatch(format!(
+                    "{}: the logits width is not fixed and rcic.classes is absent",
+                    model.display()
+                ))
+            })?;
         let (h, w) = (dim(image.get(2)), dim(image.get(3)));
         if h != w {
-            return Err(PredictError::Mismatch(format!("{}: the model takes {h:?} x {w:?} images; site tensors are square", model.display())));
+            return Err(PredictError::Mismatch(format!(
+                "{}: the model takes {h:?} x {w:?} images; site tensors are square",
+                model.display()
+            )));
         }
-        let shape = ModelShape { channels: dim(image.get(1)), image_size: h, cell_types: dim(cell.get(1)), classes };
+        let shape = ModelShape {
+            channels: dim(image.get(1)),
+            image_size: h,
+            cell_types: dim(cell.get(1)),
+            classes,
+        };
         let desc = format!(
             "ONNX Runtime {} ({}), {}, TTA inside: {}",
-            if device == OrtDevice::Cuda { "CUDA" } else { "CPU" },
-            dylib_path().map(|p| p.display().to_string()).unwrap_or_default(),
-            meta.props.get("rcic.precision").cloned().unwrap_or_else(|| "fp32".into()),
+            if device == OrtDevice::Cuda {
+                "CUDA"
+            } else {
+                "CPU"
+            },
+            dylib_path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            meta.props
+                .get("rcic.precision")
+                .cloned()
+                .unwrap_or_else(|| "fp32".into()),
             meta.tta_inside()
         );
-        let binding = if device == OrtDevice::Cuda { Some(session.create_binding()?) } else { None };
-        Ok(Self { session, shape, device, binding, meta, desc })
+        let binding = if device == OrtDevice::Cuda {
+            Some(session.create_binding()?)
+        } else {
+            None
+        };
+        Ok(Self {
+            session,
+            shape,
+            device,
+            binding,
+            meta,
+            desc,
+        })
     }
 }
 
 impl Engine for OrtEngine {
-    fn run(&mut self, images: &[f32], n: usize, s: usize, cells: &[f32]) -> Result<Vec<f32>, PredictError> {
+    fn run(
+        &mut self,
+        images: &[f32],
+        n: usize,
+        s: usize,
+        cells: &[f32],
+    ) -> Result<Vec<f32>, PredictError> {
         let ct = cells.len() / n.max(1);
         let x = TensorRef::from_array_view(([n, rcic_core::CHANNELS, s, s], images))?;
         let c = TensorRef::from_array_view(([n, ct], cells))?;
@@ -129,20 +188,31 @@ impl Engine for OrtEngine {
             (OrtDevice::Cuda, Some(binding)) => {
                 binding.bind_input("image", &x)?;
                 binding.bind_input("cell_type", &c)?;
-                let host = ort::memory::MemoryInfo::new(ort::memory::AllocationDevice::CPU, 0, ort::memory::AllocatorType::Device, ort::memory::MemoryType::CPUOutput)?;
+                let host = ort::memory::MemoryInfo::new(
+                    ort::memory::AllocationDevice::CPU,
+                    0,
+                    ort::memory::AllocatorType::Device,
+                    ort::memory::MemoryType::CPUOutput,
+                )?;
                 binding.bind_output_to_device("logits", &host)?;
                 let outs = self.session.run_binding(binding)?;
                 let (_, y) = outs["logits"].try_extract_tensor::<f32>()?;
                 y.to_vec()
             }
             _ => {
-                let outs = self.session.run(ort::inputs!["image" => x, "cell_type" => c])?;
+                let outs = self
+                    .session
+                    .run(ort::inputs!["image" => x, "cell_type" => c])?;
                 let (_, y) = outs["logits"].try_extract_tensor::<f32>()?;
                 y.to_vec()
             }
         };
         if out.len() != n * self.shape.classes as usize {
-            return Err(PredictError::Ort(format!("logits of {} values for {n} sites x {} classes", out.len(), self.shape.classes)));
+            return Err(PredictError::Ort(format!(
+                "logits of {} values for {n} sites x {} classes",
+                out.len(),
+                self.shape.classes
+            )));
         }
         Ok(out)
     }

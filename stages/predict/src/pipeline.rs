@@ -23,7 +23,12 @@ struct Prepared {
 }
 
 /// Normalised images [n, 6, s, s] and one-hot cell types [n, cell_types] of `targets[positions]`.
-fn prepare(tensors: &SiteTensors, targets: &[Target], positions: &[usize], cell_types: usize) -> Result<(Vec<f32>, Vec<f32>), PredictError> {
+fn prepare(
+    tensors: &SiteTensors,
+    targets: &[Target],
+    positions: &[usize],
+    cell_types: usize,
+) -> Result<(Vec<f32>, Vec<f32>), PredictError> {
     let s = tensors.image_size();
     let per = tensors.site_bytes();
     let parts: Vec<Result<Vec<f32>, PredictError>> = positions
@@ -55,18 +60,38 @@ pub struct RunOptions {
 }
 
 /// Logits (`classes` each, TTA-averaged) of every target, in target order, flat.
-pub fn predict(engine: &mut dyn Engine, tensors: &SiteTensors, targets: &[Target], plan: &[Vec<usize>], o: &RunOptions) -> Result<Vec<f32>, PredictError> {
+pub fn predict(
+    engine: &mut dyn Engine,
+    tensors: &SiteTensors,
+    targets: &[Target],
+    plan: &[Vec<usize>],
+    o: &RunOptions,
+) -> Result<Vec<f32>, PredictError> {
     let classes = engine.shape().classes as usize;
     let s = tensors.image_size();
     let mut out = vec![0f32; targets.len() * classes];
-    let bar = if o.progress { ProgressBar::new(targets.len() as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} sites  {per_sec}  eta {eta}").expect("template"));
+    let bar = if o.progress {
+        ProgressBar::new(targets.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} sites  {per_sec}  eta {eta}")
+            .expect("template"),
+    );
     let n_var = o.variants.len().max(1);
     std::thread::scope(|scope| -> Result<(), PredictError> {
         let (tx, rx) = sync_channel::<Result<Prepared, PredictError>>(2);
         scope.spawn(move || {
             for positions in plan {
-                let item = prepare(tensors, targets, positions, o.cell_types).map(|(images, cells)| Prepared { positions: positions.clone(), images, cells });
+                let item =
+                    prepare(tensors, targets, positions, o.cell_types).map(|(images, cells)| {
+                        Prepared {
+                            positions: positions.clone(),
+                            images,
+                            cells,
+                        }
+                    });
                 let failed = item.is_err();
                 if tx.send(item).is_err() || failed {
                     return;
@@ -85,7 +110,12 @@ pub fn predict(engine: &mut dyn Engine, tensors: &SiteTensors, targets: &[Target
                     let y = if identity {
                         engine.run(&b.images, n, s, &b.cells)?
                     } else {
-                        engine.run(&tta::apply(v, &b.images, n, rcic_core::CHANNELS, s), n, s, &b.cells)?
+                        engine.run(
+                            &tta::apply(v, &b.images, n, rcic_core::CHANNELS, s),
+                            n,
+                            s,
+                            &b.cells,
+                        )?
                     };
                     for (a, v) in sum.iter_mut().zip(&y) {
                         *a += v;
@@ -95,7 +125,8 @@ pub fn predict(engine: &mut dyn Engine, tensors: &SiteTensors, targets: &[Target
                 sum.iter_mut().for_each(|a| *a /= inv);
             }
             for (i, &k) in b.positions.iter().enumerate() {
-                out[k * classes..(k + 1) * classes].copy_from_slice(&sum[i * classes..(i + 1) * classes]);
+                out[k * classes..(k + 1) * classes]
+                    .copy_from_slice(&sum[i * classes..(i + 1) * classes]);
             }
             bar.inc(n as u64);
         }

@@ -40,7 +40,10 @@ impl std::str::FromStr for Shard {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || PredictError::Flag(format!("--shard {s:?}: expected I/N with 0 <= I < N"));
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        let (index, count) = (
+            i.trim().parse::<usize>().map_err(|_| bad())?,
+            n.trim().parse::<usize>().map_err(|_| bad())?,
+        );
         if count == 0 || index >= count {
             return Err(bad());
         }
@@ -52,12 +55,22 @@ pub use rcic_train::trainer::{norm_of, row_of};
 
 /// Every site to predict, in output order: test treatment sites and the
 /// validation sites of fold `cv_number` (validation split seed `split_seed`).
-pub fn targets(index: &DatasetIndex, stats: Option<&StatsTable>, how: Normalization, cv_number: i32, split_seed: u64) -> Result<Vec<Target>, PredictError> {
+pub fn targets(
+    index: &DatasetIndex,
+    stats: Option<&StatsTable>,
+    how: Normalization,
+    cv_number: i32,
+    split_seed: u64,
+) -> Result<Vec<Target>, PredictError> {
     let folds = Folds::new(index, split_seed);
     let val_wells: BTreeSet<usize> = if cv_number == -1 {
         BTreeSet::new()
     } else {
-        rcic_train::samples::build(index, &folds, cv_number, true)?.val.iter().map(|s| s.well).collect()
+        rcic_train::samples::build(index, &folds, cv_number, true)?
+            .val
+            .iter()
+            .map(|s| s.well)
+            .collect()
     };
     let mut out = Vec::new();
     for (i, w) in index.wells.iter().enumerate() {
@@ -79,20 +92,43 @@ pub fn targets(index: &DatasetIndex, stats: Option<&StatsTable>, how: Normalizat
         let id_code = index.id_code(w);
         for split in splits {
             for site in 1..=SITES {
-                out.push(Target { row: row_of(i, site), split, id_code: id_code.clone(), site, cell_type: index.cell_type_index(w), group: (w.experiment, w.plate), norm });
+                out.push(Target {
+                    row: row_of(i, site),
+                    split,
+                    id_code: id_code.clone(),
+                    site,
+                    cell_type: index.cell_type_index(w),
+                    group: (w.experiment, w.plate),
+                    norm,
+                });
             }
         }
     }
-    out.sort_by(|a, b| (a.split, a.id_code.as_str(), a.site).cmp(&(b.split, b.id_code.as_str(), b.site)));
+    out.sort_by(|a, b| {
+        (a.split, a.id_code.as_str(), a.site).cmp(&(b.split, b.id_code.as_str(), b.site))
+    });
     Ok(out)
 }
 
 /// The targets of shard `shard`: every `count`-th (experiment, plate) group.
 pub fn shard(targets: Vec<Target>, shard: Option<Shard>) -> Vec<Target> {
     let Some(sh) = shard else { return targets };
-    let groups: Vec<(usize, u8)> = targets.iter().map(|t| t.group).collect::<BTreeSet<_>>().into_iter().collect();
-    let mine: BTreeSet<(usize, u8)> = groups.iter().enumerate().filter(|(k, _)| k % sh.count == sh.index).map(|(_, g)| *g).collect();
-    targets.into_iter().filter(|t| mine.contains(&t.group)).collect()
+    let groups: Vec<(usize, u8)> = targets
+        .iter()
+        .map(|t| t.group)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mine: BTreeSet<(usize, u8)> = groups
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| k % sh.count == sh.index)
+        .map(|(_, g)| *g)
+        .collect();
+    targets
+        .into_iter()
+        .filter(|t| mine.contains(&t.group))
+        .collect()
 }
 
 /// Batches of target positions: consecutive targets of one group, at most `batch` each.
@@ -114,7 +150,10 @@ mod tests {
 
     #[test]
     fn shard_flag() {
-        assert_eq!("1/3".parse::<Shard>().unwrap(), Shard { index: 1, count: 3 });
+        assert_eq!(
+            "1/3".parse::<Shard>().unwrap(),
+            Shard { index: 1, count: 3 }
+        );
         assert!("3/3".parse::<Shard>().is_err());
         assert!("x".parse::<Shard>().is_err());
     }

@@ -44,7 +44,13 @@ mod tests {
         let x: Vec<f32> = (0..9).map(|v| v as f32).collect();
         let v = variants(8, 1.0, s as i64, s as i64);
         assert_eq!(apply(&v[0], &x, 1, 1, s), x);
-        assert_eq!(apply(&v[1], &x, 1, 1, s), [2., 1., 0., 5., 4., 3., 8., 7., 6.]);
-        assert_eq!(apply(&v[4], &x, 1, 1, s), [0., 3., 6., 1., 4., 7., 2., 5., 8.]);
+        assert_eq!(
+            apply(&v[1], &x, 1, 1, s),
+            [2., 1., 0., 5., 4., 3., 8., 7., 6.]
+        );
+        assert_eq!(
+            apply(&v[4], &x, 1, 1, s),
+            [0., 3., 6., 1., 4., 7., 2., 5., 8.]
+        );
     }
 }

@@ -11,15 +11,44 @@ use common::*;
 #[test]
 fn host_tta_equals_tta_inside_the_graph_and_is_not_applied_twice() {
     let f = fixture();
-    f.predict_ok(&["--model", &f.p("m.onnx"), "--tta", "8", "--tta-size", "0.75", "-o", &f.p("t/host.parquet")]);
-    f.predict_ok(&["--model", &f.p("m8.onnx"), "--tta", "8", "-o", &f.p("t/graph.parquet")]);
+    f.predict_ok(&[
+        "--model",
+        &f.p("m.onnx"),
+        "--tta",
+        "8",
+        "--tta-size",
+        "0.75",
+        "-o",
+        &f.p("t/host.parquet"),
+    ]);
+    f.predict_ok(&[
+        "--model",
+        &f.p("m8.onnx"),
+        "--tta",
+        "8",
+        "-o",
+        &f.p("t/graph.parquet"),
+    ]);
     f.predict_ok(&["--model", &f.p("m.onnx"), "-o", &f.p("t/none.parquet")]);
-    let (h, g, n) = (read(&f.root.join("t/host.parquet")), read(&f.root.join("t/graph.parquet")), read(&f.root.join("t/none.parquet")));
-    assert_eq!((h.id_code.clone(), h.site.clone()), (g.id_code.clone(), g.site.clone()));
+    let (h, g, n) = (
+        read(&f.root.join("t/host.parquet")),
+        read(&f.root.join("t/graph.parquet")),
+        read(&f.root.join("t/none.parquet")),
+    );
+    assert_eq!(
+        (h.id_code.clone(), h.site.clone()),
+        (g.id_code.clone(), g.site.clone())
+    );
     let d = max_abs_diff(&h.logits, &g.logits);
     assert!(d <= 1e-5, "host TTA vs graph TTA: max abs diff {d}");
-    assert!(max_abs_diff(&h.logits, &n.logits) > 1e-3, "TTA should change the logits");
-    assert_eq!((h.tta.as_str(), g.tta.as_str(), n.tta.as_str()), ("8", "8", "1"));
+    assert!(
+        max_abs_diff(&h.logits, &n.logits) > 1e-3,
+        "TTA should change the logits"
+    );
+    assert_eq!(
+        (h.tta.as_str(), g.tta.as_str(), n.tta.as_str()),
+        ("8", "8", "1")
+    );
     // Test sites of both test experiments and validation sites of fold 0 (the model's).
     assert!(h.split.iter().any(|s| s == "test") && h.split.iter().any(|s| s == "val"));
     let log = std::fs::read_to_string(f.root.join("t/graph.parquet.log")).unwrap();
@@ -29,9 +58,28 @@ fn host_tta_equals_tta_inside_the_graph_and_is_not_applied_twice() {
 #[test]
 fn ort_and_tch_engines_agree() {
     let f = fixture();
-    f.predict_ok(&["--model", &f.p("m.onnx"), "--tta", "4", "-o", &f.p("e/ort.parquet")]);
-    f.predict_ok(&["--engine", "tch", "--load", &f.p("ck/m"), "--tta", "4", "-o", &f.p("e/tch.parquet")]);
-    let (a, b) = (read(&f.root.join("e/ort.parquet")), read(&f.root.join("e/tch.parquet")));
+    f.predict_ok(&[
+        "--model",
+        &f.p("m.onnx"),
+        "--tta",
+        "4",
+        "-o",
+        &f.p("e/ort.parquet"),
+    ]);
+    f.predict_ok(&[
+        "--engine",
+        "tch",
+        "--load",
+        &f.p("ck/m"),
+        "--tta",
+        "4",
+        "-o",
+        &f.p("e/tch.parquet"),
+    ]);
+    let (a, b) = (
+        read(&f.root.join("e/ort.parquet")),
+        read(&f.root.join("e/tch.parquet")),
+    );
     assert_eq!(a.id_code, b.id_code);
     let d = max_abs_diff(&a.logits, &b.logits);
     assert!(d <= 1e-4, "ort vs tch: max abs diff {d}");
@@ -44,21 +92,47 @@ fn shards_merge_into_the_single_runs_artifact_and_reruns_reuse() {
     let again = f.predict_ok(&["--model", &f.p("m.onnx"), "--tta", "2"]);
     assert_eq!(single, again);
     // Shards in a second store (tensors named explicitly), merged there.
-    let tensors = std::fs::read_dir(f.root.join("art/preprocess")).unwrap().next().unwrap().unwrap().path();
+    let tensors = std::fs::read_dir(f.root.join("art/preprocess"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut shards = Vec::new();
     for i in 0..3 {
         let sh = format!("{i}/3");
-        shards.push(f.predict_ok(&["--model", &f.p("m.onnx"), "--tta", "2", "--tensors", tensors.to_str().unwrap(), "--store", &f.p("s2"), "--shard", &sh]));
+        shards.push(f.predict_ok(&[
+            "--model",
+            &f.p("m.onnx"),
+            "--tta",
+            "2",
+            "--tensors",
+            tensors.to_str().unwrap(),
+            "--store",
+            &f.p("s2"),
+            "--shard",
+            &sh,
+        ]));
     }
     let mut args = vec!["--store".to_string(), f.p("s2"), "--merge".into()];
     args.extend(shards.iter().cloned());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let merged = run_ok("rcic-predict", &refs);
     let name = |p: &str| std::path::Path::new(p).file_name().unwrap().to_owned();
-    assert_eq!(name(&merged), name(&single), "merged artifact key differs from the single run's");
-    let (a, b) = (read(&std::path::Path::new(&single).join("predictions.parquet")), read(&std::path::Path::new(&merged).join("predictions.parquet")));
+    assert_eq!(
+        name(&merged),
+        name(&single),
+        "merged artifact key differs from the single run's"
+    );
+    let (a, b) = (
+        read(&std::path::Path::new(&single).join("predictions.parquet")),
+        read(&std::path::Path::new(&merged).join("predictions.parquet")),
+    );
     assert_eq!(a, b);
-    let parts: usize = shards.iter().map(|s| read(&std::path::Path::new(s).join("predictions.parquet")).len()).sum();
+    let parts: usize = shards
+        .iter()
+        .map(|s| read(&std::path::Path::new(s).join("predictions.parquet")).len())
+        .sum();
     assert_eq!(parts, a.len());
 }
 
@@ -67,7 +141,14 @@ fn load_names_outputs_as_the_reference() {
     let f = fixture();
     std::fs::create_dir_all(f.root.join("n")).unwrap();
     std::fs::copy(f.root.join("ck/m"), f.root.join("n/m")).unwrap();
-    f.predict_ok(&["--engine", "tch", "--load", &f.p("n/m"), "--pred-suffix", ".tta1"]);
+    f.predict_ok(&[
+        "--engine",
+        "tch",
+        "--load",
+        &f.p("n/m"),
+        "--pred-suffix",
+        ".tta1",
+    ]);
     assert!(f.root.join("n/m.output.tta1").is_file());
     assert!(f.root.join("n/m.output.log").is_file());
     assert_eq!(read(&f.root.join("n/m.output.tta1")).classes, 36);
@@ -79,7 +160,10 @@ fn pyarrow_reads_the_documented_schema() {
     f.predict_ok(&["--model", &f.p("m.onnx"), "-o", &f.p("py/p.parquet")]);
     let py = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
     let script = "import sys, pyarrow.parquet as pq\nt = pq.read_table(sys.argv[1])\nprint(';'.join(f'{x.name}:{x.type}:{x.nullable}' for x in t.schema))\nprint(','.join(sorted(k.decode() for k in t.schema.metadata)))\nprint(t.num_rows, t.schema.metadata[b'classes'].decode(), sorted(set(t['split'].to_pylist())))";
-    let o = std::process::Command::new(py).args(["-c", script, &f.p("py/p.parquet")]).output().unwrap();
+    let o = std::process::Command::new(py)
+        .args(["-c", script, &f.p("py/p.parquet")])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     let lines: Vec<&str> = out.lines().collect();
@@ -87,9 +171,22 @@ fn pyarrow_reads_the_documented_schema() {
     assert_eq!(lines[1], "classes,model_key,tta");
     assert!(lines[2].ends_with("36 ['test', 'val']"), "{}", lines[2]);
     // The document's schema block is the code's schema.
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data-schemas/predictions.md")).unwrap();
-    let block = doc.split("```arrow-schema classes=1139\n").nth(1).unwrap().split("```").next().unwrap();
-    assert_eq!(block, rcic_core::schema::render(&rcic_core::schema::predictions_schema(1139)));
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data-schemas/predictions.md"
+    ))
+    .unwrap();
+    let block = doc
+        .split("```arrow-schema classes=1139\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    assert_eq!(
+        block,
+        rcic_core::schema::render(&rcic_core::schema::predictions_schema(1139))
+    );
 }
 
 #[test]
@@ -97,10 +194,37 @@ fn bad_input_fails_before_any_work() {
     let f = fixture();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["--model".into(), f.p("m64.onnx")], "64 x 64"),
-        (vec!["--model".into(), f.p("m.onnx"), "--device".into(), "cuda".into()], "CUDA execution provider"),
-        (vec!["--model".into(), f.p("m.onnx"), "--fp16".into()], "float32 model"),
-        (vec!["--model".into(), f.p("m.onnx"), "--tta-size".into(), "1.5".into()], "--tta-size"),
-        (vec!["--model".into(), f.p("m.onnx"), "--shard".into(), "3/3".into()], "--shard"),
+        (
+            vec![
+                "--model".into(),
+                f.p("m.onnx"),
+                "--device".into(),
+                "cuda".into(),
+            ],
+            "CUDA execution provider",
+        ),
+        (
+            vec!["--model".into(), f.p("m.onnx"), "--fp16".into()],
+            "float32 model",
+        ),
+        (
+            vec![
+                "--model".into(),
+                f.p("m.onnx"),
+                "--tta-size".into(),
+                "1.5".into(),
+            ],
+            "--tta-size",
+        ),
+        (
+            vec![
+                "--model".into(),
+                f.p("m.onnx"),
+                "--shard".into(),
+                "3/3".into(),
+            ],
+            "--shard",
+        ),
         (vec!["--engine".into(), "tch".into()], "--load"),
     ];
     for (k, (args, want)) in cases.into_iter().enumerate() {
@@ -109,7 +233,10 @@ fn bad_input_fails_before_any_work() {
         a.extend(["-o", &out]);
         let o = f.predict(&a);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && err.contains(want), "{a:?}: expected an error with {want:?}, got:\n{err}");
+        assert!(
+            !o.status.success() && err.contains(want),
+            "{a:?}: expected an error with {want:?}, got:\n{err}"
+        );
         assert!(!f.root.join("bad").exists(), "{a:?} wrote output");
     }
 }

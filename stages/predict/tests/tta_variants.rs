@@ -41,7 +41,12 @@ fn explicit(x: &Tensor, n: usize, r: f64, s: i64) -> Vec<Tensor> {
 
 #[test]
 fn variants_equal_explicit_transforms() {
-    for (n, r, s) in [(8usize, 1.0f64, 32i64), (8, 0.75, 45), (5, 0.5, 40), (3, 0.9, 33)] {
+    for (n, r, s) in [
+        (8usize, 1.0f64, 32i64),
+        (8, 0.75, 45),
+        (5, 0.5, 40),
+        (3, 0.9, 33),
+    ] {
         tch::manual_seed(n as i64);
         let x = Tensor::randn([2, 6, s, s], (Kind::Float, Device::Cpu));
         let xv = Vec::<f32>::try_from(&x.flatten(0, -1)).unwrap();
@@ -50,7 +55,11 @@ fn variants_equal_explicit_transforms() {
         assert_eq!(got.len(), n);
         for (k, (v, e)) in got.iter().zip(&want).enumerate() {
             let e = Vec::<f32>::try_from(&e.contiguous().flatten(0, -1)).unwrap();
-            assert_eq!(apply(v, &xv, 2, 6, s as usize), e, "n {n} r {r} s {s}: variant {k}");
+            assert_eq!(
+                apply(v, &xv, 2, 6, s as usize),
+                e,
+                "n {n} r {r} s {s}: variant {k}"
+            );
         }
     }
 }

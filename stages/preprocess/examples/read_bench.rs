@@ -11,7 +11,8 @@ use rcic_core::tensors::{BatchOptions, SiteTensors};
 fn main() {
     rcic_core::tensors::tune_allocator();
     let a: Vec<String> = std::env::args().collect();
-    let (dir, threads, runs): (&str, usize, usize) = (&a[1], a[2].parse().unwrap(), a[3].parse().unwrap());
+    let (dir, threads, runs): (&str, usize, usize) =
+        (&a[1], a[2].parse().unwrap(), a[3].parse().unwrap());
     let t = SiteTensors::open(dir.as_ref()).unwrap();
     let mut rows = t.all_rows();
     rcic_core::pyrandom::PyRandom::new(1).shuffle(&mut rows);
@@ -25,7 +26,14 @@ fn main() {
                 checksum += buf[buf.len() / 2] as u64;
             }
         } else {
-            let o = BatchOptions { batch_size: 16, shuffle: true, seed, drop_last: false, threads, prefetch: 2 };
+            let o = BatchOptions {
+                batch_size: 16,
+                shuffle: true,
+                seed,
+                drop_last: false,
+                threads,
+                prefetch: 2,
+            };
             for b in t.batches(&rows, &o) {
                 let b = b.unwrap();
                 checksum += b.pixels[b.pixels.len() / 2] as u64;

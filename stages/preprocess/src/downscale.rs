@@ -21,7 +21,10 @@ pub fn area_downscale(src: &[u8], size: usize, factor: usize, dst: &mut [u8]) {
         for dy in 0..factor {
             let line = &src[(oy * factor + dy) * size..(oy * factor + dy + 1) * size];
             for (ox, a) in acc.iter_mut().enumerate() {
-                *a += line[ox * factor..(ox + 1) * factor].iter().map(|&v| v as u32).sum::<u32>();
+                *a += line[ox * factor..(ox + 1) * factor]
+                    .iter()
+                    .map(|&v| v as u32)
+                    .sum::<u32>();
             }
         }
         for (ox, a) in acc.iter().enumerate() {

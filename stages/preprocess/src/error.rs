@@ -18,7 +18,11 @@ impl fmt::Display for FileProblem {
 }
 
 fn render(problems: &[FileProblem]) -> String {
-    problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +52,11 @@ pub enum PreprocessError {
 
 impl PreprocessError {
     pub fn io(path: impl Into<PathBuf>, what: &'static str, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), what, source }
+        Self::Io {
+            path: path.into(),
+            what,
+            source,
+        }
     }
 
     /// Offending files of a validation failure (empty for other errors).

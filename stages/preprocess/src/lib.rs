@@ -75,7 +75,12 @@ pub fn spec(image_size: Option<usize>, zstd_level: i32, dataset_key: &str) -> St
 }
 
 /// A shard run's spec.
-pub fn shard_spec(image_size: Option<usize>, zstd_level: i32, dataset_key: &str, shard: Shard) -> StageSpec {
+pub fn shard_spec(
+    image_size: Option<usize>,
+    zstd_level: i32,
+    dataset_key: &str,
+    shard: Shard,
+) -> StageSpec {
     let mut p = params(image_size, zstd_level);
     p["shard"] = shard.index.into();
     p["shards"] = shard.count.into();
@@ -99,53 +104,115 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
         index.site_count()
     ));
     if opts.image_size == Some(0) {
-        return Err(PreprocessError::Config("--image-size 0: expected a positive size that divides the source size".into()));
+        return Err(PreprocessError::Config(
+            "--image-size 0: expected a positive size that divides the source size".into(),
+        ));
     }
     let t = std::time::Instant::now();
     let dkey = dataset_key(&opts.data)?;
-    log.line(format!("dataset key {dkey} ({:.1} s to hash)", t.elapsed().as_secs_f64()));
+    log.line(format!(
+        "dataset key {dkey} ({:.1} s to hash)",
+        t.elapsed().as_secs_f64()
+    ));
     let final_spec = spec(opts.image_size, opts.zstd_level, &dkey);
 
     if let Some(count) = opts.merge {
         if count == 0 {
-            return Err(PreprocessError::Config("--merge 0: expected the number of shards N >= 1".into()));
+            return Err(PreprocessError::Config(
+                "--merge 0: expected the number of shards N >= 1".into(),
+            ));
         }
         if let Some(a) = opts.dest.existing(&final_spec)? {
-            log.line(format!("reusing artifact {} at {} (same data and parameters)", a.key(), a.dir.display()));
-            return Ok(Outcome { artifact: a, reused: true, sites: index.site_count() });
+            log.line(format!(
+                "reusing artifact {} at {} (same data and parameters)",
+                a.key(),
+                a.dir.display()
+            ));
+            return Ok(Outcome {
+                artifact: a,
+                reused: true,
+                sites: index.site_count(),
+            });
         }
         let ss = |s: Shard| shard_spec(opts.image_size, opts.zstd_level, &dkey, s);
-        let a = merge::merge(&index, &plates, &opts.dest, &final_spec, count, &ss, &dkey, log)?;
-        log.line(format!("published artifact {} at {}", a.key(), a.dir.display()));
-        return Ok(Outcome { artifact: a, reused: false, sites: index.site_count() });
+        let a = merge::merge(
+            &index,
+            &plates,
+            &opts.dest,
+            &final_spec,
+            count,
+            &ss,
+            &dkey,
+            log,
+        )?;
+        log.line(format!(
+            "published artifact {} at {}",
+            a.key(),
+            a.dir.display()
+        ));
+        return Ok(Outcome {
+            artifact: a,
+            reused: false,
+            sites: index.site_count(),
+        });
     }
 
     let (spec, dest) = match opts.shard {
-        Some(s) => (shard_spec(opts.image_size, opts.zstd_level, &dkey, s), merge::shard_dest(&opts.dest, s)),
+        Some(s) => (
+            shard_spec(opts.image_size, opts.zstd_level, &dkey, s),
+            merge::shard_dest(&opts.dest, s),
+        ),
         None => (final_spec, opts.dest.clone()),
     };
-    let mine: Vec<&plan::PlatePlan> = plates.iter().filter(|p| opts.shard.is_none_or(|s| s.owns(p))).collect();
+    let mine: Vec<&plan::PlatePlan> = plates
+        .iter()
+        .filter(|p| opts.shard.is_none_or(|s| s.owns(p)))
+        .collect();
     let my_sites: usize = mine.iter().map(|p| p.sites.len()).sum();
     if let Some(a) = dest.existing(&spec)? {
-        log.line(format!("reusing artifact {} at {} (same data and parameters)", a.key(), a.dir.display()));
-        return Ok(Outcome { artifact: a, reused: true, sites: my_sites });
+        log.line(format!(
+            "reusing artifact {} at {} (same data and parameters)",
+            a.key(),
+            a.dir.display()
+        ));
+        return Ok(Outcome {
+            artifact: a,
+            reused: true,
+            sites: my_sites,
+        });
     }
     if let Some(s) = opts.shard {
-        log.line(format!("shard {}/{}: {} plate(s), {} site(s)", s.index, s.count, mine.len(), my_sites));
+        log.line(format!(
+            "shard {}/{}: {} plate(s), {} site(s)",
+            s.index,
+            s.count,
+            mine.len(),
+            my_sites
+        ));
     }
 
     // Validation: extra files (warning), then every image header.
-    let expected: HashSet<PathBuf> = plates.iter().flat_map(|p| p.sites.iter().flat_map(|s| s.paths.iter().cloned())).collect();
+    let expected: HashSet<PathBuf> = plates
+        .iter()
+        .flat_map(|p| p.sites.iter().flat_map(|s| s.paths.iter().cloned()))
+        .collect();
     let extra = validate::extra_files(&opts.data, &expected);
     if !extra.is_empty() {
-        log.line(format!("warning: {} file(s) under train/ and test/ are not sites of the CSVs and are ignored:", extra.len()));
+        log.line(format!(
+            "warning: {} file(s) under train/ and test/ are not sites of the CSVs and are ignored:",
+            extra.len()
+        ));
         for p in &extra {
             log.line(format!("warning:   {}", p.display()));
         }
     }
     let hc = validate::check_headers(&mine);
     if !hc.problems.is_empty() {
-        log.line(format!("{} file(s) fail the header checks; decoding the other {} to find corrupt ones too", hc.problems.len(), hc.good.len()));
+        log.line(format!(
+            "{} file(s) fail the header checks; decoding the other {} to find corrupt ones too",
+            hc.problems.len(),
+            hc.good.len()
+        ));
         let size = hc.size.unwrap_or(0);
         let mut problems = hc.problems;
         let corrupt: Vec<FileProblem> = hc
@@ -153,7 +220,12 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
             .par_iter()
             .filter_map(|p| {
                 let mut buf = vec![0u8; size as usize * size as usize];
-                png::decode_into(p, size, &mut buf).err().map(|message| FileProblem { path: p.clone(), message })
+                png::decode_into(p, size, &mut buf)
+                    .err()
+                    .map(|message| FileProblem {
+                        path: p.clone(),
+                        message,
+                    })
             })
             .collect();
         problems.extend(corrupt);
@@ -167,13 +239,21 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
     };
     let image_size = opts.image_size.unwrap_or(source_size as usize);
     if !(source_size as usize).is_multiple_of(image_size) {
-        let divisors: Vec<String> = (1..source_size).rev().filter(|d| source_size % d == 0).take(4).map(|d| d.to_string()).collect();
+        let divisors: Vec<String> = (1..source_size)
+            .rev()
+            .filter(|d| source_size % d == 0)
+            .take(4)
+            .map(|d| d.to_string())
+            .collect();
         return Err(PreprocessError::Config(format!(
             "--image-size {image_size} does not divide the source size {source_size}; the area downscale needs an integer factor (e.g. {})",
             divisors.join(", ")
         )));
     }
-    log.line(format!("images {source_size}x{source_size} px, stored at {image_size}x{image_size}, zstd level {}", opts.zstd_level));
+    log.line(format!(
+        "images {source_size}x{source_size} px, stored at {image_size}x{image_size}, zstd level {}",
+        opts.zstd_level
+    ));
 
     let pending = dest.begin(&spec)?;
     let cfg = pack::PackConfig {
@@ -191,18 +271,33 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
         return Err(PreprocessError::Invalid(out.problems));
     }
     let secs = t.elapsed().as_secs_f64();
-    log.line(format!("packed {my_sites} site(s) in {secs:.1} s ({:.1} sites/s)", my_sites as f64 / secs.max(1e-9)));
+    log.line(format!(
+        "packed {my_sites} site(s) in {secs:.1} s ({:.1} sites/s)",
+        my_sites as f64 / secs.max(1e-9)
+    ));
     if opts.shard.is_some() {
         let p = pending.dir().join(merge::PLATE_SUMS);
         let text = serde_json::to_string_pretty(&out.plates).expect("json");
         std::fs::write(&p, text).map_err(|e| PreprocessError::io(&p, "cannot write", e))?;
     } else {
         rcic_core::sites_table::write_sites(&index, &dkey, &pending.dir().join("sites.parquet"))?;
-        stats::write_pixel_stats(&out.plates, &dkey, &pending.dir().join("pixel_stats.parquet"))?;
+        stats::write_pixel_stats(
+            &out.plates,
+            &dkey,
+            &pending.dir().join("pixel_stats.parquet"),
+        )?;
     }
     log.line(format!("publishing artifact {}", pending.key()));
     write_log(pending.dir(), log)?;
     let artifact = pending.commit()?;
-    log.line(format!("published artifact {} at {}", artifact.key(), artifact.dir.display()));
-    Ok(Outcome { artifact, reused: false, sites: my_sites })
+    log.line(format!(
+        "published artifact {} at {}",
+        artifact.key(),
+        artifact.dir.display()
+    ));
+    Ok(Outcome {
+        artifact,
+        reused: false,
+        sites: my_sites,
+    })
 }

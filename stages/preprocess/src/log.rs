@@ -15,7 +15,10 @@ pub use rcic_core::clock::timestamp;
 
 impl Log {
     pub fn new(quiet: bool) -> Self {
-        Self { lines: Mutex::new(String::new()), quiet }
+        Self {
+            lines: Mutex::new(String::new()),
+            quiet,
+        }
     }
 
     /// Logs one line (to stderr unless quiet; always to the kept text).
@@ -41,9 +44,11 @@ impl Log {
         }
         let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         pb.set_style(
-            ProgressStyle::with_template("{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} sites {per_sec} eta {eta}")
-                .expect("template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} sites {per_sec} eta {eta}",
+            )
+            .expect("template")
+            .progress_chars("=> "),
         );
         pb.set_message(what.to_string());
         pb

@@ -71,9 +71,14 @@ fn main() -> anyhow::Result<()> {
         quiet: a.quiet,
     };
     let log = Log::new(a.quiet);
-    let outcome = pool.install(|| run(&opts, &log)).with_context(|| format!("preprocess of {} failed", a.data.display()))?;
+    let outcome = pool
+        .install(|| run(&opts, &log))
+        .with_context(|| format!("preprocess of {} failed", a.data.display()))?;
     if outcome.reused && !a.quiet {
-        eprintln!("preprocess: reused existing artifact {} (inputs and parameters unchanged)", outcome.artifact.key());
+        eprintln!(
+            "preprocess: reused existing artifact {} (inputs and parameters unchanged)",
+            outcome.artifact.key()
+        );
     }
     println!("{}", outcome.artifact.dir.display());
     Ok(())

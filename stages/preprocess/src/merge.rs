@@ -29,7 +29,9 @@ pub fn shard_dest(dest: &Dest, shard: Shard) -> Dest {
 fn find_shard(dest: &Dest, spec: &StageSpec) -> Result<Option<Artifact>> {
     match dest {
         Dest::Store(root) => Ok(Store::open(root)?.lookup(spec, Verify::Sizes)?),
-        Dest::Dir(dir) => Ok(Artifact::open(dir).ok().filter(|a| a.manifest.key == spec.key())),
+        Dest::Dir(dir) => Ok(Artifact::open(dir)
+            .ok()
+            .filter(|a| a.manifest.key == spec.key())),
     }
 }
 
@@ -37,7 +39,9 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
     if std::fs::hard_link(from, to).is_ok() {
         return Ok(());
     }
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| PreprocessError::io(to, "cannot copy a shard's tensor file", e))
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| PreprocessError::io(to, "cannot copy a shard's tensor file", e))
 }
 
 /// Merges shards into the final artifact (`spec`); `shard_spec(i)` is the
@@ -72,16 +76,34 @@ pub fn merge(
     let mut sums: Vec<PlateSums> = Vec::new();
     for (s, a) in &shards {
         let p = a.file(PLATE_SUMS);
-        let text = std::fs::read_to_string(&p).map_err(|e| PreprocessError::io(&p, "cannot read", e))?;
-        let mut these: Vec<PlateSums> = serde_json::from_str(&text)
-            .map_err(|e| PreprocessError::Config(format!("{}: not a plate_sums.json of shard {}/{}: {e}", p.display(), s.index, s.count)))?;
+        let text =
+            std::fs::read_to_string(&p).map_err(|e| PreprocessError::io(&p, "cannot read", e))?;
+        let mut these: Vec<PlateSums> = serde_json::from_str(&text).map_err(|e| {
+            PreprocessError::Config(format!(
+                "{}: not a plate_sums.json of shard {}/{}: {e}",
+                p.display(),
+                s.index,
+                s.count
+            ))
+        })?;
         sums.append(&mut these);
-        for f in a.manifest.files.iter().filter(|f| f.path.starts_with(rcic_core::tensors::TENSORS_PREFIX)) {
+        for f in a
+            .manifest
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with(rcic_core::tensors::TENSORS_PREFIX))
+        {
             link_or_copy(&a.dir.join(&f.path), &pending.dir().join(&f.path))?;
         }
     }
-    let have: BTreeSet<(String, u8)> = sums.iter().map(|p| (p.experiment.clone(), p.plate)).collect();
-    let want: BTreeSet<(String, u8)> = plates.iter().map(|p| (p.experiment.clone(), p.plate)).collect();
+    let have: BTreeSet<(String, u8)> = sums
+        .iter()
+        .map(|p| (p.experiment.clone(), p.plate))
+        .collect();
+    let want: BTreeSet<(String, u8)> = plates
+        .iter()
+        .map(|p| (p.experiment.clone(), p.plate))
+        .collect();
     if have != want || sums.len() != want.len() {
         return Err(PreprocessError::Config(format!(
             "cannot merge: the shards hold {} plate(s), the dataset has {}; shard outputs are inconsistent",
@@ -90,10 +112,19 @@ pub fn merge(
         )));
     }
     rcic_core::sites_table::write_sites(index, dataset_key, &pending.dir().join("sites.parquet"))?;
-    write_pixel_stats(&sums, dataset_key, &pending.dir().join("pixel_stats.parquet"))?;
-    log.line(format!("merged {count} shard(s): {} plate(s), {} site(s)", want.len(), index.site_count()));
+    write_pixel_stats(
+        &sums,
+        dataset_key,
+        &pending.dir().join("pixel_stats.parquet"),
+    )?;
+    log.line(format!(
+        "merged {count} shard(s): {} plate(s), {} site(s)",
+        want.len(),
+        index.site_count()
+    ));
     let log_path = pending.dir().join("preprocess.log");
-    std::fs::write(&log_path, log.text()).map_err(|e| PreprocessError::io(&log_path, "cannot write", e))?;
+    std::fs::write(&log_path, log.text())
+        .map_err(|e| PreprocessError::io(&log_path, "cannot write", e))?;
     let art = pending.commit()?;
     if let Dest::Dir(_) = dest {
         for (s, _) in &shards {

@@ -16,7 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, RecordBatch, StringArray, UInt32Array, UInt8Array};
+use arrow_array::{
+    ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, RecordBatch, StringArray,
+    UInt32Array, UInt8Array,
+};
 use arrow_buffer::Buffer;
 use arrow_schema::{DataType, Field, SchemaRef};
 use indicatif::ProgressBar;
@@ -84,7 +87,8 @@ enum Msg {
 /// (min/max of a 1.5 MB pixel value would bloat the footer), no dictionary
 /// for the pixels.
 pub fn writer_properties(level: i32) -> Result<WriterProperties> {
-    let zstd = ZstdLevel::try_new(level).map_err(|e| PreprocessError::Config(format!("--zstd-level {level}: {e}")))?;
+    let zstd = ZstdLevel::try_new(level)
+        .map_err(|e| PreprocessError::Config(format!("--zstd-level {level}: {e}")))?;
     Ok(WriterProperties::builder()
         .set_compression(Compression::ZSTD(zstd))
         .set_statistics_enabled(EnabledStatistics::None)
@@ -94,14 +98,28 @@ pub fn writer_properties(level: i32) -> Result<WriterProperties> {
 
 fn tensor_schema(cfg: &PackConfig) -> SchemaRef {
     let mut schema = rcic_core::schema::tensors_schema(cfg.image_size);
-    schema.metadata.insert("dataset_key".to_string(), cfg.dataset_key.clone());
+    schema
+        .metadata
+        .insert("dataset_key".to_string(), cfg.dataset_key.clone());
     Arc::new(schema)
 }
 
-fn open_file(path: &Path, schema: &SchemaRef, level: i32) -> Result<(FileWriter, ArrowRowGroupWriterFactory)> {
+fn open_file(
+    path: &Path,
+    schema: &SchemaRef,
+    level: i32,
+) -> Result<(FileWriter, ArrowRowGroupWriterFactory)> {
     let f = File::create(path).map_err(|e| PreprocessError::io(path, "cannot create", e))?;
-    let pq = |e| PreprocessError::Parquet { path: path.to_path_buf(), source: e };
-    let w = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema.clone(), Some(writer_properties(level)?)).map_err(pq)?;
+    let pq = |e| PreprocessError::Parquet {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let w = ArrowWriter::try_new(
+        BufWriter::with_capacity(1 << 20, f),
+        schema.clone(),
+        Some(writer_properties(level)?),
+    )
+    .map_err(pq)?;
     w.into_serialized_writer().map_err(pq)
 }
 
@@ -112,7 +130,13 @@ struct Group {
     problems: Vec<FileProblem>,
 }
 
-fn decode_site(site: &SitePlan, cfg: &PackConfig, out: &mut [u8], scratch: &mut Vec<u8>, problems: &mut Vec<FileProblem>) -> bool {
+fn decode_site(
+    site: &SitePlan,
+    cfg: &PackConfig,
+    out: &mut [u8],
+    scratch: &mut Vec<u8>,
+    problems: &mut Vec<FileProblem>,
+) -> bool {
     let s = cfg.image_size * cfg.image_size;
     let src = cfg.source_size as usize;
     let factor = src / cfg.image_size;
@@ -123,10 +147,14 @@ fn decode_site(site: &SitePlan, cfg: &PackConfig, out: &mut [u8], scratch: &mut 
             decode_into(path, cfg.source_size, dst)
         } else {
             scratch.resize(src * src, 0);
-            decode_into(path, cfg.source_size, scratch).map(|_| area_downscale(scratch, src, factor, dst))
+            decode_into(path, cfg.source_size, scratch)
+                .map(|_| area_downscale(scratch, src, factor, dst))
         };
         if let Err(message) = r {
-            problems.push(FileProblem { path: path.clone(), message });
+            problems.push(FileProblem {
+                path: path.clone(),
+                message,
+            });
             ok = false;
         }
     }
@@ -157,13 +185,18 @@ fn pack_group(
     let mut scratch = Vec::new();
     let mut problems = Vec::new();
     let mut sums = Sums::default();
-    let (mut means, mut stds) = (Vec::with_capacity(sites.len() * CHANNELS), Vec::with_capacity(sites.len() * CHANNELS));
+    let (mut means, mut stds) = (
+        Vec::with_capacity(sites.len() * CHANNELS),
+        Vec::with_capacity(sites.len() * CHANNELS),
+    );
     for (k, site) in sites.iter().enumerate() {
         let px = &mut pixels[k * sb..(k + 1) * sb];
         if !decode_site(site, cfg, px, &mut scratch, &mut problems) {
             continue;
         }
-        let ch: [(u64, u64); CHANNELS] = std::array::from_fn(|c| channel_sums(&px[c * plane as usize..(c + 1) * plane as usize]));
+        let ch: [(u64, u64); CHANNELS] = std::array::from_fn(|c| {
+            channel_sums(&px[c * plane as usize..(c + 1) * plane as usize])
+        });
         sums.add_site(plane, &ch);
         for &(s, q) in &ch {
             let (m, sd) = mean_std(plane, s, q);
@@ -172,23 +205,43 @@ fn pack_group(
         }
     }
     if !problems.is_empty() || !encode {
-        return Ok(Group { chunks: None, sums, problems });
+        return Ok(Group {
+            chunks: None,
+            sums,
+            problems,
+        });
     }
     let n = sites.len();
     let cols: Vec<ArrayRef> = vec![
         Arc::new(UInt32Array::from_iter_values(sites.iter().map(|s| s.row))),
-        Arc::new(StringArray::from_iter_values(sites.iter().map(|s| s.id_code.as_str()))),
-        Arc::new(StringArray::from_iter_values(sites.iter().map(|_| plate.experiment.as_str()))),
+        Arc::new(StringArray::from_iter_values(
+            sites.iter().map(|s| s.id_code.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            sites.iter().map(|_| plate.experiment.as_str()),
+        )),
         Arc::new(UInt8Array::from(vec![plate.plate; n])),
-        Arc::new(StringArray::from_iter_values(sites.iter().map(|s| s.well.as_str()))),
+        Arc::new(StringArray::from_iter_values(
+            sites.iter().map(|s| s.well.as_str()),
+        )),
         Arc::new(UInt8Array::from_iter_values(sites.iter().map(|s| s.site))),
-        Arc::new(FixedSizeBinaryArray::try_new(sb as i32, Buffer::from_vec(pixels), None)?),
+        Arc::new(FixedSizeBinaryArray::try_new(
+            sb as i32,
+            Buffer::from_vec(pixels),
+            None,
+        )?),
         float_list(means),
         float_list(stds),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols)?;
-    let pq = |e| PreprocessError::Parquet { path: PathBuf::from(plate.file_name()), source: e };
-    let mut writers = factory.create_column_writers(group_index).map_err(pq)?.into_iter();
+    let pq = |e| PreprocessError::Parquet {
+        path: PathBuf::from(plate.file_name()),
+        source: e,
+    };
+    let mut writers = factory
+        .create_column_writers(group_index)
+        .map_err(pq)?
+        .into_iter();
     let mut chunks = Vec::with_capacity(schema.fields().len());
     for (field, col) in schema.fields().iter().zip(batch.columns()) {
         for leaf in compute_leaves(field, col).map_err(pq)? {
@@ -197,7 +250,11 @@ fn pack_group(
             chunks.push(w.close().map_err(pq)?);
         }
     }
-    Ok(Group { chunks: Some(chunks), sums, problems })
+    Ok(Group {
+        chunks: Some(chunks),
+        sums,
+        problems,
+    })
 }
 
 fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<()> {
@@ -207,7 +264,10 @@ fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<()> {
             Msg::Open(w, p) => cur = Some((w, p)),
             Msg::Groups(groups) => {
                 let (w, p) = cur.as_mut().expect("open before groups");
-                let pq = |e| PreprocessError::Parquet { path: p.clone(), source: e };
+                let pq = |e| PreprocessError::Parquet {
+                    path: p.clone(),
+                    source: e,
+                };
                 for g in groups {
                     let mut rg = w.next_row_group().map_err(pq)?;
                     for c in g {
@@ -218,7 +278,8 @@ fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<()> {
             }
             Msg::Close => {
                 let (w, p) = cur.take().expect("open before close");
-                w.close().map_err(|e| PreprocessError::Parquet { path: p, source: e })?;
+                w.close()
+                    .map_err(|e| PreprocessError::Parquet { path: p, source: e })?;
             }
         }
     }
@@ -228,7 +289,12 @@ fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<()> {
 /// Packs `plates` into `out_dir/tensors-<experiment>_<plate>.parquet`.
 /// Decoding failures do not stop the pass (every offending file is listed in
 /// the output); after the first one, nothing more is written.
-pub fn pack(plates: &[&PlatePlan], out_dir: &Path, cfg: &PackConfig, pb: &ProgressBar) -> Result<PackOutput> {
+pub fn pack(
+    plates: &[&PlatePlan],
+    out_dir: &Path,
+    cfg: &PackConfig,
+    pb: &ProgressBar,
+) -> Result<PackOutput> {
     let schema = tensor_schema(cfg);
     let failed = AtomicBool::new(false);
     let mut out = PackOutput::default();
@@ -251,7 +317,9 @@ pub fn pack(plates: &[&PlatePlan], out_dir: &Path, cfg: &PackConfig, pb: &Progre
                     let results: Vec<Group> = batch
                         .par_iter()
                         .enumerate()
-                        .map(|(i, sites)| pack_group(plate, sites, first + i, cfg, &schema, &factory, encode))
+                        .map(|(i, sites)| {
+                            pack_group(plate, sites, first + i, cfg, &schema, &factory, encode)
+                        })
                         .collect::<Result<_>>()?;
                     let mut chunks = Vec::with_capacity(results.len());
                     for g in results {
@@ -271,13 +339,21 @@ pub fn pack(plates: &[&PlatePlan], out_dir: &Path, cfg: &PackConfig, pb: &Progre
                 if writing && tx.send(Msg::Close).is_err() {
                     return Ok(());
                 }
-                out.plates.push(PlateSums { experiment: plate.experiment.clone(), plate: plate.plate, sums });
+                out.plates.push(PlateSums {
+                    experiment: plate.experiment.clone(),
+                    plate: plate.plate,
+                    sums,
+                });
             }
             Ok(())
         };
         let produced = produce();
         drop(tx);
-        let written = writer.join().unwrap_or_else(|_| Err(PreprocessError::Config("the tensor writer thread panicked".into())));
+        let written = writer.join().unwrap_or_else(|_| {
+            Err(PreprocessError::Config(
+                "the tensor writer thread panicked".into(),
+            ))
+        });
         // A failed writer (disk full...) explains a stopped producer: report it first.
         written.and(produced)
     })?;

@@ -34,7 +34,13 @@ pub struct PlatePlan {
 impl PlatePlan {
     /// `tensors-<experiment>_<plate>.parquet`.
     pub fn file_name(&self) -> String {
-        format!("{}{}_{}{}", rcic_core::tensors::TENSORS_PREFIX, self.experiment, self.plate, rcic_core::tensors::TENSORS_SUFFIX)
+        format!(
+            "{}{}_{}{}",
+            rcic_core::tensors::TENSORS_PREFIX,
+            self.experiment,
+            self.plate,
+            rcic_core::tensors::TENSORS_SUFFIX
+        )
     }
 }
 
@@ -43,9 +49,17 @@ pub fn plates(index: &DatasetIndex) -> Vec<PlatePlan> {
     let mut out: Vec<PlatePlan> = Vec::new();
     for (row, s) in index.sites().enumerate() {
         let exp = &index.experiments[s.well.experiment].name;
-        if out.last().is_none_or(|p| p.experiment != *exp || p.plate != s.well.plate) {
+        if out
+            .last()
+            .is_none_or(|p| p.experiment != *exp || p.plate != s.well.plate)
+        {
             let ordinal = out.len();
-            out.push(PlatePlan { experiment: exp.clone(), plate: s.well.plate, ordinal, sites: Vec::new() });
+            out.push(PlatePlan {
+                experiment: exp.clone(),
+                plate: s.well.plate,
+                ordinal,
+                sites: Vec::new(),
+            });
         }
         let paths = std::array::from_fn(|c| index.image_path(s.well, s.site, c + 1));
         out.last_mut().unwrap().sites.push(SitePlan {
@@ -82,9 +96,16 @@ impl Shard {
 impl FromStr for Shard {
     type Err = PreprocessError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || PreprocessError::Config(format!("--shard {s:?}: expected I/N with 0 <= I < N, like 0/4"));
+        let bad = || {
+            PreprocessError::Config(format!(
+                "--shard {s:?}: expected I/N with 0 <= I < N, like 0/4"
+            ))
+        };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        let (index, count): (usize, usize) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
         if count == 0 || index >= count {
             return Err(bad());
         }
@@ -98,12 +119,26 @@ mod tests {
 
     #[test]
     fn shard_parsing_and_partition() {
-        assert_eq!("1/4".parse::<Shard>().unwrap(), Shard { index: 1, count: 4 });
+        assert_eq!(
+            "1/4".parse::<Shard>().unwrap(),
+            Shard { index: 1, count: 4 }
+        );
         for bad in ["4/4", "1", "a/2", "0/0", "-1/2"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
-        let p = |ordinal| PlatePlan { experiment: "E".into(), plate: 1, ordinal, sites: vec![] };
-        let owners: Vec<usize> = (0..7).map(|k| (0..3).find(|&i| Shard { index: i, count: 3 }.owns(&p(k))).unwrap()).collect();
+        let p = |ordinal| PlatePlan {
+            experiment: "E".into(),
+            plate: 1,
+            ordinal,
+            sites: vec![],
+        };
+        let owners: Vec<usize> = (0..7)
+            .map(|k| {
+                (0..3)
+                    .find(|&i| Shard { index: i, count: 3 }.owns(&p(k)))
+                    .unwrap()
+            })
+            .collect();
         assert_eq!(owners, [0, 1, 2, 0, 1, 2, 0]);
     }
 }

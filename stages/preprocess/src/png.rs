@@ -36,7 +36,10 @@ pub fn check_color(h: &Header) -> Result<(), String> {
     if h.color == ColorType::L8 {
         Ok(())
     } else {
-        Err(format!("{} PNG; expected 8-bit grayscale", describe(h.color)))
+        Err(format!(
+            "{} PNG; expected 8-bit grayscale",
+            describe(h.color)
+        ))
     }
 }
 
@@ -44,12 +47,19 @@ pub fn check_color(h: &Header) -> Result<(), String> {
 pub fn read_header(path: &Path) -> Result<Header, String> {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("missing (listed in the CSVs)".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("missing (listed in the CSVs)".into())
+        }
         Err(e) => return Err(format!("cannot open: {e}")),
     };
-    let d = PngDecoder::new(BufReader::with_capacity(4096, f)).map_err(|e| format!("not a readable PNG: {e}"))?;
+    let d = PngDecoder::new(BufReader::with_capacity(4096, f))
+        .map_err(|e| format!("not a readable PNG: {e}"))?;
     let (width, height) = d.dimensions();
-    Ok(Header { width, height, color: d.color_type() })
+    Ok(Header {
+        width,
+        height,
+        color: d.color_type(),
+    })
 }
 
 /// Decodes an 8-bit grayscale PNG of `size` x `size` into `out`
@@ -64,10 +74,17 @@ pub fn decode_into(path: &Path, size: u32, out: &mut [u8]) -> Result<(), String>
     })?;
     let d = PngDecoder::new(Cursor::new(bytes)).map_err(|e| format!("not a readable PNG: {e}"))?;
     let (width, height) = d.dimensions();
-    let h = Header { width, height, color: d.color_type() };
+    let h = Header {
+        width,
+        height,
+        color: d.color_type(),
+    };
     check_color(&h)?;
     if (width, height) != (size, size) {
-        return Err(format!("{width}x{height} pixels; expected {size}x{size} like its siblings"));
+        return Err(format!(
+            "{width}x{height} pixels; expected {size}x{size} like its siblings"
+        ));
     }
-    d.read_image(out).map_err(|e| format!("corrupt PNG, cannot decode: {e}"))
+    d.read_image(out)
+        .map_err(|e| format!("corrupt PNG, cannot decode: {e}"))
 }

@@ -23,7 +23,9 @@ pub fn channel_sums(px: &[u8]) -> (u64, u64) {
     for &v in px {
         hist[v as usize] += 1;
     }
-    hist.iter().enumerate().fold((0, 0), |(s, q), (v, &n)| (s + v as u64 * n, q + (v * v) as u64 * n))
+    hist.iter().enumerate().fold((0, 0), |(s, q), (v, &n)| {
+        (s + v as u64 * n, q + (v * v) as u64 * n)
+    })
 }
 
 /// Mean and std (divisor n-1; 0 when n < 2) from exact sums.
@@ -85,10 +87,20 @@ pub struct PlateSums {
 pub fn write_pixel_stats(plates: &[PlateSums], dataset_key: &str, path: &Path) -> Result<()> {
     let mut by_exp: BTreeMap<&str, BTreeMap<u8, &Sums>> = BTreeMap::new();
     for p in plates {
-        by_exp.entry(&p.experiment).or_default().insert(p.plate, &p.sums);
+        by_exp
+            .entry(&p.experiment)
+            .or_default()
+            .insert(p.plate, &p.sums);
     }
-    let (mut level, mut exp, mut plate, mut channel, mut mean, mut std, mut sites) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut level, mut exp, mut plate, mut channel, mut mean, mut std, mut sites) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let mut push = |l: &str, e: &str, p: Option<u8>, s: &Sums| {
         for c in 0..CHANNELS {
             let (m, sd) = mean_std(s.pixels, s.sum[c], s.sumsq[c]);
@@ -110,7 +122,9 @@ pub fn write_pixel_stats(plates: &[PlateSums], dataset_key: &str, path: &Path) -
         }
     }
     let mut schema = rcic_core::schema::pixel_stats_schema();
-    schema.metadata.insert("dataset_key".to_string(), dataset_key.to_string());
+    schema
+        .metadata
+        .insert("dataset_key".to_string(), dataset_key.to_string());
     let cols: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(level)),
         Arc::new(StringArray::from(exp)),
@@ -121,9 +135,15 @@ pub fn write_pixel_stats(plates: &[PlateSums], dataset_key: &str, path: &Path) -
         Arc::new(UInt64Array::from(sites)),
     ];
     let batch = RecordBatch::try_new(Arc::new(schema), cols)?;
-    let file = std::fs::File::create(path).map_err(|e| PreprocessError::io(path, "cannot create", e))?;
-    let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level"))).build();
-    let pq = |e| PreprocessError::Parquet { path: path.to_path_buf(), source: e };
+    let file =
+        std::fs::File::create(path).map_err(|e| PreprocessError::io(path, "cannot create", e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
+        .build();
+    let pq = |e| PreprocessError::Parquet {
+        path: path.to_path_buf(),
+        source: e,
+    };
     let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(pq)?;
     w.write(&batch).map_err(pq)?;
     w.close().map_err(pq)?;

@@ -27,14 +27,24 @@ pub struct HeaderCheck {
 
 /// Reads every image header of `plates` in parallel.
 pub fn check_headers(plates: &[&PlatePlan]) -> HeaderCheck {
-    let paths: Vec<&Path> = plates.iter().flat_map(|p| p.sites.iter().flat_map(|s| s.paths.iter().map(|x| x.as_path()))).collect();
+    let paths: Vec<&Path> = plates
+        .iter()
+        .flat_map(|p| {
+            p.sites
+                .iter()
+                .flat_map(|s| s.paths.iter().map(|x| x.as_path()))
+        })
+        .collect();
     let headers: Vec<_> = paths.par_iter().map(|p| read_header(p)).collect();
     let mut sizes: BTreeMap<(u32, u32), usize> = BTreeMap::new();
     for h in headers.iter().flatten() {
         *sizes.entry((h.width, h.height)).or_default() += 1;
     }
     // The most common size (the smallest among equals, for determinism).
-    let common = sizes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(s, n)| (*s, *n));
+    let common = sizes
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(s, n)| (*s, *n));
     let mut problems = Vec::new();
     let mut good = Vec::new();
     for (p, h) in paths.iter().zip(&headers) {
@@ -44,14 +54,20 @@ pub fn check_headers(plates: &[&PlatePlan]) -> HeaderCheck {
                 if let Err(m) = check_color(h) {
                     Some(m)
                 } else if let Some(((w, hh), n)) = common.filter(|c| c.0 != (h.width, h.height)) {
-                    Some(format!("{}x{} pixels; expected {w}x{hh} like its siblings ({n} of the images)", h.width, h.height))
+                    Some(format!(
+                        "{}x{} pixels; expected {w}x{hh} like its siblings ({n} of the images)",
+                        h.width, h.height
+                    ))
                 } else {
                     None
                 }
             }
         };
         match msg {
-            Some(message) => problems.push(FileProblem { path: p.to_path_buf(), message }),
+            Some(message) => problems.push(FileProblem {
+                path: p.to_path_buf(),
+                message,
+            }),
             None => good.push(p.to_path_buf()),
         }
     }
@@ -59,7 +75,10 @@ pub fn check_headers(plates: &[&PlatePlan]) -> HeaderCheck {
     if let Some(((w, h), _)) = common {
         if w != h {
             for p in &good {
-                problems.push(FileProblem { path: p.clone(), message: format!("{w}x{h} pixels; expected a square image") });
+                problems.push(FileProblem {
+                    path: p.clone(),
+                    message: format!("{w}x{h} pixels; expected a square image"),
+                });
             }
             good.clear();
         } else {
@@ -67,7 +86,11 @@ pub fn check_headers(plates: &[&PlatePlan]) -> HeaderCheck {
         }
     }
     problems.sort();
-    HeaderCheck { size, problems, good }
+    HeaderCheck {
+        size,
+        problems,
+        good,
+    }
 }
 
 /// Files under `root/train` and `root/test` that are not among `expected`,
@@ -75,7 +98,9 @@ pub fn check_headers(plates: &[&PlatePlan]) -> HeaderCheck {
 pub fn extra_files(root: &Path, expected: &HashSet<PathBuf>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     fn walk(dir: &Path, expected: &HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.filter_map(|e| e.ok()) {
             let p = e.path();
             if p.is_dir() {

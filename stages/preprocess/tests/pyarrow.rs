@@ -28,13 +28,17 @@ for path in sys.argv[1:]:
 "#;
 
 fn python() -> PathBuf {
-    let venv = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv")));
+    let venv = std::env::var_os("VIRTUAL_ENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv")));
     venv.join("bin/python")
 }
 
 /// The `arrow-schema` block of a data-schemas document.
 fn documented(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data-schemas").join(format!("{name}.md"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data-schemas")
+        .join(format!("{name}.md"));
     let text = std::fs::read_to_string(path).unwrap();
     let start = text.find("```arrow-schema").unwrap();
     let body = &text[start..];
@@ -45,7 +49,11 @@ fn documented(name: &str) -> String {
 #[test]
 fn pyarrow_reads_the_documented_schemas() {
     let py = python();
-    let ok = Command::new(&py).args(["-c", "import pyarrow"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new(&py)
+        .args(["-c", "import pyarrow"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         eprintln!("NOTICE: skipping pyarrow_reads_the_documented_schemas: pyarrow is not importable by {}", py.display());
         return;
@@ -55,20 +63,47 @@ fn pyarrow_reads_the_documented_schemas() {
     write_dataset(&data);
     let out = d.path().join("out");
     run_ok(&["--data", s(&data), "-o", s(&out), "-q"]);
-    let files = ["tensors-HEPG2-01_1.parquet", "sites.parquet", "pixel_stats.parquet"];
-    let paths: Vec<String> = files.iter().map(|f| out.join(f).display().to_string()).collect();
-    let o = Command::new(&py).arg("-c").arg(SCRIPT).args(&paths).output().unwrap();
+    let files = [
+        "tensors-HEPG2-01_1.parquet",
+        "sites.parquet",
+        "pixel_stats.parquet",
+    ];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| out.join(f).display().to_string())
+        .collect();
+    let o = Command::new(&py)
+        .arg("-c")
+        .arg(SCRIPT)
+        .args(&paths)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
     let blocks: Vec<&str> = text.split("== ").skip(1).collect();
     let section = |i: usize| -> (String, usize) {
         let b = blocks[i];
         let body: Vec<&str> = b.lines().skip(1).collect();
-        let rows = body.last().unwrap().strip_prefix("rows ").unwrap().parse().unwrap();
-        (body[..body.len() - 1].iter().map(|l| format!("{l}\n")).collect(), rows)
+        let rows = body
+            .last()
+            .unwrap()
+            .strip_prefix("rows ")
+            .unwrap()
+            .parse()
+            .unwrap();
+        (
+            body[..body.len() - 1]
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect(),
+            rows,
+        )
     };
     // The document shows 512 px; this data is 16 px: only the pixel width differs.
-    let tensors_doc = documented("tensors").replace("fixed_size_binary<1572864>", &format!("fixed_size_binary<{}>", 6 * 16 * 16));
+    let tensors_doc = documented("tensors").replace(
+        "fixed_size_binary<1572864>",
+        &format!("fixed_size_binary<{}>", 6 * 16 * 16),
+    );
     assert_eq!(section(0), (tensors_doc, 8));
     assert_eq!(section(1), (documented("sites"), 64));
     assert_eq!(section(2), (documented("pixel_stats"), 60));

@@ -7,8 +7,8 @@ mod common;
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
-use arrow_array::Array;
 use arrow_array::types::{Float64Type, UInt64Type, UInt8Type};
+use arrow_array::Array;
 use common::*;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rcic_core::tensors::SiteTensors;
@@ -16,7 +16,10 @@ use rcic_core::{DatasetIndex, CHANNELS};
 
 fn read_parquet(path: &Path) -> arrow_array::RecordBatch {
     let f = std::fs::File::open(path).unwrap();
-    let r = ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+    let r = ParquetRecordBatchReaderBuilder::try_new(f)
+        .unwrap()
+        .build()
+        .unwrap();
     let batches: Vec<_> = r.map(|b| b.unwrap()).collect();
     arrow_select_concat(&batches)
 }
@@ -39,15 +42,28 @@ fn round_trip_is_pixel_exact_with_documented_statistics() {
     let data = d.path().join("data");
     write_dataset(&data);
     let store = d.path().join("artifacts");
-    let (dir, _) = run_ok(&["--data", s(&data), "--store", s(&store), "--threads", "2", "-q"]);
-    assert!(dir.starts_with(store.join("preprocess")), "{}", dir.display());
+    let (dir, _) = run_ok(&[
+        "--data",
+        s(&data),
+        "--store",
+        s(&store),
+        "--threads",
+        "2",
+        "-q",
+    ]);
+    assert!(
+        dir.starts_with(store.join("preprocess")),
+        "{}",
+        dir.display()
+    );
     let index = DatasetIndex::load(&data, &Default::default()).unwrap();
     let t = SiteTensors::open(&dir).unwrap();
     assert_eq!(t.len(), 64);
     assert_eq!(t.image_size(), SIZE as usize);
     let plane = (SIZE * SIZE) as usize;
     // Per-plate pixel sums for the pixel_stats check: (experiment, plate, channel) -> all pixels.
-    let mut groups: std::collections::BTreeMap<(String, Option<u8>, u8), Vec<u8>> = Default::default();
+    let mut groups: std::collections::BTreeMap<(String, Option<u8>, u8), Vec<u8>> =
+        Default::default();
     for (row, site) in index.sites().enumerate() {
         let got = t.site(row as u32).unwrap();
         let exp = index.experiments[site.well.experiment].name.clone();
@@ -56,9 +72,18 @@ fn round_trip_is_pixel_exact_with_documented_statistics() {
             let have = &got.pixels[c * plane..(c + 1) * plane];
             assert_eq!(have, want.as_slice(), "row {row} channel {}", c + 1);
             let (m, sd) = mean_std(&want);
-            assert!((got.mean[c] as f64 - m).abs() < 1e-4 && (got.std[c] as f64 - sd).abs() < 1e-4, "row {row} stats");
-            groups.entry((exp.clone(), Some(site.well.plate), c as u8 + 1)).or_default().extend(&want);
-            groups.entry((exp.clone(), None, c as u8 + 1)).or_default().extend(&want);
+            assert!(
+                (got.mean[c] as f64 - m).abs() < 1e-4 && (got.std[c] as f64 - sd).abs() < 1e-4,
+                "row {row} stats"
+            );
+            groups
+                .entry((exp.clone(), Some(site.well.plate), c as u8 + 1))
+                .or_default()
+                .extend(&want);
+            groups
+                .entry((exp.clone(), None, c as u8 + 1))
+                .or_default()
+                .extend(&want);
         }
     }
     // pixel_stats.parquet: one row per (experiment | plate, channel).
@@ -72,18 +97,34 @@ fn round_trip_is_pixel_exact_with_documented_statistics() {
     let std = ps.column(5).as_primitive::<Float64Type>();
     let sites = ps.column(6).as_primitive::<UInt64Type>();
     for i in 0..ps.num_rows() {
-        let p = if plate.is_null(i) { None } else { Some(plate.value(i)) };
-        assert_eq!(level.value(i), if p.is_some() { "plate" } else { "experiment" });
+        let p = if plate.is_null(i) {
+            None
+        } else {
+            Some(plate.value(i))
+        };
+        assert_eq!(
+            level.value(i),
+            if p.is_some() { "plate" } else { "experiment" }
+        );
         let px = &groups[&(exp.value(i).to_string(), p, ch.value(i))];
         let (m, sd) = mean_std(px);
-        assert!((mean.value(i) - m).abs() < 1e-9 && (std.value(i) - sd).abs() < 1e-9, "pixel_stats row {i}");
+        assert!(
+            (mean.value(i) - m).abs() < 1e-9 && (std.value(i) - sd).abs() < 1e-9,
+            "pixel_stats row {i}"
+        );
         assert_eq!(sites.value(i) as usize, px.len() / plane);
     }
     assert_eq!((level.value(0), exp.value(0)), ("experiment", "HEPG2-01"));
     assert_eq!(read_parquet(&dir.join("sites.parquet")).num_rows(), 64);
     let files: Vec<String> = manifest_files(&dir).into_iter().map(|f| f.0).collect();
-    assert!(files.contains(&"tensors-HEPG2-02_4.parquet".to_string()), "{files:?}");
-    assert_eq!(files.iter().filter(|f| f.starts_with("tensors-")).count(), 8);
+    assert!(
+        files.contains(&"tensors-HEPG2-02_4.parquet".to_string()),
+        "{files:?}"
+    );
+    assert_eq!(
+        files.iter().filter(|f| f.starts_with("tensors-")).count(),
+        8
+    );
 }
 
 #[test]
@@ -119,10 +160,21 @@ fn downscale_is_the_block_mean_rounded_half_up() {
     }
     // A size that does not divide the source fails before writing anything.
     let out2 = d.path().join("out2");
-    let o = run(&["--data", s(&data), "-o", s(&out2), "--image-size", "5", "-q"]);
+    let o = run(&[
+        "--data",
+        s(&data),
+        "-o",
+        s(&out2),
+        "--image-size",
+        "5",
+        "-q",
+    ]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--image-size 5 does not divide the source size 16"), "{err}");
+    assert!(
+        err.contains("--image-size 5 does not divide the source size 16"),
+        "{err}"
+    );
     assert!(!out2.join("manifest.json").exists());
 }
 
@@ -146,10 +198,23 @@ fn rerun_reuses_and_changed_inputs_change_the_key() {
     let a = rcic_core::Artifact::open(&first).unwrap();
     let b = rcic_core::Artifact::open(&o).unwrap();
     assert_eq!(a.key(), b.key());
-    let tensors = |dir| manifest_files(dir).into_iter().filter(|f| f.0 != "preprocess.log").collect::<Vec<_>>();
+    let tensors = |dir| {
+        manifest_files(dir)
+            .into_iter()
+            .filter(|f| f.0 != "preprocess.log")
+            .collect::<Vec<_>>()
+    };
     assert_eq!(tensors(&first), tensors(&o));
     // Another parameter, another key.
-    let (small, _) = run_ok(&["--data", s(&data), "--store", s(&store), "--image-size", "8", "-q"]);
+    let (small, _) = run_ok(&[
+        "--data",
+        s(&data),
+        "--store",
+        s(&store),
+        "--image-size",
+        "8",
+        "-q",
+    ]);
     assert_ne!(small, first);
     // One changed PNG: a new key, and the new pixels.
     let png = image_path(&data, "test", "HEPG2-02", 3, "C02", 2, 5);
@@ -158,14 +223,25 @@ fn rerun_reuses_and_changed_inputs_change_the_key() {
     assert_ne!(changed, first);
     assert!(!err3.contains("reus"), "{err3}");
     let index = DatasetIndex::load(&data, &Default::default()).unwrap();
-    let row = index.sites().position(|x| index.id_code(x.well) == "HEPG2-02_3_C02" && x.site == 2).unwrap();
-    let px = SiteTensors::open(&changed).unwrap().site(row as u32).unwrap().pixels;
+    let row = index
+        .sites()
+        .position(|x| index.id_code(x.well) == "HEPG2-02_3_C02" && x.site == 2)
+        .unwrap();
+    let px = SiteTensors::open(&changed)
+        .unwrap()
+        .site(row as u32)
+        .unwrap()
+        .pixels;
     let plane = (SIZE * SIZE) as usize;
     assert!(px[4 * plane..5 * plane].iter().all(|&v| v == 7));
     // A changed CSV (one more file byte) changes the key too.
     let csv = data.join("train.csv");
     let mut text = std::fs::read_to_string(&csv).unwrap();
-    text = text.replacen("HEPG2-01_1_B02,HEPG2-01,1,B02", "HEPG2-01_1_B02,HEPG2-01,01,B02", 1);
+    text = text.replacen(
+        "HEPG2-01_1_B02,HEPG2-01,1,B02",
+        "HEPG2-01_1_B02,HEPG2-01,01,B02",
+        1,
+    );
     std::fs::write(&csv, text).unwrap();
     let (csv_changed, _) = run_ok(&args);
     assert_ne!(csv_changed, changed);

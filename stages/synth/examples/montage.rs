@@ -6,13 +6,27 @@
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (out, prefixes) = args.split_first().expect("usage: montage OUT.png PREFIX...");
-    let colors: [[f32; 3]; 6] = [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]];
+    let (out, prefixes) = args
+        .split_first()
+        .expect("usage: montage OUT.png PREFIX...");
+    let colors: [[f32; 3]; 6] = [
+        [0.0, 0.0, 1.0],
+        [0.0, 1.0, 0.0],
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 1.0],
+        [1.0, 0.0, 1.0],
+        [1.0, 1.0, 0.0],
+    ];
     let mut rows = Vec::new();
     let mut size = 0;
     for p in prefixes {
-        let chans: Vec<image::GrayImage> =
-            (1..=6).map(|c| image::open(format!("{p}_w{c}.png")).expect("readable PNG").to_luma8()).collect();
+        let chans: Vec<image::GrayImage> = (1..=6)
+            .map(|c| {
+                image::open(format!("{p}_w{c}.png"))
+                    .expect("readable PNG")
+                    .to_luma8()
+            })
+            .collect();
         size = chans[0].width();
         rows.push(chans);
     }

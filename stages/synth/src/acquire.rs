@@ -22,7 +22,9 @@ pub struct Acquisition<'a> {
 /// In-place separable Gaussian blur (edges replicated).
 pub fn blur(plane: &mut [f32], size: usize, sigma: f32, tmp: &mut Vec<f32>) {
     let r = (2.5 * sigma).ceil() as usize;
-    let k: Vec<f32> = (0..=2 * r).map(|i| (-((i as f32 - r as f32).powi(2)) / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f32> = (0..=2 * r)
+        .map(|i| (-((i as f32 - r as f32).powi(2)) / (2.0 * sigma * sigma)).exp())
+        .collect();
     let ks: f32 = k.iter().sum();
     let k: Vec<f32> = k.iter().map(|v| v / ks).collect();
     tmp.clear();
@@ -81,12 +83,17 @@ pub fn acquire(mut planes: Planes, a: &Acquisition, rng: &mut ChaCha8Rng) -> [Ve
         .map(|i| {
             let x = ((i % size) as f32 + 0.5 - half) / half;
             let y = ((i / size) as f32 + 0.5 - half) / half;
-            (1.0 + 0.5 * a.site.gradient[0] * x + 0.5 * a.site.gradient[1] * y - 0.5 * a.plate.vignette * (x * x + y * y)).max(0.2)
+            (1.0 + 0.5 * a.site.gradient[0] * x + 0.5 * a.site.gradient[1] * y
+                - 0.5 * a.plate.vignette * (x * x + y * y))
+                .max(0.2)
         })
         .collect();
     let read2 = ex.read * ex.read;
     std::array::from_fn(|c| {
-        let gain = ex.gain[c] * a.plate.gain[c] * a.site.gain[c] * if a.edge_well { a.plate.edge_gain } else { 1.0 };
+        let gain = ex.gain[c]
+            * a.plate.gain[c]
+            * a.site.gain[c]
+            * if a.edge_well { a.plate.edge_gain } else { 1.0 };
         let offset = (ex.offset[c] + a.plate.offset[c]).max(0.0);
         planes.data[c]
             .iter()

@@ -51,7 +51,13 @@ impl ExperimentEffects {
         let common = 0.35 * normal(r);
         let gain = std::array::from_fn(|c| CHANNEL_GAIN[c] * (common + 0.4 * normal(r)).exp());
         let offset = std::array::from_fn(|c| CHANNEL_OFFSET[c] * (0.5 * normal(r)).exp());
-        let bleed = std::array::from_fn(|c| if c == 0 { 0.0 } else { r.random_range(0.0..0.08) });
+        let bleed = std::array::from_fn(|c| {
+            if c == 0 {
+                0.0
+            } else {
+                r.random_range(0.0..0.08)
+            }
+        });
         ExperimentEffects {
             gain,
             offset,
@@ -79,7 +85,10 @@ pub struct PlateEffects {
 
 impl PlateEffects {
     pub fn draw(seed: u64, experiment: &str, plate: u8) -> Self {
-        let mut rng = Key::new(seed, "plate-effects").s(experiment).n(plate as u64).rng();
+        let mut rng = Key::new(seed, "plate-effects")
+            .s(experiment)
+            .n(plate as u64)
+            .rng();
         let r = &mut rng;
         PlateEffects {
             gain: std::array::from_fn(|_| (0.12 * normal(r)).exp()),

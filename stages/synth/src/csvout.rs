@@ -13,11 +13,16 @@ use crate::preset::{Spec, Split, CHANNELS};
 pub const TRAIN_HEADER: &str = "id_code,experiment,plate,well,sirna";
 pub const TEST_HEADER: &str = "id_code,experiment,plate,well";
 pub const CONTROLS_HEADER: &str = "id_code,experiment,plate,well,sirna,well_type";
-pub const PIXEL_STATS_HEADER: &str = "id_code,experiment,plate,well,site,channel,mean,std,median,min,max";
+pub const PIXEL_STATS_HEADER: &str =
+    "id_code,experiment,plate,well,site,channel,mean,std,median,min,max";
 pub const TRUTH_HEADER: &str = "id_code,experiment,plate,well,sirna";
 
 /// Writes `lines` (without newlines) after `header` to `path`.
-pub fn write_lines(path: &Path, header: &str, lines: impl IntoIterator<Item = String>) -> Result<()> {
+pub fn write_lines(
+    path: &Path,
+    header: &str,
+    lines: impl IntoIterator<Item = String>,
+) -> Result<()> {
     let f = File::create(path).map_err(io(path))?;
     let mut w = BufWriter::new(f);
     let mut put = |s: &str| -> std::io::Result<()> {
@@ -32,10 +37,20 @@ pub fn write_lines(path: &Path, header: &str, lines: impl IntoIterator<Item = St
 }
 
 /// One row per used well: (layout, plate, well text, sirna).
-fn rows<'a>(layouts: &'a [ExperimentLayout], split: Split) -> impl Iterator<Item = (&'a ExperimentLayout, u8, String, u32)> + 'a {
-    layouts.iter().filter(move |e| e.experiment.split == split).flat_map(|e| {
-        e.plates.iter().enumerate().flat_map(move |(i, p)| p.wells.iter().map(move |(w, s)| (e, i as u8 + 1, w.to_string(), *s)))
-    })
+fn rows<'a>(
+    layouts: &'a [ExperimentLayout],
+    split: Split,
+) -> impl Iterator<Item = (&'a ExperimentLayout, u8, String, u32)> + 'a {
+    layouts
+        .iter()
+        .filter(move |e| e.experiment.split == split)
+        .flat_map(|e| {
+            e.plates.iter().enumerate().flat_map(move |(i, p)| {
+                p.wells
+                    .iter()
+                    .map(move |(w, s)| (e, i as u8 + 1, w.to_string(), *s))
+            })
+        })
 }
 
 fn id(e: &ExperimentLayout, plate: u8, well: &str) -> String {
@@ -44,13 +59,22 @@ fn id(e: &ExperimentLayout, plate: u8, well: &str) -> String {
 
 /// train.csv, test.csv, train_controls.csv, test_controls.csv into `dir`;
 /// test truth into `truth_dir`.
-pub fn write_tables(spec: &Spec, layouts: &[ExperimentLayout], dir: &Path, truth_dir: &Path) -> Result<()> {
-    let full = |e: &ExperimentLayout, p: u8, w: &str, s: u32| format!("{},{},{},{},{}", id(e, p, w), e.experiment.name, p, w, s);
+pub fn write_tables(
+    spec: &Spec,
+    layouts: &[ExperimentLayout],
+    dir: &Path,
+    truth_dir: &Path,
+) -> Result<()> {
+    let full = |e: &ExperimentLayout, p: u8, w: &str, s: u32| {
+        format!("{},{},{},{},{}", id(e, p, w), e.experiment.name, p, w, s)
+    };
     let treat = |s: &u32| !spec.is_control(*s);
     write_lines(
         &dir.join("train.csv"),
         TRAIN_HEADER,
-        rows(layouts, Split::Train).filter(|r| treat(&r.3)).map(|(e, p, w, s)| full(e, p, &w, s)),
+        rows(layouts, Split::Train)
+            .filter(|r| treat(&r.3))
+            .map(|(e, p, w, s)| full(e, p, &w, s)),
     )?;
     write_lines(
         &dir.join("test.csv"),
@@ -59,20 +83,31 @@ pub fn write_tables(spec: &Spec, layouts: &[ExperimentLayout], dir: &Path, truth
             .filter(|r| treat(&r.3))
             .map(|(e, p, w, _)| format!("{},{},{},{}", id(e, p, &w), e.experiment.name, p, w)),
     )?;
-    for (split, name) in [(Split::Train, "train_controls.csv"), (Split::Test, "test_controls.csv")] {
+    for (split, name) in [
+        (Split::Train, "train_controls.csv"),
+        (Split::Test, "test_controls.csv"),
+    ] {
         write_lines(
             &dir.join(name),
             CONTROLS_HEADER,
-            rows(layouts, split).filter(|r| !treat(&r.3)).map(|(e, p, w, s)| {
-                let kind = if s == spec.negative_control() { "negative_control" } else { "positive_control" };
-                format!("{},{kind}", full(e, p, &w, s))
-            }),
+            rows(layouts, split)
+                .filter(|r| !treat(&r.3))
+                .map(|(e, p, w, s)| {
+                    let kind = if s == spec.negative_control() {
+                        "negative_control"
+                    } else {
+                        "positive_control"
+                    };
+                    format!("{},{kind}", full(e, p, &w, s))
+                }),
         )?;
     }
     write_lines(
         &truth_dir.join("test_truth.csv"),
         TRUTH_HEADER,
-        rows(layouts, Split::Test).filter(|r| treat(&r.3)).map(|(e, p, w, s)| full(e, p, &w, s)),
+        rows(layouts, Split::Test)
+            .filter(|r| treat(&r.3))
+            .map(|(e, p, w, s)| full(e, p, &w, s)),
     )
 }
 
@@ -94,7 +129,11 @@ impl SiteRef {
 
 /// pixel_stats.csv: one row per site and channel, sorted by experiment,
 /// plate, well, site, channel.
-pub fn write_pixel_stats(path: &Path, sites: &[SiteRef], stats: &[[ImageStats; CHANNELS]]) -> Result<()> {
+pub fn write_pixel_stats(
+    path: &Path,
+    sites: &[SiteRef],
+    stats: &[[ImageStats; CHANNELS]],
+) -> Result<()> {
     let mut order: Vec<usize> = (0..sites.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&sites[a], &sites[b]);

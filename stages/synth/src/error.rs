@@ -17,9 +17,16 @@ pub enum SynthError {
     #[error("{path} exists and is not empty; pass --force to replace it")]
     OutputExists { path: PathBuf },
     #[error("unknown experiment {name:?} for preset {preset}; expected one of: {known}")]
-    UnknownExperiment { name: String, preset: String, known: String },
+    UnknownExperiment {
+        name: String,
+        preset: String,
+        known: String,
+    },
     #[error("invalid option {option}: {message}")]
-    InvalidOption { option: &'static str, message: String },
+    InvalidOption {
+        option: &'static str,
+        message: String,
+    },
     #[error("could not start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
 }

@@ -98,22 +98,37 @@ pub fn generate(opts: &Options) -> Result<Summary> {
     }
     let size = opts.image_size.unwrap_or(spec.image_size);
     if !(16..=4096).contains(&size) {
-        return Err(SynthError::InvalidOption { option: "--image-size", message: format!("expected 16..=4096 pixels, got {size}") });
+        return Err(SynthError::InvalidOption {
+            option: "--image-size",
+            message: format!("expected 16..=4096 pixels, got {size}"),
+        });
     }
     let chosen = spec.select(opts.experiments.as_deref())?;
-    let truth_dir = opts.truth_out.clone().unwrap_or_else(|| default_truth_dir(&opts.out));
+    let truth_dir = opts
+        .truth_out
+        .clone()
+        .unwrap_or_else(|| default_truth_dir(&opts.out));
     if truth_dir == opts.out {
-        return Err(SynthError::InvalidOption { option: "--truth-out", message: "must differ from --out".into() });
+        return Err(SynthError::InvalidOption {
+            option: "--truth-out",
+            message: "must differ from --out".into(),
+        });
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
-        .map_err(|e| SynthError::Threads { threads: opts.threads, message: e.to_string() })?;
+        .map_err(|e| SynthError::Threads {
+            threads: opts.threads,
+            message: e.to_string(),
+        })?;
 
     let started = Instant::now();
     let groups = layout::groups(opts.seed, spec.treatments);
     let layouts = layout::build(&spec, opts.seed, &groups, &chosen);
-    let effects: Vec<ExperimentEffects> = chosen.iter().map(|e| ExperimentEffects::draw(opts.seed, &e.name)).collect();
+    let effects: Vec<ExperimentEffects> = chosen
+        .iter()
+        .map(|e| ExperimentEffects::draw(opts.seed, &e.name))
+        .collect();
 
     let data = stage(&opts.out, opts.force)?;
     let truth = match stage(&truth_dir, opts.force) {
@@ -125,7 +140,11 @@ pub fn generate(opts: &Options) -> Result<Summary> {
     };
     let result = (|| -> Result<usize> {
         write_tables(&spec, &layouts, &data.tmp, &truth.tmp)?;
-        let sites = if opts.images { write_images(opts, &spec, size, &layouts, &effects, &data.tmp, &pool)? } else { 0 };
+        let sites = if opts.images {
+            write_images(opts, &spec, size, &layouts, &effects, &data.tmp, &pool)?
+        } else {
+            0
+        };
         write_truth_json(
             &truth.tmp.join("truth.json"),
             &TruthInfo {
@@ -187,7 +206,9 @@ fn write_images(
             layout: l,
             cell_type: CellType::of(&l.cell_type),
             effects: fx,
-            plates: (1..=l.plates.len() as u8).map(|p| PlateEffects::draw(opts.seed, &l.experiment.name, p)).collect(),
+            plates: (1..=l.plates.len() as u8)
+                .map(|p| PlateEffects::draw(opts.seed, &l.experiment.name, p))
+                .collect(),
         })
         .collect();
     let mut tasks = Vec::new();
@@ -197,7 +218,13 @@ fn write_images(
             fs::create_dir_all(&dir).map_err(io(&dir))?;
             for &(well, sirna) in &p.wells {
                 for site in 1..=SITES {
-                    tasks.push(Task { exp: ei, plate: pi as u8 + 1, well, sirna, site });
+                    tasks.push(Task {
+                        exp: ei,
+                        plate: pi as u8 + 1,
+                        well,
+                        sirna,
+                        site,
+                    });
                 }
             }
         }
@@ -208,9 +235,11 @@ fn write_images(
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} sites ({per_sec}, eta {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} sites ({per_sec}, eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     let stats: Vec<[ImageStats; CHANNELS]> = pool.install(|| {
         tasks
@@ -238,21 +267,39 @@ fn write_images(
 }
 
 fn plate_dir(root: &Path, l: &ExperimentLayout, plate: u8) -> PathBuf {
-    root.join(l.experiment.split.dir()).join(&l.experiment.name).join(format!("Plate{plate}"))
+    root.join(l.experiment.split.dir())
+        .join(&l.experiment.name)
+        .join(format!("Plate{plate}"))
 }
 
-fn site_images(opts: &Options, spec: &Spec, size: u32, ctx: &ExperimentCtx, t: &Task, root: &Path) -> Result<[ImageStats; CHANNELS]> {
+fn site_images(
+    opts: &Options,
+    spec: &Spec,
+    size: u32,
+    ctx: &ExperimentCtx,
+    t: &Task,
+    root: &Path,
+) -> Result<[ImageStats; CHANNELS]> {
     let name = &ctx.layout.experiment.name;
     let well = t.well.to_string();
     let plate = &ctx.plates[(t.plate - 1) as usize];
     // Well-level: how well the siRNA worked in this well (shared by both sites).
-    let mut wrng = Key::new(opts.seed, "well").s(name).n(t.plate as u64).s(&well).rng();
+    let mut wrng = Key::new(opts.seed, "well")
+        .s(name)
+        .n(t.plate as u64)
+        .s(&well)
+        .rng();
     let efficiency = (1.0 + 0.15 * wrng.sample::<f32, _>(StandardNormal)).clamp(0.5, 1.5);
     let mut delta = class_delta(spec, opts.seed, t.sirna, &ctx.layout.cell_type);
     for v in delta.iter_mut() {
         *v *= efficiency / opts.difficulty;
     }
-    let mut rng = Key::new(opts.seed, "site").s(name).n(t.plate as u64).s(&well).n(t.site as u64).rng();
+    let mut rng = Key::new(opts.seed, "site")
+        .s(name)
+        .n(t.plate as u64)
+        .s(&well)
+        .n(t.site as u64)
+        .rng();
     let site = SiteEffects::draw(&mut rng);
     let edge = t.well.is_edge();
     let model = SiteModel {
@@ -262,9 +309,24 @@ fn site_images(opts: &Options, spec: &Spec, size: u32, ctx: &ExperimentCtx, t: &
         size_factor: ctx.effects.size,
     };
     let planes = render(size as usize, &model, &mut rng);
-    let images = acquire(planes, &Acquisition { experiment: ctx.effects, plate, site: &site, edge_well: edge }, &mut rng);
+    let images = acquire(
+        planes,
+        &Acquisition {
+            experiment: ctx.effects,
+            plate,
+            site: &site,
+            edge_well: edge,
+        },
+        &mut rng,
+    );
     let dir = plate_dir(root, ctx.layout, t.plate);
-    let mut out = [ImageStats { mean: 0.0, std: 0.0, median: 0.0, min: 0, max: 0 }; CHANNELS];
+    let mut out = [ImageStats {
+        mean: 0.0,
+        std: 0.0,
+        median: 0.0,
+        min: 0,
+        max: 0,
+    }; CHANNELS];
     for (c, px) in images.iter().enumerate() {
         let path = dir.join(format!("{well}_s{}_w{}.png", t.site, c + 1));
         write_png(&path, px, size)?;
@@ -279,5 +341,8 @@ pub fn write_png(path: &Path, pixels: &[u8], size: u32) -> Result<()> {
     let w = BufWriter::new(f);
     PngEncoder::new_with_quality(w, CompressionType::Fast, FilterType::Sub)
         .write_image(pixels, size, size, ExtendedColorType::L8)
-        .map_err(|e| SynthError::Png { path: path.to_path_buf(), message: e.to_string() })
+        .map_err(|e| SynthError::Png {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
 }

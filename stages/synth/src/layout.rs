@@ -50,7 +50,10 @@ pub fn groups(seed: u64, treatments: u32) -> Vec<Vec<u32>> {
 
 /// The layout an experiment gets when it is not an alias target.
 fn own_layout(spec: &Spec, seed: u64, groups: &[Vec<u32>], name: &str) -> (u8, Vec<PlateLayout>) {
-    let rotation = Key::new(seed, "rotation").s(name).rng().random_range(0..4u8);
+    let rotation = Key::new(seed, "rotation")
+        .s(name)
+        .rng()
+        .random_range(0..4u8);
     let controls: Vec<u32> = (spec.treatments..spec.classes()).collect();
     let plates = (1..=PLATES)
         .map(|p| {
@@ -58,7 +61,11 @@ fn own_layout(spec: &Spec, seed: u64, groups: &[Vec<u32>], name: &str) -> (u8, V
             let mut rng = Key::new(seed, "wells").s(name).n(p as u64).rng();
             let mut wells = Well::all();
             wells.shuffle(&mut rng);
-            let mut sirnas: Vec<u32> = groups[g].iter().copied().chain(controls.iter().copied()).collect();
+            let mut sirnas: Vec<u32> = groups[g]
+                .iter()
+                .copied()
+                .chain(controls.iter().copied())
+                .collect();
             sirnas.shuffle(&mut rng);
             let mut pl: Vec<(Well, u32)> = wells.into_iter().zip(sirnas).collect();
             pl.sort_unstable();
@@ -72,7 +79,12 @@ fn own_layout(spec: &Spec, seed: u64, groups: &[Vec<u32>], name: &str) -> (u8, V
 /// always carries its source's shifted layout, whether or not the source is
 /// among the chosen experiments, so a subset equals the same experiments of
 /// the full dataset.
-pub fn build(spec: &Spec, seed: u64, groups: &[Vec<u32>], chosen: &[Experiment]) -> Vec<ExperimentLayout> {
+pub fn build(
+    spec: &Spec,
+    seed: u64,
+    groups: &[Vec<u32>],
+    chosen: &[Experiment],
+) -> Vec<ExperimentLayout> {
     chosen
         .iter()
         .map(|e| {
@@ -84,20 +96,31 @@ pub fn build(spec: &Spec, seed: u64, groups: &[Vec<u32>], chosen: &[Experiment])
                 }
                 Some(a) => {
                     let (rs, src) = own_layout(spec, seed, groups, &a.source);
-                    let plates = (1..=PLATES).map(|p| src[(a.source_plate(p) - 1) as usize].clone()).collect();
+                    let plates = (1..=PLATES)
+                        .map(|p| src[(a.source_plate(p) - 1) as usize].clone())
+                        .collect();
                     let rotation = ((rs as i32 - a.shift).rem_euclid(4)) as u8;
                     (rotation, plates, Some(a.source.clone()))
                 }
             };
             let plate_groups = std::array::from_fn(|i| ((i as u8) + rotation) % 4);
-            ExperimentLayout { experiment: e.clone(), cell_type: e.cell_type().to_string(), rotation, plate_groups, alias_of, plates }
+            ExperimentLayout {
+                experiment: e.clone(),
+                cell_type: e.cell_type().to_string(),
+                rotation,
+                plate_groups,
+                alias_of,
+                plates,
+            }
         })
         .collect()
 }
 
 /// The alias to report: only when both of its experiments are written.
 pub fn visible_alias<'a>(spec: &'a Spec, chosen: &[Experiment]) -> Option<&'a Alias> {
-    spec.alias.as_ref().filter(|a| chosen.iter().any(|e| e.name == a.target) && chosen.iter().any(|e| e.name == a.source))
+    spec.alias.as_ref().filter(|a| {
+        chosen.iter().any(|e| e.name == a.target) && chosen.iter().any(|e| e.name == a.source)
+    })
 }
 
 #[cfg(test)]
@@ -126,17 +149,22 @@ mod tests {
                 assert_eq!(p.wells.len(), 308);
                 let grp = &g[e.plate_groups[i] as usize];
                 let treat: Vec<u32> = {
-                    let mut v: Vec<u32> = p.wells.iter().map(|w| w.1).filter(|&s| s < 1108).collect();
+                    let mut v: Vec<u32> =
+                        p.wells.iter().map(|w| w.1).filter(|&s| s < 1108).collect();
                     v.sort_unstable();
                     v
                 };
                 assert_eq!(&treat, grp);
-                let ctrl: BTreeSet<u32> = p.wells.iter().map(|w| w.1).filter(|&s| s >= 1108).collect();
+                let ctrl: BTreeSet<u32> =
+                    p.wells.iter().map(|w| w.1).filter(|&s| s >= 1108).collect();
                 assert_eq!(ctrl.len(), 31);
                 assert_eq!(e.plate_groups[i], ((i as u8) + e.rotation) % 4);
             }
         }
-        let t = lay.iter().find(|e| e.experiment.name == "HUVEC-18").unwrap();
+        let t = lay
+            .iter()
+            .find(|e| e.experiment.name == "HUVEC-18")
+            .unwrap();
         let s = lay.iter().find(|e| e.experiment.name == "RPE-03").unwrap();
         for p in 1..=4usize {
             let sp = ((p as i32 - 2).rem_euclid(4) + 1) as usize;

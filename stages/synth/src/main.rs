@@ -77,7 +77,12 @@ fn main() -> anyhow::Result<()> {
         out: cli.out.clone(),
         seed: cli.seed,
         image_size: cli.image_size,
-        experiments: cli.experiments.map(|v| v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()),
+        experiments: cli.experiments.map(|v| {
+            v.into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }),
         difficulty: cli.difficulty,
         truth_out: cli.truth_out,
         images: !cli.no_images,
@@ -85,8 +90,25 @@ fn main() -> anyhow::Result<()> {
         force: cli.force,
         progress: true,
     };
-    let s = generate(&opts).with_context(|| format!("generating preset {} into {}", cli.preset, cli.out.display()))?;
-    eprintln!("rcic-synth: wrote {} ({} experiments, {} px) and truth {}", s.out.display(), s.experiments, s.image_size, s.truth.display());
-    eprintln!("generated {} sites in {:.2} s ({:.1} sites/s)", s.sites, s.seconds, s.sites as f64 / s.seconds.max(1e-9));
+    let s = generate(&opts).with_context(|| {
+        format!(
+            "generating preset {} into {}",
+            cli.preset,
+            cli.out.display()
+        )
+    })?;
+    eprintln!(
+        "rcic-synth: wrote {} ({} experiments, {} px) and truth {}",
+        s.out.display(),
+        s.experiments,
+        s.image_size,
+        s.truth.display()
+    );
+    eprintln!(
+        "generated {} sites in {:.2} s ({:.1} sites/s)",
+        s.sites,
+        s.seconds,
+        s.sites as f64 / s.seconds.max(1e-9)
+    );
     Ok(())
 }

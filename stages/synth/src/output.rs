@@ -15,7 +15,10 @@ pub struct Staged {
 }
 
 fn sibling(dest: &Path, tag: &str) -> PathBuf {
-    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     dest.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
 }
 
@@ -29,7 +32,9 @@ fn non_empty(p: &Path) -> bool {
 /// Checks `dest` and creates its temporary sibling.
 pub fn stage(dest: &Path, force: bool) -> Result<Staged> {
     if non_empty(dest) && !force {
-        return Err(SynthError::OutputExists { path: dest.to_path_buf() });
+        return Err(SynthError::OutputExists {
+            path: dest.to_path_buf(),
+        });
     }
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(io(parent))?;
@@ -39,7 +44,10 @@ pub fn stage(dest: &Path, force: bool) -> Result<Staged> {
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     fs::create_dir(&tmp).map_err(io(&tmp))?;
-    Ok(Staged { dest: dest.to_path_buf(), tmp })
+    Ok(Staged {
+        dest: dest.to_path_buf(),
+        tmp,
+    })
 }
 
 impl Staged {
@@ -68,7 +76,10 @@ impl Staged {
 
 /// The default truth folder: `<parent of out>/<basename of out>-truth`.
 pub fn default_truth_dir(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "data".into());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into());
     out.with_file_name(format!("{name}-truth"))
 }
 
@@ -87,7 +98,10 @@ mod tests {
         assert!(!dest.join("a").exists());
         s.publish().unwrap();
         assert!(dest.join("a").exists());
-        assert!(matches!(stage(&dest, false), Err(SynthError::OutputExists { .. })));
+        assert!(matches!(
+            stage(&dest, false),
+            Err(SynthError::OutputExists { .. })
+        ));
         let s = stage(&dest, true).unwrap();
         fs::write(s.tmp.join("b"), "2").unwrap();
         s.publish().unwrap();

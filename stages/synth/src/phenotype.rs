@@ -71,12 +71,20 @@ pub type Params = [f32; NP];
 
 /// Whether a parameter mostly moves a global channel intensity (these get a
 /// smaller share of each phenotype).
-const INTENSITY: [usize; 6] =
-    [P::DnaInt as usize, P::RnaInt as usize, P::ErInt as usize, P::MitoInt as usize, P::GolgiInt as usize, P::WgaMembrane as usize];
+const INTENSITY: [usize; 6] = [
+    P::DnaInt as usize,
+    P::RnaInt as usize,
+    P::ErInt as usize,
+    P::MitoInt as usize,
+    P::GolgiInt as usize,
+    P::WgaMembrane as usize,
+];
 
 /// Cell-to-cell biological variation (log-space standard deviation).
-pub const BIO_SD: Params =
-    [0.0, 0.12, 0.15, 0.3, 0.1, 0.1, 0.15, 0.2, 0.0, 0.3, 0.2, 0.15, 0.15, 0.2, 0.2, 0.2, 0.3, 0.15, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2];
+pub const BIO_SD: Params = [
+    0.0, 0.12, 0.15, 0.3, 0.1, 0.1, 0.15, 0.2, 0.0, 0.3, 0.2, 0.15, 0.15, 0.2, 0.2, 0.2, 0.3, 0.15,
+    0.25, 0.2, 0.2, 0.2, 0.2, 0.2,
+];
 
 /// A cell type's base morphology.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,31 +95,54 @@ pub struct CellType {
 }
 
 //                 dens  rad   elong irr   nucR  nucE  dnaI  dnaT  mit   nclN  nclS  rnaI  erI   erSp  erT   actC  actF  fibS  mitN  mitE  mitI  golS  golI  wga
-const HEPG2: Params =
-    [1.3, 22.0, 1.15, 0.08, 0.50, 1.10, 1.1, 0.30, 0.05, 2.5, 1.0, 1.0, 1.1, 0.6, 0.35, 0.9, 0.2, 6.0, 60.0, 1.4, 1.1, 0.9, 1.0, 0.9];
-const HUVEC: Params =
-    [0.8, 34.0, 1.90, 0.12, 0.33, 1.30, 1.0, 0.25, 0.03, 3.0, 0.9, 0.9, 1.0, 0.5, 0.45, 1.1, 0.9, 7.0, 70.0, 2.2, 1.0, 1.0, 0.9, 1.1];
-const RPE: Params =
-    [1.1, 28.0, 1.20, 0.06, 0.40, 1.15, 0.9, 0.20, 0.04, 2.0, 1.1, 1.1, 0.9, 0.45, 0.40, 1.0, 0.6, 6.0, 55.0, 1.8, 0.9, 1.1, 1.1, 1.0];
-const U2OS: Params =
-    [0.7, 36.0, 1.50, 0.20, 0.36, 1.20, 1.0, 0.35, 0.04, 3.5, 0.9, 1.0, 1.0, 0.55, 0.50, 0.9, 0.8, 8.0, 80.0, 2.6, 1.0, 1.2, 1.0, 1.0];
+const HEPG2: Params = [
+    1.3, 22.0, 1.15, 0.08, 0.50, 1.10, 1.1, 0.30, 0.05, 2.5, 1.0, 1.0, 1.1, 0.6, 0.35, 0.9, 0.2,
+    6.0, 60.0, 1.4, 1.1, 0.9, 1.0, 0.9,
+];
+const HUVEC: Params = [
+    0.8, 34.0, 1.90, 0.12, 0.33, 1.30, 1.0, 0.25, 0.03, 3.0, 0.9, 0.9, 1.0, 0.5, 0.45, 1.1, 0.9,
+    7.0, 70.0, 2.2, 1.0, 1.0, 0.9, 1.1,
+];
+const RPE: Params = [
+    1.1, 28.0, 1.20, 0.06, 0.40, 1.15, 0.9, 0.20, 0.04, 2.0, 1.1, 1.1, 0.9, 0.45, 0.40, 1.0, 0.6,
+    6.0, 55.0, 1.8, 0.9, 1.1, 1.1, 1.0,
+];
+const U2OS: Params = [
+    0.7, 36.0, 1.50, 0.20, 0.36, 1.20, 1.0, 0.35, 0.04, 3.5, 0.9, 1.0, 1.0, 0.55, 0.50, 0.9, 0.8,
+    8.0, 80.0, 2.6, 1.0, 1.2, 1.0, 1.0,
+];
 
 impl CellType {
     /// The base morphology of a cell type; unknown names get a deterministic
     /// variation of RPE.
     pub fn of(name: &str) -> CellType {
         match name {
-            "HEPG2" => CellType { base: HEPG2, clustering: 0.7 },
-            "HUVEC" => CellType { base: HUVEC, clustering: 0.1 },
-            "RPE" => CellType { base: RPE, clustering: 0.4 },
-            "U2OS" => CellType { base: U2OS, clustering: 0.2 },
+            "HEPG2" => CellType {
+                base: HEPG2,
+                clustering: 0.7,
+            },
+            "HUVEC" => CellType {
+                base: HUVEC,
+                clustering: 0.1,
+            },
+            "RPE" => CellType {
+                base: RPE,
+                clustering: 0.4,
+            },
+            "U2OS" => CellType {
+                base: U2OS,
+                clustering: 0.2,
+            },
             other => {
                 let mut rng = Key::new(0, "cell-type").s(other).rng();
                 let mut base = RPE;
                 for v in base.iter_mut() {
                     *v *= (0.25 * rng.sample::<f32, _>(StandardNormal)).exp();
                 }
-                CellType { base, clustering: rng.random_range(0.1..0.7) }
+                CellType {
+                    base,
+                    clustering: rng.random_range(0.1..0.7),
+                }
             }
         }
     }
@@ -133,14 +164,24 @@ pub fn class_delta(spec: &Spec, seed: u64, sirna: u32, cell_type: &str) -> Param
     }
     let positive = spec.is_control(sirna);
     let mut rng = Key::new(seed, "phenotype").n(sirna as u64).rng();
-    let magnitude = TREATMENT_STRENGTH * (0.3 * rng.sample::<f32, _>(StandardNormal)).exp() * if positive { POSITIVE_FACTOR } else { 1.0 };
-    let k = if positive { rng.random_range(6..=9) } else { rng.random_range(3..=6) };
-    let mut ct = Key::new(seed, "phenotype-cell-type").n(sirna as u64).s(cell_type).rng();
+    let magnitude = TREATMENT_STRENGTH
+        * (0.3 * rng.sample::<f32, _>(StandardNormal)).exp()
+        * if positive { POSITIVE_FACTOR } else { 1.0 };
+    let k = if positive {
+        rng.random_range(6..=9)
+    } else {
+        rng.random_range(3..=6)
+    };
+    let mut ct = Key::new(seed, "phenotype-cell-type")
+        .n(sirna as u64)
+        .s(cell_type)
+        .rng();
     for i in sample(&mut rng, NP, k).into_iter() {
         let w = if INTENSITY.contains(&i) { 0.5 } else { 1.0 };
         let shared: f32 = rng.sample(StandardNormal);
         let specific: f32 = ct.sample(StandardNormal);
-        d[i] = magnitude * w * ((1.0 - CELL_TYPE_SPECIFIC) * shared + CELL_TYPE_SPECIFIC * specific);
+        d[i] =
+            magnitude * w * ((1.0 - CELL_TYPE_SPECIFIC) * shared + CELL_TYPE_SPECIFIC * specific);
     }
     // A small dense component: nothing is perfectly sparse in biology.
     for v in d.iter_mut() {
@@ -157,7 +198,11 @@ pub fn apply(base: &Params, delta: &Params) -> Params {
         out[i] = base[i] * delta[i].exp();
     }
     // Aspect ratios change their excess over 1.
-    for i in [P::CellElong as usize, P::NucElong as usize, P::MitoElong as usize] {
+    for i in [
+        P::CellElong as usize,
+        P::NucElong as usize,
+        P::MitoElong as usize,
+    ] {
         out[i] = 1.0 + (base[i] - 1.0).max(0.05) * (2.0 * delta[i]).exp();
         out[i] = out[i].min(4.0);
     }
@@ -178,15 +223,30 @@ mod tests {
         let neg = class_delta(&spec, 1, spec.negative_control(), "HEPG2");
         assert!(neg.iter().all(|&v| v == 0.0));
         let norm = |d: &Params| d.iter().map(|v| v * v).sum::<f32>().sqrt();
-        let pos: f32 = (spec.treatments..spec.negative_control()).map(|s| norm(&class_delta(&spec, 1, s, "HEPG2"))).sum::<f32>()
+        let pos: f32 = (spec.treatments..spec.negative_control())
+            .map(|s| norm(&class_delta(&spec, 1, s, "HEPG2")))
+            .sum::<f32>()
             / (spec.controls - 1) as f32;
-        let tr: f32 = (0..spec.treatments).map(|s| norm(&class_delta(&spec, 1, s, "HEPG2"))).sum::<f32>() / spec.treatments as f32;
+        let tr: f32 = (0..spec.treatments)
+            .map(|s| norm(&class_delta(&spec, 1, s, "HEPG2")))
+            .sum::<f32>()
+            / spec.treatments as f32;
         assert!(pos > 1.5 * tr, "positive {pos} vs treatment {tr}");
-        assert_eq!(class_delta(&spec, 1, 3, "HEPG2"), class_delta(&spec, 1, 3, "HEPG2"));
-        assert_ne!(class_delta(&spec, 1, 3, "HEPG2"), class_delta(&spec, 1, 3, "HUVEC"));
+        assert_eq!(
+            class_delta(&spec, 1, 3, "HEPG2"),
+            class_delta(&spec, 1, 3, "HEPG2")
+        );
+        assert_ne!(
+            class_delta(&spec, 1, 3, "HEPG2"),
+            class_delta(&spec, 1, 3, "HUVEC")
+        );
         assert_eq!(apply(&HEPG2, &neg), {
             let mut b = HEPG2;
-            for i in [P::CellElong as usize, P::NucElong as usize, P::MitoElong as usize] {
+            for i in [
+                P::CellElong as usize,
+                P::NucElong as usize,
+                P::MitoElong as usize,
+            ] {
                 b[i] = 1.0 + (b[i] - 1.0).max(0.05);
             }
             b

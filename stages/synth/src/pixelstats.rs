@@ -49,7 +49,13 @@ impl ImageStats {
         };
         let min = hist.iter().position(|&h| h > 0).unwrap_or(0) as u8;
         let max = hist.iter().rposition(|&h| h > 0).unwrap_or(0) as u8;
-        ImageStats { mean, std, median, min, max }
+        ImageStats {
+            mean,
+            std,
+            median,
+            min,
+            max,
+        }
     }
 }
 

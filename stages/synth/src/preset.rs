@@ -98,7 +98,10 @@ pub struct Spec {
 
 fn series(out: &mut Vec<Experiment>, cell: &str, from: u32, to: u32, split: Split) {
     for i in from..=to {
-        out.push(Experiment { name: format!("{cell}-{i:02}"), split });
+        out.push(Experiment {
+            name: format!("{cell}-{i:02}"),
+            split,
+        });
     }
 }
 
@@ -144,7 +147,11 @@ impl Spec {
             treatments,
             controls,
             image_size,
-            alias: Some(Alias { target: alias.0.into(), source: alias.1.into(), shift: 1 }),
+            alias: Some(Alias {
+                target: alias.0.into(),
+                source: alias.1.into(),
+                shift: 1,
+            }),
         }
     }
 
@@ -171,20 +178,32 @@ impl Spec {
 
     /// The experiments named in `list` (all when `None`), in sorted order.
     pub fn select(&self, list: Option<&[String]>) -> Result<Vec<Experiment>> {
-        let Some(list) = list else { return Ok(self.experiments.clone()) };
+        let Some(list) = list else {
+            return Ok(self.experiments.clone());
+        };
         let mut out = Vec::new();
         for name in list {
-            let e = self.experiment(name).ok_or_else(|| SynthError::UnknownExperiment {
-                name: name.clone(),
-                preset: self.preset.to_string(),
-                known: self.experiments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(","),
-            })?;
+            let e = self
+                .experiment(name)
+                .ok_or_else(|| SynthError::UnknownExperiment {
+                    name: name.clone(),
+                    preset: self.preset.to_string(),
+                    known: self
+                        .experiments
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                })?;
             if !out.contains(e) {
                 out.push(e.clone());
             }
         }
         if out.is_empty() {
-            return Err(SynthError::InvalidOption { option: "--experiments", message: "empty list".into() });
+            return Err(SynthError::InvalidOption {
+                option: "--experiments",
+                message: "empty list".into(),
+            });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -199,7 +218,13 @@ mod tests {
     fn rxrx1_has_the_real_structure() {
         let s = Spec::of(Preset::Rxrx1);
         assert_eq!(s.experiments.len(), 51);
-        assert_eq!(s.experiments.iter().filter(|e| e.split == Split::Test).count(), 18);
+        assert_eq!(
+            s.experiments
+                .iter()
+                .filter(|e| e.split == Split::Test)
+                .count(),
+            18
+        );
         assert_eq!(s.wells_per_plate(), 308);
         assert_eq!(s.negative_control(), 1138);
         assert_eq!(s.experiment("HUVEC-18").unwrap().split, Split::Test);
@@ -228,7 +253,9 @@ mod tests {
     fn select_rejects_unknown_names() {
         let s = Spec::of(Preset::Tiny);
         assert!(s.select(Some(&["HEPG2-09".to_string()])).is_err());
-        let sel = s.select(Some(&["HUVEC-01".to_string(), "HEPG2-01".to_string()])).unwrap();
+        let sel = s
+            .select(Some(&["HUVEC-01".to_string(), "HEPG2-01".to_string()]))
+            .unwrap();
         assert_eq!(sel[0].name, "HEPG2-01");
     }
 }

@@ -24,7 +24,10 @@ pub struct Planes {
 
 impl Planes {
     pub fn new(size: usize) -> Self {
-        Planes { size, data: std::array::from_fn(|_| vec![0.0; size * size]) }
+        Planes {
+            size,
+            data: std::array::from_fn(|_| vec![0.0; size * size]),
+        }
     }
 
     /// Adds an anisotropic Gaussian spot (sigma `sa` along angle `ang`, `sb`
@@ -33,8 +36,14 @@ impl Planes {
     pub fn splat(&mut self, c: usize, x: f32, y: f32, sa: f32, sb: f32, ang: f32, amp: f32) {
         let n = self.size as i32;
         let ext = 3.0 * sa.max(sb);
-        let (x0, x1) = (((x - ext).floor() as i32).max(0), ((x + ext).ceil() as i32).min(n - 1));
-        let (y0, y1) = (((y - ext).floor() as i32).max(0), ((y + ext).ceil() as i32).min(n - 1));
+        let (x0, x1) = (
+            ((x - ext).floor() as i32).max(0),
+            ((x + ext).ceil() as i32).min(n - 1),
+        );
+        let (y0, y1) = (
+            ((y - ext).floor() as i32).max(0),
+            ((y + ext).ceil() as i32).min(n - 1),
+        );
         if x0 > x1 || y0 > y1 {
             return;
         }
@@ -87,8 +96,13 @@ pub fn render(size: usize, model: &SiteModel, rng: &mut ChaCha8Rng) -> Planes {
     let mean_rc = base[P::CellRadius as usize] * model.size_factor * g;
     let well = apply(base, &model.delta);
     let area = (size * size) as f32;
-    let expected = (model.density * well[P::Density as usize] * 0.7 * area / (std::f32::consts::PI * mean_rc * mean_rc)).max(0.2);
-    let n = (Poisson::new(expected as f64).map(|d| d.sample(rng)).unwrap_or(expected as f64) as usize).min(4 * expected as usize + 8);
+    let expected = (model.density * well[P::Density as usize] * 0.7 * area
+        / (std::f32::consts::PI * mean_rc * mean_rc))
+        .max(0.2);
+    let n = (Poisson::new(expected as f64)
+        .map(|d| d.sample(rng))
+        .unwrap_or(expected as f64) as usize)
+        .min(4 * expected as usize + 8);
     let mut planes = Planes::new(size);
     let mut cells: Vec<Cell> = Vec::with_capacity(n);
     for _ in 0..n {
@@ -100,7 +114,8 @@ pub fn render(size: usize, model: &SiteModel, rng: &mut ChaCha8Rng) -> Planes {
         }
         let p = apply(base, &d);
         let mitotic = rng.random::<f32>() < p[P::Mitotic as usize];
-        let rc = p[P::CellRadius as usize] * model.size_factor * g * if mitotic { 0.65 } else { 1.0 };
+        let rc =
+            p[P::CellRadius as usize] * model.size_factor * g * if mitotic { 0.65 } else { 1.0 };
         let (cx, cy) = if !cells.is_empty() && rng.random::<f32>() < model.cell_type.clustering {
             let o = &cells[rng.random_range(0..cells.len())];
             let a = rng.random::<f32>() * TAU;
@@ -108,9 +123,18 @@ pub fn render(size: usize, model: &SiteModel, rng: &mut ChaCha8Rng) -> Planes {
             (o.cx + dist * a.cos(), o.cy + dist * a.sin())
         } else {
             let s = size as f32;
-            (rng.random_range(-0.1 * s..1.1 * s), rng.random_range(-0.1 * s..1.1 * s))
+            (
+                rng.random_range(-0.1 * s..1.1 * s),
+                rng.random_range(-0.1 * s..1.1 * s),
+            )
         };
-        let cell = Cell { cx, cy, p, mitotic, rc };
+        let cell = Cell {
+            cx,
+            cy,
+            p,
+            mitotic,
+            rc,
+        };
         draw_cell(&mut planes, &cell, g, rng);
         cells.push(cell);
     }
@@ -124,7 +148,11 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
     let (cx, cy, rc) = (cell.cx, cell.cy, cell.rc);
     let theta = rng.random::<f32>() * TAU;
     let (ct, st) = (theta.cos(), theta.sin());
-    let aspect = if cell.mitotic { 1.05 } else { p[P::CellElong as usize] };
+    let aspect = if cell.mitotic {
+        1.05
+    } else {
+        p[P::CellElong as usize]
+    };
     let e = aspect.sqrt();
     // Outline harmonics 2..4.
     let irr = p[P::Irregular as usize] * if cell.mitotic { 0.3 } else { 1.0 };
@@ -135,7 +163,12 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
         ha[k] = s * nrm(rng);
         hb[k] = s * nrm(rng);
     }
-    let amax = ha.iter().zip(&hb).map(|(a, b)| (a * a + b * b).sqrt()).sum::<f32>().min(0.6);
+    let amax = ha
+        .iter()
+        .zip(&hb)
+        .map(|(a, b)| (a * a + b * b).sqrt())
+        .sum::<f32>()
+        .min(0.6);
     let shape = |cs: f32, sn: f32| -> f32 {
         let (c2, s2) = (cs * cs - sn * sn, 2.0 * cs * sn);
         let (c3, s3) = (c2 * cs - s2 * sn, s2 * cs + c2 * sn);
@@ -151,7 +184,10 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
     let nth = theta + 0.3 * nrm(rng);
     let (cn, sn_) = (nth.cos(), nth.sin());
     let off = 0.12 * rc;
-    let (nx, ny) = (cx + off * nrm(rng).clamp(-2.0, 2.0), cy + off * nrm(rng).clamp(-2.0, 2.0));
+    let (nx, ny) = (
+        cx + off * nrm(rng).clamp(-2.0, 2.0),
+        cy + off * nrm(rng).clamp(-2.0, 2.0),
+    );
     let dna = p[P::DnaInt as usize] * if cell.mitotic { 2.2 } else { 1.0 };
     let dtex = (p[P::DnaTex as usize] * if cell.mitotic { 1.8 } else { 1.0 }).min(0.95);
     let rna = p[P::RnaInt as usize];
@@ -159,7 +195,11 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
     let er_len = (p[P::ErSpread as usize] * rc).max(0.5);
     let etex = p[P::ErTex as usize].min(0.95);
     let cortex = p[P::ActinCortex as usize] * if cell.mitotic { 1.6 } else { 1.0 };
-    let fibres = if cell.mitotic { 0.0 } else { p[P::ActinFibres as usize] };
+    let fibres = if cell.mitotic {
+        0.0
+    } else {
+        p[P::ActinFibres as usize]
+    };
     let spacing = (p[P::FibreSpacing as usize] * g).max(1.3);
     let fth = theta + 0.25 * nrm(rng);
     let (cf, sf) = (fth.cos(), fth.sin());
@@ -197,7 +237,11 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
             let rm = rc * shape(cs, sn);
             let mc = ((rm - r) / edge + 0.5).clamp(0.0, 1.0);
             let dr = (r - rm) / ring_w;
-            let ring = if dr.abs() < 3.0 { (-dr * dr).exp() } else { 0.0 };
+            let ring = if dr.abs() < 3.0 {
+                (-dr * dr).exp()
+            } else {
+                0.0
+            };
             if mc <= 0.0 && ring < 1e-3 {
                 continue;
             }
@@ -227,8 +271,10 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
                 let w = (dx * -sf + dy * cf) / spacing + fphase;
                 let c = 0.5 + 0.5 * (TAU * w).cos();
                 let c2 = c * c;
-                let along = 0.35 + 0.9 * noise.value((dx * cf + dy * sf) * fib_f + tx, w * 0.5 + ty);
-                ch_actin[i] += mc * (0.12 * cortex + fibres * c2 * c2 * along.clamp(0.0, 1.0) * (1.0 - 0.7 * mn));
+                let along =
+                    0.35 + 0.9 * noise.value((dx * cf + dy * sf) * fib_f + tx, w * 0.5 + ty);
+                ch_actin[i] += mc
+                    * (0.12 * cortex + fibres * c2 * c2 * along.clamp(0.0, 1.0) * (1.0 - 0.7 * mn));
                 ch_wga[i] += mc * wga * 0.12;
             }
             if ring > 0.0 {
@@ -248,7 +294,10 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
     // Nucleoli (ch4), dimming the DNA stain where they sit.
     if !cell.mitotic {
         let lam = p[P::NucleoliCount as usize].max(0.1) as f64;
-        let count = Poisson::new(lam).map(|d| d.sample(rng)).unwrap_or(lam).clamp(1.0, 8.0) as usize;
+        let count = Poisson::new(lam)
+            .map(|d| d.sample(rng))
+            .unwrap_or(lam)
+            .clamp(1.0, 8.0) as usize;
         let sig = (0.14 * rn * p[P::NucleoliSize as usize]).max(0.45);
         for _ in 0..count {
             let a = rng.random::<f32>() * TAU;
@@ -260,8 +309,10 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
         }
     }
     // Mitochondria (ch5): puncta and short tubules, denser near the nucleus.
-    let lam = (p[P::MitoCount as usize] * (p[P::CellRadius as usize] / 28.0).powi(2) * if cell.mitotic { 0.5 } else { 1.0 })
-        .clamp(0.5, 400.0) as f64;
+    let lam = (p[P::MitoCount as usize]
+        * (p[P::CellRadius as usize] / 28.0).powi(2)
+        * if cell.mitotic { 0.5 } else { 1.0 })
+    .clamp(0.5, 400.0) as f64;
     let count = Poisson::new(lam).map(|d| d.sample(rng)).unwrap_or(lam) as usize;
     let msig = (0.9 * g).max(0.45);
     let rn_rel = (rn / rc).min(0.9);
@@ -302,7 +353,12 @@ mod tests {
 
     fn site(seed: u64, delta: Params) -> Planes {
         let ct = CellType::of("HUVEC");
-        let m = SiteModel { cell_type: &ct, delta, density: 1.0, size_factor: 1.0 };
+        let m = SiteModel {
+            cell_type: &ct,
+            delta,
+            density: 1.0,
+            size_factor: 1.0,
+        };
         render(64, &m, &mut Key::new(seed, "t").rng())
     }
 
@@ -324,8 +380,17 @@ mod tests {
     fn density_phenotype_changes_the_number_of_cells() {
         let mut d = [0.0; NP];
         d[P::Density as usize] = -1.5;
-        let few: usize = (0..6).map(|s| site(s, d).data[0].iter().filter(|&&v| v > 0.3).count()).sum();
-        let many: usize = (0..6).map(|s| site(s, [0.0; NP]).data[0].iter().filter(|&&v| v > 0.3).count()).sum();
+        let few: usize = (0..6)
+            .map(|s| site(s, d).data[0].iter().filter(|&&v| v > 0.3).count())
+            .sum();
+        let many: usize = (0..6)
+            .map(|s| {
+                site(s, [0.0; NP]).data[0]
+                    .iter()
+                    .filter(|&&v| v > 0.3)
+                    .count()
+            })
+            .sum();
         assert!(few * 2 < many, "few {few} many {many}");
     }
 }

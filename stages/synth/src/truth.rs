@@ -31,7 +31,12 @@ pub fn write_truth_json(path: &Path, t: &TruthInfo) -> Result<()> {
         .iter()
         .zip(t.effects)
         .map(|(e, fx)| {
-            let plates: BTreeMap<String, u8> = e.plate_groups.iter().enumerate().map(|(i, g)| ((i + 1).to_string(), *g)).collect();
+            let plates: BTreeMap<String, u8> = e
+                .plate_groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| ((i + 1).to_string(), *g))
+                .collect();
             json!({
                 "name": e.experiment.name,
                 "split": e.experiment.split,

@@ -19,7 +19,9 @@ pub struct Well {
 impl Well {
     /// All 308 wells in Kaggle order.
     pub fn all() -> Vec<Well> {
-        (0..ROWS).flat_map(|row| (2..2 + COLS).map(move |col| Well { row, col })).collect()
+        (0..ROWS)
+            .flat_map(|row| (2..2 + COLS).map(move |col| Well { row, col }))
+            .collect()
     }
 
     /// Whether the well sits on the outer ring of the used area (edge effects).

@@ -23,7 +23,10 @@ fn help_explains_every_flag() {
         assert!(text.contains(flag), "--help lacks {flag}");
     }
     assert!(text.contains("tiny") && text.contains("demo") && text.contains("rxrx1"));
-    assert!(text.contains("harder"), "--difficulty must say what it means");
+    assert!(
+        text.contains("harder"),
+        "--difficulty must say what it means"
+    );
 }
 
 #[test]
@@ -34,7 +37,10 @@ fn refuses_non_empty_output_unless_forced_and_bad_options() {
     std::fs::write(dir.join("keep.txt"), "x").unwrap();
     let d = dir.to_str().unwrap();
     let err = synth_fails(&["--preset", "tiny", "--out", d, "--no-images"]);
-    assert!(err.contains("not empty") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("not empty") && err.contains("--force"),
+        "{err}"
+    );
     assert!(dir.join("keep.txt").exists());
     synth(&["--preset", "tiny", "--out", d, "--no-images", "--force"]);
     assert!(!dir.join("keep.txt").exists() && dir.join("train.csv").exists());
@@ -53,12 +59,30 @@ fn refuses_non_empty_output_unless_forced_and_bad_options() {
     assert!(!t.exists(), "no partial dataset after a refusal");
 
     let e = root.path().join("e");
-    let err = synth_fails(&["--preset", "tiny", "--out", e.to_str().unwrap(), "--experiments", "HEPG2-01,RPE-09"]);
+    let err = synth_fails(&[
+        "--preset",
+        "tiny",
+        "--out",
+        e.to_str().unwrap(),
+        "--experiments",
+        "HEPG2-01,RPE-09",
+    ]);
     assert!(err.contains("RPE-09") && err.contains("HEPG2-01"), "{err}");
-    let err = synth_fails(&["--preset", "tiny", "--out", e.to_str().unwrap(), "--difficulty", "0"]);
+    let err = synth_fails(&[
+        "--preset",
+        "tiny",
+        "--out",
+        e.to_str().unwrap(),
+        "--difficulty",
+        "0",
+    ]);
     assert!(err.contains("--difficulty"), "{err}");
     assert!(!e.exists());
-    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 2, "leftover temporary folders");
+    assert_eq!(
+        std::fs::read_dir(root.path()).unwrap().count(),
+        2,
+        "leftover temporary folders"
+    );
 }
 
 #[test]
@@ -80,10 +104,20 @@ fn image_size_and_custom_truth_folder() {
     ]);
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("generated 96 sites in"), "{err}");
-    let img = image::open(dir.join("train/HUVEC-02/Plate3").read_dir().unwrap().next().unwrap().unwrap().path()).unwrap();
+    let img = image::open(
+        dir.join("train/HUVEC-02/Plate3")
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
     assert_eq!((img.width(), img.height()), (48, 48));
     assert!(truth.join("truth.json").exists() && truth.join("test_truth.csv").exists());
-    let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(truth.join("truth.json")).unwrap()).unwrap();
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(truth.join("truth.json")).unwrap()).unwrap();
     assert_eq!(t["image_size"], 48);
     assert_eq!(t["experiments"].as_array().unwrap().len(), 1);
 }

@@ -10,7 +10,16 @@ fn same_seed_same_bytes_different_seed_different_bytes() {
     let root = tempfile::tempdir().unwrap();
     let run = |name: &str, seed: &str, threads: &str| {
         let dir = root.path().join(name);
-        synth(&["--preset", "tiny", "--out", dir.to_str().unwrap(), "--seed", seed, "--threads", threads]);
+        synth(&[
+            "--preset",
+            "tiny",
+            "--out",
+            dir.to_str().unwrap(),
+            "--seed",
+            seed,
+            "--threads",
+            threads,
+        ]);
         let mut h = tree_hashes(&dir);
         for (k, v) in tree_hashes(&root.path().join(format!("{name}-truth"))) {
             h.insert(format!("truth/{k}"), v);
@@ -23,6 +32,12 @@ fn same_seed_same_bytes_different_seed_different_bytes() {
     assert_eq!(a.len(), 768 * 6 + 5 + 2);
     assert_eq!(a, b, "same seed, different thread counts");
     assert_ne!(a["train.csv"], c["train.csv"]);
-    let same_images = a.iter().filter(|(k, v)| k.ends_with(".png") && c.get(*k) == Some(*v)).count();
-    assert!(same_images < 50, "{same_images} identical images across seeds");
+    let same_images = a
+        .iter()
+        .filter(|(k, v)| k.ends_with(".png") && c.get(*k) == Some(*v))
+        .count();
+    assert!(
+        same_images < 50,
+        "{same_images} identical images across seeds"
+    );
 }

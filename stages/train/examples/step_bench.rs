@@ -26,11 +26,23 @@ fn main() {
     config.cell_types = 4;
     let vs = VarStore::new(Device::Cpu);
     let net = Network::new(&vs, &config).unwrap();
-    let trainable: BTreeMap<String, Tensor> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+    let trainable: BTreeMap<String, Tensor> = vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect();
     let mut opt = Adam::new(trainable, 1e-5);
     let x = Tensor::randn([batch, 6, size, size], (Kind::Float, Device::Cpu));
-    let s = Tensor::zeros([batch, 4], (Kind::Float, Device::Cpu)).index_fill(1, &Tensor::from_slice(&[0i64]), 1.0);
-    let y = smooth_labels(&Tensor::randint(config.classes, [batch], (Kind::Int64, Device::Cpu)), config.classes, 0.0);
+    let s = Tensor::zeros([batch, 4], (Kind::Float, Device::Cpu)).index_fill(
+        1,
+        &Tensor::from_slice(&[0i64]),
+        1.0,
+    );
+    let y = smooth_labels(
+        &Tensor::randint(config.classes, [batch], (Kind::Int64, Device::Cpu)),
+        config.classes,
+        0.0,
+    );
     let mut times = Vec::new();
     for i in 0..steps + 2 {
         let t = Instant::now();

@@ -62,7 +62,10 @@ pub struct AugmentOptions {
 
 impl Default for AugmentOptions {
     fn default() -> Self {
-        Self { scale_aug: 0.5, pw_aug: (0.1, 0.1) }
+        Self {
+            scale_aug: 0.5,
+            pw_aug: (0.1, 0.1),
+        }
     }
 }
 
@@ -143,7 +146,11 @@ pub fn normalize(p: &[u8], s: usize, stats: Option<&ChannelNorm>) -> Vec<f32> {
                 let sum: u64 = src.iter().map(|&v| v as u64).sum();
                 let sq: u64 = src.iter().map(|&v| (v as u64) * (v as u64)).sum();
                 let m = sum as f64 / n as f64;
-                let var = if n > 1 { (sq as f64 - n as f64 * m * m) / (n as f64 - 1.0) } else { 0.0 };
+                let var = if n > 1 {
+                    (sq as f64 - n as f64 * m * m) / (n as f64 - 1.0)
+                } else {
+                    0.0
+                };
                 (m / 255.0, var.max(0.0).sqrt() / 255.0 + 1e-8)
             }
         };
@@ -162,7 +169,9 @@ pub fn pixelwise(x: &mut [f32], s: usize, rng: &mut impl Rng, (sa, sb): (f64, f6
     }
     let na = Normal::new(1.0, sa).expect("finite std");
     let nb = Normal::new(0.0, sb).expect("finite std");
-    let ab: Vec<(f32, f32)> = (0..CHANNELS).map(|_| (na.sample(rng) as f32, nb.sample(rng) as f32)).collect();
+    let ab: Vec<(f32, f32)> = (0..CHANNELS)
+        .map(|_| (na.sample(rng) as f32, nb.sample(rng) as f32))
+        .collect();
     for (ch, (a, b)) in x.chunks_exact_mut(s * s).zip(ab) {
         for v in ch {
             *v = *v * a + b;
@@ -189,7 +198,13 @@ fn blake3_like(a: u64, b: u64, c: u64) -> u64 {
 }
 
 /// The whole training transform of one site.
-pub fn train_transform(pixels: &[u8], s: usize, rng: &mut impl Rng, opts: &AugmentOptions, stats: Option<&ChannelNorm>) -> Vec<f32> {
+pub fn train_transform(
+    pixels: &[u8],
+    s: usize,
+    rng: &mut impl Rng,
+    opts: &AugmentOptions,
+    stats: Option<&ChannelNorm>,
+) -> Vec<f32> {
     let mut p = pixels.to_vec();
     geometric(&mut p, s, rng, opts.scale_aug);
     let mut x = normalize(&p, s, stats);
@@ -240,7 +255,10 @@ mod tests {
         for c in 0..CHANNELS {
             for y in 0..s {
                 for x in 0..s {
-                    assert_eq!(z[c * 16 + y * 4 + x], p[c * 16 + (1 + y / 2) * 4 + 2 + x / 2]);
+                    assert_eq!(
+                        z[c * 16 + y * 4 + x],
+                        p[c * 16 + (1 + y / 2) * 4 + 2 + x / 2]
+                    );
                 }
             }
         }
@@ -256,9 +274,15 @@ mod tests {
             let n = ch.len() as f64;
             let m: f64 = ch.iter().map(|&v| v as f64).sum::<f64>() / n;
             let var: f64 = ch.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / (n - 1.0);
-            assert!(m.abs() < 1e-5 && (var.sqrt() - 1.0).abs() < 1e-4, "{m} {var}");
+            assert!(
+                m.abs() < 1e-5 && (var.sqrt() - 1.0).abs() < 1e-4,
+                "{m} {var}"
+            );
         }
-        let st = ChannelNorm { mean: [0.5; 6], std: [0.25; 6] };
+        let st = ChannelNorm {
+            mean: [0.5; 6],
+            std: [0.25; 6],
+        };
         let y = normalize(&[255u8; 6 * 4], 2, Some(&st));
         assert!(y.iter().all(|&v| (v - 2.0).abs() < 1e-6));
     }

@@ -78,7 +78,12 @@ impl Drop for Loader {
 }
 
 /// Starts the pipeline over `rows`.
-pub fn load(tensors: &SiteTensors, rows: &[u32], info: Arc<HashMap<u32, SiteInfo>>, o: &LoaderOptions) -> Loader {
+pub fn load(
+    tensors: &SiteTensors,
+    rows: &[u32],
+    info: Arc<HashMap<u32, SiteInfo>>,
+    o: &LoaderOptions,
+) -> Loader {
     let bopts = BatchOptions {
         batch_size: o.batch_size,
         shuffle: o.shuffle,
@@ -93,41 +98,68 @@ pub fn load(tensors: &SiteTensors, rows: &[u32], info: Arc<HashMap<u32, SiteInfo
     let o = o.clone();
     let handle = std::thread::spawn(move || {
         for b in batches {
-            let item = b.map_err(TrainError::from).and_then(|b| prepare(b.index, b.rows, &b.pixels, b.image_size, &info, &o));
+            let item = b
+                .map_err(TrainError::from)
+                .and_then(|b| prepare(b.index, b.rows, &b.pixels, b.image_size, &info, &o));
             let failed = item.is_err();
             if tx.send(item).is_err() || failed {
                 return;
             }
         }
     });
-    Loader { rx, handle: Some(handle), total }
+    Loader {
+        rx,
+        handle: Some(handle),
+        total,
+    }
 }
 
-fn prepare(index: usize, rows: Vec<u32>, pixels: &[u8], s: usize, info: &HashMap<u32, SiteInfo>, o: &LoaderOptions) -> Result<Prepared, TrainError> {
+fn prepare(
+    index: usize,
+    rows: Vec<u32>,
+    pixels: &[u8],
+    s: usize,
+    info: &HashMap<u32, SiteInfo>,
+    o: &LoaderOptions,
+) -> Result<Prepared, TrainError> {
     let site = CHANNELS * s * s;
     let n = rows.len();
     let infos: Vec<SiteInfo> = rows
         .iter()
-        .map(|r| info.get(r).copied().ok_or_else(|| TrainError::Data(format!("site row {r} has no sample information"))))
+        .map(|r| {
+            info.get(r)
+                .copied()
+                .ok_or_else(|| TrainError::Data(format!("site row {r} has no sample information")))
+        })
         .collect::<Result<_, _>>()?;
     let mut x = vec![0f32; n * site];
-    x.par_chunks_mut(site).zip(pixels.par_chunks(site)).enumerate().for_each(|(k, (dst, src))| {
-        let out = match &o.augment {
-            Some(a) => {
-                let mut rng = sample_rng(o.seed, o.epoch, (index * o.batch_size + k) as u64);
-                let mut p = src.to_vec();
-                crate::augment::geometric(&mut p, s, &mut rng, a.scale_aug);
-                let mut v = normalize(&p, s, infos[k].stats.as_ref());
-                pixelwise(&mut v, s, &mut rng, a.pw_aug);
-                v
-            }
-            None => normalize(src, s, infos[k].stats.as_ref()),
-        };
-        dst.copy_from_slice(&out);
-    });
+    x.par_chunks_mut(site)
+        .zip(pixels.par_chunks(site))
+        .enumerate()
+        .for_each(|(k, (dst, src))| {
+            let out = match &o.augment {
+                Some(a) => {
+                    let mut rng = sample_rng(o.seed, o.epoch, (index * o.batch_size + k) as u64);
+                    let mut p = src.to_vec();
+                    crate::augment::geometric(&mut p, s, &mut rng, a.scale_aug);
+                    let mut v = normalize(&p, s, infos[k].stats.as_ref());
+                    pixelwise(&mut v, s, &mut rng, a.pw_aug);
+                    v
+                }
+                None => normalize(src, s, infos[k].stats.as_ref()),
+            };
+            dst.copy_from_slice(&out);
+        });
     let mut cell = vec![0f32; n * o.cell_types];
     for (k, i) in infos.iter().enumerate() {
         cell[k * o.cell_types + i.cell_type] = 1.0;
     }
-    Ok(Prepared { index, rows, x, cell, labels: infos.iter().map(|i| i.label).collect(), size: s })
+    Ok(Prepared {
+        index,
+        rows,
+        x,
+        cell,
+        labels: infos.iter().map(|i| i.label).collect(),
+        size: s,
+    })
 }

@@ -15,7 +15,12 @@ impl Log {
     /// Appends to `path` when given.
     pub fn new(path: Option<&Path>, quiet: bool) -> std::io::Result<Self> {
         let file = match path {
-            Some(p) => Some(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?)),
+            Some(p) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)?,
+            )),
             None => None,
         };
         Ok(Self { file, quiet })

@@ -26,7 +26,11 @@ fn parse_bool(s: &str) -> Result<bool, String> {
 }
 
 fn parse_pair(s: &str) -> Result<(f64, f64), String> {
-    let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| format!("{s:?}: expected two numbers A,B"))?;
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("{s:?}: expected two numbers A,B"))?;
     match v.as_slice() {
         [a, b] if *a >= 0.0 && *b >= 0.0 => Ok((*a, *b)),
         _ => Err(format!("{s:?}: expected two non-negative numbers A,B")),
@@ -37,11 +41,21 @@ fn parse_ints(s: &str) -> Result<Vec<i64>, String> {
     if s.is_empty() {
         return Ok(Vec::new());
     }
-    s.split(',').map(|x| x.trim().parse::<i64>().map_err(|_| format!("{s:?}: expected comma-separated integers"))).collect()
+    s.split(',')
+        .map(|x| {
+            x.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("{s:?}: expected comma-separated integers"))
+        })
+        .collect()
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "rcic-train", version, about = "Train the RxRx1 network (the reference method) on a preprocess artifact")]
+#[command(
+    name = "rcic-train",
+    version,
+    about = "Train the RxRx1 network (the reference method) on a preprocess artifact"
+)]
 struct Args {
     /// train: train and save checkpoints; val: score the --load checkpoint on the validation fold.
     #[arg(short = 'm', long, default_value = "train", value_parser = ["train", "val"])]
@@ -74,7 +88,12 @@ struct Args {
     device: String,
     #[arg(short = 'e', long, default_value_t = 90)]
     epochs: u32,
-    #[arg(short = 'b', long = "batch_size", alias = "batch-size", default_value_t = 24)]
+    #[arg(
+        short = 'b',
+        long = "batch_size",
+        alias = "batch-size",
+        default_value_t = 24
+    )]
     batch_size: usize,
     /// Batches whose gradients are summed before one optimizer step.
     #[arg(long, default_value_t = 2)]
@@ -177,10 +196,23 @@ fn run() -> Result<()> {
     let lr: LrSchedule = a.lr.parse()?;
     let size: SizeFunc = a.pl_size_func.parse()?;
     let normalization: Normalization = a.data_normalization.parse()?;
-    let head_hidden = a.head_hidden.as_deref().map(parse_ints).transpose().map_err(|e| anyhow::anyhow!("--head-hidden {e}"))?;
-    let block_config = a.block_config.as_deref().map(parse_ints).transpose().map_err(|e| anyhow::anyhow!("--block-config {e}"))?;
+    let head_hidden = a
+        .head_hidden
+        .as_deref()
+        .map(parse_ints)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--head-hidden {e}"))?;
+    let block_config = a
+        .block_config
+        .as_deref()
+        .map(parse_ints)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--block-config {e}"))?;
     let device_choice: DeviceChoice = a.device.parse()?;
-    let aliases: AliasConfig = a.alias.parse().map_err(|e: String| anyhow::anyhow!("--alias {e}"))?;
+    let aliases: AliasConfig = a
+        .alias
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--alias {e}"))?;
     if a.mode == "train" && a.save.is_none() && !a.bench_data_path {
         bail!("--save NAME is required to train (checkpoints go to NAME and NAME.<epoch>)");
     }
@@ -193,32 +225,63 @@ fn run() -> Result<()> {
     if a.batch_size == 0 || a.gradient_accumulation == 0 || a.epochs == 0 {
         bail!("-b/--batch_size, --gradient-accumulation and -e/--epochs must be at least 1");
     }
-    if !(0.0..1.0).contains(&a.label_smoothing) || a.mixup < 0.0 || a.cutmix < 0.0 || !(0.0..=1.0).contains(&a.metric_loss_coeff) {
+    if !(0.0..1.0).contains(&a.label_smoothing)
+        || a.mixup < 0.0
+        || a.cutmix < 0.0
+        || !(0.0..=1.0).contains(&a.metric_loss_coeff)
+    {
         bail!("--label-smoothing in [0, 1), --mixup and --cutmix >= 0, --metric-loss-coeff in [0, 1] expected");
     }
     if !(a.scale_aug > 0.0 && a.scale_aug <= 1.0) {
         bail!("--scale-aug {}: expected a value in (0, 1]", a.scale_aug);
     }
     if a.pl_epoch.is_some_and(|e| e >= a.epochs) {
-        bail!("--pl-epoch {}: expected an epoch below -e/--epochs ({})", a.pl_epoch.unwrap(), a.epochs);
+        bail!(
+            "--pl-epoch {}: expected an epoch below -e/--epochs ({})",
+            a.pl_epoch.unwrap(),
+            a.epochs
+        );
     }
     if !(-1..=5).contains(&a.cv_number) {
-        bail!("--cv-number {}: expected -1 (no validation) or a fold 0..5", a.cv_number);
+        bail!(
+            "--cv-number {}: expected -1 (no validation) or a fold 0..5",
+            a.cv_number
+        );
     }
-    let threads = if a.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { a.threads };
+    let threads = if a.threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        a.threads
+    };
     tch::set_num_threads(threads as i32);
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
     rcic_core::tensors::tune_allocator();
     let device = select_device(device_choice)?;
     let seed = a.seed.unwrap_or_else(|| {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         (t % 1_000_000_000) as u64
     });
 
-    if let Some(parent) = a.save.as_ref().and_then(|s| s.parent()).filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("--save: cannot create {}", parent.display()))?;
+    if let Some(parent) = a
+        .save
+        .as_ref()
+        .and_then(|s| s.parent())
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("--save: cannot create {}", parent.display()))?;
     }
-    let log_path = a.save.as_ref().map(|s| PathBuf::from(format!("{}.log", s.display())));
+    let log_path = a
+        .save
+        .as_ref()
+        .map(|s| PathBuf::from(format!("{}.log", s.display())));
     let log = Log::new(log_path.as_deref(), a.quiet).context("cannot open the log file")?;
     log.info(format!("Args: {a:?}"));
     log.info(format!("Seed: {seed}"));
@@ -226,8 +289,15 @@ fn run() -> Result<()> {
         log.info("warning: --fp16 is ignored on the CPU (training in float32)");
     }
 
-    let index = DatasetIndex::load(&a.data, &IndexOptions { aliases, classes: a.classes.map(|c| c as u32), ..Default::default() })
-        .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
+    let index = DatasetIndex::load(
+        &a.data,
+        &IndexOptions {
+            aliases,
+            classes: a.classes.map(|c| c as u32),
+            ..Default::default()
+        },
+    )
+    .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
     let dir = rcic_train::source::find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
     log.info(format!("Site tensors: {}", dir.display()));
     let tensors = SiteTensors::open(&dir)?;
@@ -241,15 +311,30 @@ fn run() -> Result<()> {
         );
     }
     let stats_path = dir.join("pixel_stats.parquet");
-    let stats = if stats_path.is_file() { Some(StatsTable::read(&stats_path)?) } else { None };
-    let data = Data { index, tensors, stats };
+    let stats = if stats_path.is_file() {
+        Some(StatsTable::read(&stats_path)?)
+    } else {
+        None
+    };
+    let data = Data {
+        index,
+        tensors,
+        stats,
+    };
 
     let base = match &a.load {
-        Some(p) => Checkpoint::read(p).with_context(|| format!("--load {}", p.display()))?.config,
+        Some(p) => {
+            Checkpoint::read(p)
+                .with_context(|| format!("--load {}", p.display()))?
+                .config
+        }
         None => None,
     };
     let overrides = ConfigOverrides {
-        backbone: a.backbone.clone().or_else(|| base.is_none().then(|| "mem-densenet161".to_string())),
+        backbone: a
+            .backbone
+            .clone()
+            .or_else(|| base.is_none().then(|| "mem-densenet161".to_string())),
         classes: a.classes,
         embedding_size: a.embedding_size,
         head_hidden,
@@ -262,7 +347,11 @@ fn run() -> Result<()> {
     };
     let config = overrides.apply(base.as_ref())?;
     if (data.index.classes as i64) > config.classes {
-        bail!("--classes {}: the data has {} classes", config.classes, data.index.classes);
+        bail!(
+            "--classes {}: the data has {} classes",
+            config.classes,
+            data.index.classes
+        );
     }
     let opts = TrainOptions {
         save: a.save.clone(),
@@ -274,7 +363,10 @@ fn run() -> Result<()> {
         label_smoothing: a.label_smoothing,
         mixup: a.mixup,
         cutmix: a.cutmix,
-        augment: AugmentOptions { scale_aug: a.scale_aug, pw_aug: a.pw_aug },
+        augment: AugmentOptions {
+            scale_aug: a.scale_aug,
+            pw_aug: a.pw_aug,
+        },
         normalization,
         all_controls_train: a.all_controls_train,
         cv_number: a.cv_number,
@@ -305,18 +397,37 @@ fn run() -> Result<()> {
     if a.mode == "val" {
         let (_vs, net) = trainer::build_network(&config, device, a.load.as_deref(), None, &log)?;
         let folds = Folds::new(&data.index, a.data_split_seed);
-        let splits = rcic_train::samples::build(&data.index, &folds, a.cv_number, a.all_controls_train)?;
+        let splits =
+            rcic_train::samples::build(&data.index, &folds, a.cv_number, a.all_controls_train)?;
         if splits.val.is_empty() {
             bail!("--cv-number {}: no validation sites to score", a.cv_number);
         }
         let infos = Arc::new(trainer::site_infos(&data, normalization)?);
         let (acc, by) = trainer::validate(&net, &data, &splits, &infos, &opts)?;
-        log.info(format!("Val acc: {acc:.6} {}", by.iter().map(|(k, v)| format!("{k}: {v:.6}")).collect::<Vec<_>>().join(" ")));
+        log.info(format!(
+            "Val acc: {acc:.6} {}",
+            by.iter()
+                .map(|(k, v)| format!("{k}: {v:.6}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
         println!("{acc}");
         return Ok(());
     }
-    let out = trainer::train(&data, &config, &opts, a.load.as_deref(), a.pretrained.as_deref(), &options_json, &log)?;
-    log.info(format!("Done: best validation accuracy {}", out.best_accuracy.map_or("n/a".into(), |v| format!("{v:.6}"))));
+    let out = trainer::train(
+        &data,
+        &config,
+        &opts,
+        a.load.as_deref(),
+        a.pretrained.as_deref(),
+        &options_json,
+        &log,
+    )?;
+    log.info(format!(
+        "Done: best validation accuracy {}",
+        out.best_accuracy
+            .map_or("n/a".into(), |v| format!("{v:.6}"))
+    ));
     println!("{}", a.save.as_ref().expect("checked").display());
     Ok(())
 }

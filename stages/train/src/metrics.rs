@@ -23,13 +23,19 @@ pub struct MetricRow {
 pub fn write(path: &Path, rows: &[MetricRow], seed: u64, cv_number: i32) -> Result<(), String> {
     let mut schema = rcic_core::schema::metrics_schema();
     schema.metadata.insert("seed".to_string(), seed.to_string());
-    schema.metadata.insert("cv_number".to_string(), cv_number.to_string());
+    schema
+        .metadata
+        .insert("cv_number".to_string(), cv_number.to_string());
     let cols: Vec<ArrayRef> = vec![
         Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.epoch))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.scope.as_str()))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.scope.as_str()),
+        )),
         Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.loss))),
         Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.accuracy))),
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.samples))),
+        Arc::new(UInt64Array::from_iter_values(
+            rows.iter().map(|r| r.samples),
+        )),
         Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.lr))),
         Arc::new(UInt32Array::from_iter(rows.iter().map(|r| r.pseudo_labels))),
     ];

@@ -48,8 +48,18 @@ pub struct MixInfo {
 
 /// Applies mixup (alpha > 0) then CutMix (alpha > 0) in place of `x`
 /// [B, C, H, W], `s` [B, cell types] and `y` [B, classes] (dense).
-pub fn mix(x: &mut Tensor, s: &mut Tensor, y: &mut Tensor, mixup: f64, cutmix: f64, rng: &mut impl Rng) -> MixInfo {
-    let mut info = MixInfo { cutmix_box: None, cutmix_lambda: None };
+pub fn mix(
+    x: &mut Tensor,
+    s: &mut Tensor,
+    y: &mut Tensor,
+    mixup: f64,
+    cutmix: f64,
+    rng: &mut impl Rng,
+) -> MixInfo {
+    let mut info = MixInfo {
+        cutmix_box: None,
+        cutmix_lambda: None,
+    };
     if mixup == 0.0 && cutmix == 0.0 {
         return info;
     }
@@ -68,12 +78,17 @@ pub fn mix(x: &mut Tensor, s: &mut Tensor, y: &mut Tensor, mixup: f64, cutmix: f
     if cutmix != 0.0 {
         let size = x.size();
         let (h, w) = (size[2], size[3]);
-        let lambda = Beta::new(cutmix, cutmix).expect("cutmix alpha > 0").sample(rng);
+        let lambda = Beta::new(cutmix, cutmix)
+            .expect("cutmix alpha > 0")
+            .sample(rng);
         let col = rng.random::<f64>() * w as f64;
         let row = rng.random::<f64>() * h as f64;
         let (r1, r2, c1, c2) = cutmix_box(h, w, lambda, row, col);
         if r1 < r2 && c1 < c2 {
-            let src = x.index_select(0, &perm).narrow(2, r1, r2 - r1).narrow(3, c1, c2 - c1);
+            let src = x
+                .index_select(0, &perm)
+                .narrow(2, r1, r2 - r1)
+                .narrow(3, c1, c2 - c1);
             x.narrow(2, r1, r2 - r1).narrow(3, c1, c2 - c1).copy_(&src);
             let lam = 1.0 - ((r2 - r1) * (c2 - c1)) as f64 / (h * w) as f64;
             *s = &*s * lam + s.index_select(0, &perm) * (1.0 - lam);

@@ -30,7 +30,14 @@ impl Adam {
                 (n, p, m, v)
             })
             .collect();
-        Self { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay, step: 0, params }
+        Self {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay,
+            step: 0,
+            params,
+        }
     }
 
     /// Clears gradients.
@@ -57,15 +64,23 @@ impl Adam {
                 }
                 // The gradient is consumed here (zeroed after the step), so it is
                 // updated in place: fewer temporaries, the same arithmetic.
-                let mut g = if g.kind() == Kind::Float { g } else { g.to_kind(Kind::Float) };
+                let mut g = if g.kind() == Kind::Float {
+                    g
+                } else {
+                    g.to_kind(Kind::Float)
+                };
                 if grad_scale != 1.0 {
                     let _ = g.g_div_scalar_(grad_scale);
                 }
                 if self.weight_decay != 0.0 {
                     let _ = g.g_add_(&(p.to_kind(Kind::Float) * self.weight_decay));
                 }
-                let _ = m.g_mul_scalar_(self.beta1).g_add_(&(&g * (1.0 - self.beta1)));
-                let _ = v.g_mul_scalar_(self.beta2).addcmul_(&g, &(&g * (1.0 - self.beta2)));
+                let _ = m
+                    .g_mul_scalar_(self.beta1)
+                    .g_add_(&(&g * (1.0 - self.beta1)));
+                let _ = v
+                    .g_mul_scalar_(self.beta2)
+                    .addcmul_(&g, &(&g * (1.0 - self.beta2)));
                 let mut denom = v.sqrt();
                 let _ = denom.g_div_scalar_(bc2.sqrt()).g_add_scalar_(self.eps);
                 // update = m / denom * step_size, computed into denom.
@@ -94,11 +109,18 @@ impl Adam {
     }
 
     /// Restores moments saved by [`state`](Self::state); names must match.
-    pub fn load_state(&mut self, tensors: &BTreeMap<String, Tensor>, step: i64) -> Result<(), String> {
+    pub fn load_state(
+        &mut self,
+        tensors: &BTreeMap<String, Tensor>,
+        step: i64,
+    ) -> Result<(), String> {
         let mut missing = Vec::new();
         tch::no_grad(|| {
             for (n, _, m, v) in &mut self.params {
-                match (tensors.get(&format!("adam.m.{n}")), tensors.get(&format!("adam.v.{n}"))) {
+                match (
+                    tensors.get(&format!("adam.m.{n}")),
+                    tensors.get(&format!("adam.v.{n}")),
+                ) {
                     (Some(a), Some(b)) if a.size() == m.size() && b.size() == v.size() => {
                         m.copy_(a);
                         v.copy_(b);
@@ -108,7 +130,11 @@ impl Adam {
             }
         });
         if !missing.is_empty() {
-            return Err(format!("optimizer state lacks or mis-shapes {} parameter(s): {}", missing.len(), missing.join(", ")));
+            return Err(format!(
+                "optimizer state lacks or mis-shapes {} parameter(s): {}",
+                missing.len(),
+                missing.join(", ")
+            ));
         }
         self.step = step;
         Ok(())

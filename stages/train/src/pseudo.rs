@@ -61,7 +61,8 @@ pub fn select(
         let (mut best, mut second, mut arg) = (f32::NEG_INFINITY, f32::NEG_INFINITY, 0u32);
         for (k, &v) in c.logits.iter().enumerate() {
             let k = k as u32;
-            let masked = allowed.as_ref().is_some_and(|a| !a.contains(&k)) || taken.is_some_and(|t| t.contains(&k));
+            let masked = allowed.as_ref().is_some_and(|a| !a.contains(&k))
+                || taken.is_some_and(|t| t.contains(&k));
             // Masked classes take the reference's -1e7 rather than being dropped.
             let v = if masked { -10e6 } else { v };
             if v > best {
@@ -74,14 +75,23 @@ pub fn select(
         }
         confs.push((best - second, arg, c));
     }
-    let target = ((size.eval(x) * pool_size as f64).round() as i64 - already.len() as i64).max(0) as usize;
+    let target =
+        ((size.eval(x) * pool_size as f64).round() as i64 - already.len() as i64).max(0) as usize;
     // Stable sort by confidence, descending: ties keep pool order.
     confs.sort_by(|a, b| b.0.total_cmp(&a.0));
     confs.truncate(target);
-    let mut round = Round { target, threshold: confs.last().map(|c| c.0), ..Default::default() };
+    let mut round = Round {
+        target,
+        threshold: confs.last().map(|c| c.0),
+        ..Default::default()
+    };
     let mut given: BTreeMap<(usize, u8), BTreeSet<u32>> = BTreeMap::new();
     for (_, label, c) in confs {
-        if !given.entry((c.experiment, c.plate)).or_default().insert(label) {
+        if !given
+            .entry((c.experiment, c.plate))
+            .or_default()
+            .insert(label)
+        {
             round.not_added += 1;
             continue;
         }

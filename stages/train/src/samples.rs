@@ -38,8 +38,17 @@ pub struct Splits {
 }
 
 /// Assembles the splits of fold `cv_number` (-1: no validation).
-pub fn build(index: &DatasetIndex, folds: &Folds, cv_number: i32, all_controls_train: bool) -> Result<Splits, TrainError> {
-    let val: BTreeSet<&str> = folds.validation(cv_number)?.iter().map(String::as_str).collect();
+pub fn build(
+    index: &DatasetIndex,
+    folds: &Folds,
+    cv_number: i32,
+    all_controls_train: bool,
+) -> Result<Splits, TrainError> {
+    let val: BTreeSet<&str> = folds
+        .validation(cv_number)?
+        .iter()
+        .map(String::as_str)
+        .collect();
     let train_exps = folds.training(cv_number)?;
     let train_set: BTreeSet<&str> = train_exps.iter().map(String::as_str).collect();
     let mut s = Splits {
@@ -50,17 +59,27 @@ pub fn build(index: &DatasetIndex, folds: &Folds, cv_number: i32, all_controls_t
     for (i, w) in index.wells.iter().enumerate() {
         let e = &index.experiments[w.experiment];
         let name = e.name.as_str();
-        let sites = |label: u32| (1..=SITES).map(move |site| Sample { well: i, site, label });
+        let sites = |label: u32| {
+            (1..=SITES).map(move |site| Sample {
+                well: i,
+                site,
+                label,
+            })
+        };
         match (w.well_type, w.label) {
             (WellType::Treatment, Some(l)) if train_set.contains(name) => s.train.extend(sites(l)),
             (WellType::Treatment, Some(l)) if val.contains(name) => {
                 s.val.extend(sites(l));
                 s.pl_pool.push((Pool::Val, i));
             }
-            (WellType::Treatment, None) if e.split == Split::Test && !index.is_alias_target(w.experiment) => {
+            (WellType::Treatment, None)
+                if e.split == Split::Test && !index.is_alias_target(w.experiment) =>
+            {
                 s.pl_pool.push((Pool::Test, i));
             }
-            (WellType::NegativeControl | WellType::PositiveControl, Some(l)) if all_controls_train || train_set.contains(name) => {
+            (WellType::NegativeControl | WellType::PositiveControl, Some(l))
+                if all_controls_train || train_set.contains(name) =>
+            {
                 s.train.extend(sites(l))
             }
             _ => {}

@@ -123,7 +123,9 @@ impl Parser<'_> {
             }
             Some(c) if c.is_ascii_digit() || c == b'.' => {
                 let start = self.i;
-                while self.i < self.s.len() && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'.') {
+                while self.i < self.s.len()
+                    && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'.')
+                {
                     self.i += 1;
                 }
                 // exponent: 1e-3
@@ -137,7 +139,9 @@ impl Parser<'_> {
                     }
                 }
                 let t = std::str::from_utf8(&self.s[start..self.i]).unwrap();
-                t.parse().map(Expr::Num).map_err(|_| format!("{t:?} is not a number"))
+                t.parse()
+                    .map(Expr::Num)
+                    .map_err(|_| format!("{t:?} is not a number"))
             }
             Some(c) => Err(self.err(&format!("unexpected {:?}", c as char))),
             None => Err(self.err("unexpected end")),
@@ -148,16 +152,24 @@ impl Parser<'_> {
 impl FromStr for SizeFunc {
     type Err = TrainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut p = Parser { s: s.as_bytes(), i: 0 };
-        let bad = |m: String| TrainError::Flag {
+        let mut p = Parser {
+            s: s.as_bytes(),
+            i: 0,
+        };
+        let bad = |m: String| {
+            TrainError::Flag {
             flag: "--pl-size-func",
             message: format!("{s:?}: {m}; expected an expression in x with numbers, + - * / ^ and parentheses, e.g. 0.6*x+0.4"),
+        }
         };
         let expr = p.sum().map_err(bad)?;
         if p.peek().is_some() {
             return Err(bad(p.err("unexpected trailing input")));
         }
-        let f = Self { text: s.to_string(), expr };
+        let f = Self {
+            text: s.to_string(),
+            expr,
+        };
         for x in [0.01, 0.5, 1.0] {
             if !f.eval(x).is_finite() {
                 return Err(bad(format!("not finite at x = {x}")));
@@ -176,7 +188,11 @@ mod tests {
         let f: SizeFunc = "0.6*x+0.4".parse().unwrap();
         assert!((f.eval(0.5) - 0.7).abs() < 1e-12);
         let f: SizeFunc = "-(x - 2) ^ 2 / 4 + 1e-1".parse().unwrap();
-        assert!((f.eval(1.0) - (-(1.0f64) / 4.0 + 0.1)).abs() < 1e-12, "{}", f.eval(1.0));
+        assert!(
+            (f.eval(1.0) - (-(1.0f64) / 4.0 + 0.1)).abs() < 1e-12,
+            "{}",
+            f.eval(1.0)
+        );
         let f: SizeFunc = "2^3^2".parse().unwrap();
         assert_eq!(f.eval(0.0), 512.0);
         let f: SizeFunc = "x*x".parse().unwrap();
@@ -185,7 +201,17 @@ mod tests {
 
     #[test]
     fn refuses_anything_else() {
-        for bad in ["", "0.6*y", "__import__('os')", "x+", "(x", "x)", "1/(x-x)", "sin(x)", "x x"] {
+        for bad in [
+            "",
+            "0.6*y",
+            "__import__('os')",
+            "x+",
+            "(x",
+            "x)",
+            "1/(x-x)",
+            "sin(x)",
+            "x x",
+        ] {
             let e = bad.parse::<SizeFunc>().unwrap_err().to_string();
             assert!(e.starts_with("--pl-size-func"), "{bad}: {e}");
         }

@@ -10,7 +10,11 @@ use rcic_core::{dataset_key, Store};
 use crate::error::TrainError;
 
 /// The preprocess artifact folder to train on.
-pub fn find_tensors(tensors: Option<&Path>, data: &Path, store: &Path) -> Result<PathBuf, TrainError> {
+pub fn find_tensors(
+    tensors: Option<&Path>,
+    data: &Path,
+    store: &Path,
+) -> Result<PathBuf, TrainError> {
     if let Some(t) = tensors {
         if !t.join("sites.parquet").is_file() {
             return Err(TrainError::Data(format!(
@@ -25,7 +29,12 @@ pub fn find_tensors(tensors: Option<&Path>, data: &Path, store: &Path) -> Result
     let found: Vec<_> = st
         .list("preprocess")?
         .into_iter()
-        .filter(|a| a.manifest.inputs.iter().any(|i| i.role == "data" && i.key == key))
+        .filter(|a| {
+            a.manifest
+                .inputs
+                .iter()
+                .any(|i| i.role == "data" && i.key == key)
+        })
         .collect();
     match found.as_slice() {
         [one] => Ok(one.dir.clone()),

@@ -70,17 +70,33 @@ pub fn row_of(well: usize, site: u8) -> u32 {
 
 /// The normalisation statistics of a well's sites ([0, 1] scale); None for
 /// per-sample normalisation. Shared with the predict stage.
-pub fn norm_of(index: &DatasetIndex, stats: Option<&StatsTable>, how: Normalization, well: usize) -> Result<Option<ChannelNorm>, TrainError> {
+pub fn norm_of(
+    index: &DatasetIndex,
+    stats: Option<&StatsTable>,
+    how: Normalization,
+    well: usize,
+) -> Result<Option<ChannelNorm>, TrainError> {
     let w = &index.wells[well];
     let exp = &index.experiments[w.experiment].name;
-    let missing = || TrainError::Data(format!("--data-normalization: no pixel statistics for {exp} in the preprocess artifact"));
+    let missing = || {
+        TrainError::Data(format!(
+            "--data-normalization: no pixel statistics for {exp} in the preprocess artifact"
+        ))
+    };
     let st = match how {
         Normalization::Sample => return Ok(None),
-        Normalization::Experiment => stats.and_then(|s| s.experiments.get(exp).cloned()).ok_or_else(missing)?,
-        Normalization::Plate => stats.and_then(|s| s.plates.get(&(exp.clone(), w.plate)).cloned()).ok_or_else(missing)?,
+        Normalization::Experiment => stats
+            .and_then(|s| s.experiments.get(exp).cloned())
+            .ok_or_else(missing)?,
+        Normalization::Plate => stats
+            .and_then(|s| s.plates.get(&(exp.clone(), w.plate)).cloned())
+            .ok_or_else(missing)?,
         Normalization::Global => stats.map(|s| s.global()).ok_or_else(missing)?,
     };
-    let mut n = ChannelNorm { mean: [0.0; 6], std: [0.0; 6] };
+    let mut n = ChannelNorm {
+        mean: [0.0; 6],
+        std: [0.0; 6],
+    };
     for c in 0..6 {
         n.mean[c] = (st.mean[c] / 255.0) as f32;
         n.std[c] = (st.std[c] / 255.0) as f32;
@@ -94,14 +110,27 @@ pub fn site_infos(data: &Data, how: Normalization) -> Result<HashMap<u32, SiteIn
     for (i, w) in data.index.wells.iter().enumerate() {
         let stats = norm_of(&data.index, data.stats.as_ref(), how, i)?;
         for s in 1..=SITES {
-            m.insert(row_of(i, s), SiteInfo { label: w.label.map_or(-1, |l| l as i64), cell_type: data.index.cell_type_index(w), stats });
+            m.insert(
+                row_of(i, s),
+                SiteInfo {
+                    label: w.label.map_or(-1, |l| l as i64),
+                    cell_type: data.index.cell_type_index(w),
+                    stats,
+                },
+            );
         }
     }
     Ok(m)
 }
 
 /// Logits (all classes) of `rows`, in eval mode, in row order.
-pub fn predict_rows(net: &Network, data: &Data, rows: &[u32], infos: &Arc<HashMap<u32, SiteInfo>>, o: &TrainOptions) -> Result<Vec<Vec<f32>>, TrainError> {
+pub fn predict_rows(
+    net: &Network,
+    data: &Data,
+    rows: &[u32],
+    infos: &Arc<HashMap<u32, SiteInfo>>,
+    o: &TrainOptions,
+) -> Result<Vec<Vec<f32>>, TrainError> {
     let lo = LoaderOptions {
         batch_size: o.batch_size.max(1),
         shuffle: false,
@@ -118,11 +147,19 @@ pub fn predict_rows(net: &Network, data: &Data, rows: &[u32], infos: &Arc<HashMa
     for b in load(&data.tensors, rows, infos.clone(), &lo) {
         let b = b?;
         let n = b.rows.len() as i64;
-        let x = Tensor::from_slice(&b.x).view([n, 6, b.size as i64, b.size as i64]).to_device(o.device);
-        let s = Tensor::from_slice(&b.cell).view([n, -1]).to_device(o.device);
-        let logits = tch::no_grad(|| tch::autocast(cuda_fp16, || net.forward_t(&x, &s, false).logits)).to_kind(Kind::Float).to_device(Device::Cpu);
+        let x = Tensor::from_slice(&b.x)
+            .view([n, 6, b.size as i64, b.size as i64])
+            .to_device(o.device);
+        let s = Tensor::from_slice(&b.cell)
+            .view([n, -1])
+            .to_device(o.device);
+        let logits =
+            tch::no_grad(|| tch::autocast(cuda_fp16, || net.forward_t(&x, &s, false).logits))
+                .to_kind(Kind::Float)
+                .to_device(Device::Cpu);
         let classes = logits.size()[1] as usize;
-        let flat = Vec::<f32>::try_from(logits.flatten(0, -1)).map_err(|e| TrainError::Data(e.to_string()))?;
+        let flat = Vec::<f32>::try_from(logits.flatten(0, -1))
+            .map_err(|e| TrainError::Data(e.to_string()))?;
         for (k, r) in b.rows.iter().enumerate() {
             out[pos[r]] = flat[k * classes..(k + 1) * classes].to_vec();
         }
@@ -132,7 +169,13 @@ pub fn predict_rows(net: &Network, data: &Data, rows: &[u32], infos: &Arc<HashMa
 
 /// Validation accuracy (argmax over treatment classes, per site) overall
 /// and per cell type.
-pub fn validate(net: &Network, data: &Data, splits: &Splits, infos: &Arc<HashMap<u32, SiteInfo>>, o: &TrainOptions) -> Result<(f64, BTreeMap<String, f64>), TrainError> {
+pub fn validate(
+    net: &Network,
+    data: &Data,
+    splits: &Splits,
+    infos: &Arc<HashMap<u32, SiteInfo>>,
+    o: &TrainOptions,
+) -> Result<(f64, BTreeMap<String, f64>), TrainError> {
     let rows: Vec<u32> = splits.val.iter().map(|s| row_of(s.well, s.site)).collect();
     let logits = predict_rows(net, data, &rows, infos, o)?;
     let t = data.index.treatments as usize;
@@ -141,7 +184,9 @@ pub fn validate(net: &Network, data: &Data, splits: &Splits, infos: &Arc<HashMap
     for (s, l) in splits.val.iter().zip(&logits) {
         let arg = argmax(&l[..t.min(l.len())]);
         let ok = usize::from(arg == s.label as usize);
-        let ct = data.index.experiments[data.index.wells[s.well].experiment].cell_type.clone();
+        let ct = data.index.experiments[data.index.wells[s.well].experiment]
+            .cell_type
+            .clone();
         let e = by.entry(ct).or_default();
         e.0 += ok;
         e.1 += 1;
@@ -149,7 +194,10 @@ pub fn validate(net: &Network, data: &Data, splits: &Splits, infos: &Arc<HashMap
         all.1 += 1;
     }
     let frac = |(a, b): (usize, usize)| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    Ok((frac(all), by.into_iter().map(|(k, v)| (k, frac(v))).collect()))
+    Ok((
+        frac(all),
+        by.into_iter().map(|(k, v)| (k, frac(v))).collect(),
+    ))
 }
 
 fn argmax(v: &[f32]) -> usize {
@@ -184,8 +232,16 @@ fn pseudo_label_round(
     let pl_epoch = o.pl_epoch.expect("called with --pl-epoch");
     let ix = &data.index;
     let t = ix.treatments as usize;
-    let pending: Vec<(Pool, usize)> = splits.pl_pool.iter().copied().filter(|(_, w)| !pl.added.contains_key(w)).collect();
-    let rows: Vec<u32> = pending.iter().flat_map(|&(_, w)| (1..=SITES).map(move |s| row_of(w, s))).collect();
+    let pending: Vec<(Pool, usize)> = splits
+        .pl_pool
+        .iter()
+        .copied()
+        .filter(|(_, w)| !pl.added.contains_key(w))
+        .collect();
+    let rows: Vec<u32> = pending
+        .iter()
+        .flat_map(|&(_, w)| (1..=SITES).map(move |s| row_of(w, s)))
+        .collect();
     let logits = predict_rows(net, data, &rows, infos, o)?;
     let mut cands = Vec::with_capacity(pending.len());
     for (k, &(pool, w)) in pending.iter().enumerate() {
@@ -196,7 +252,14 @@ fn pseudo_label_round(
             }
         }
         let well = &ix.wells[w];
-        cands.push(Candidate { pool, well: w, experiment: well.experiment, plate: well.plate, logits: sum, truth: well.label });
+        cands.push(Candidate {
+            pool,
+            well: w,
+            experiment: well.experiment,
+            plate: well.plate,
+            logits: sum,
+            truth: well.label,
+        });
     }
     // Plate groups: known for labelled experiments, inferred from the
     // current predictions (and earlier pseudo-labels) for the others.
@@ -209,9 +272,23 @@ fn pseudo_label_round(
             assignment.insert(e, a.clone());
             continue;
         }
-        let mut wells: Vec<(u8, u32)> = cands.iter().filter(|c| c.experiment == e).map(|c| (c.plate, argmax(&c.logits) as u32)).collect();
-        wells.extend(pl.added.iter().filter(|(w, _)| ix.wells[**w].experiment == e).map(|(w, l)| (ix.wells[*w].plate, *l)));
-        let counts = count_groups(wells, ix.plates_per_experiment as usize, |c| groups.group_of(c), groups.groups.len());
+        let mut wells: Vec<(u8, u32)> = cands
+            .iter()
+            .filter(|c| c.experiment == e)
+            .map(|c| (c.plate, argmax(&c.logits) as u32))
+            .collect();
+        wells.extend(
+            pl.added
+                .iter()
+                .filter(|(w, _)| ix.wells[**w].experiment == e)
+                .map(|(w, l)| (ix.wells[*w].plate, *l)),
+        );
+        let counts = count_groups(
+            wells,
+            ix.plates_per_experiment as usize,
+            |c| groups.group_of(c),
+            groups.groups.len(),
+        );
         assignment.insert(e, choose_assignment(&counts).assignment);
     }
     let group_classes = |e: usize, p: u8| -> Option<BTreeSet<u32>> {
@@ -221,15 +298,32 @@ fn pseudo_label_round(
     let mut plate_classes: HashMap<(usize, u8), BTreeSet<u32>> = HashMap::new();
     for (&row, &label) in train_labels {
         let w = &ix.wells[row as usize / SITES as usize];
-        plate_classes.entry((w.experiment, w.plate)).or_default().insert(label);
+        plate_classes
+            .entry((w.experiment, w.plate))
+            .or_default()
+            .insert(label);
     }
     let already: BTreeSet<usize> = pl.added.keys().copied().collect();
     let x = progress(epoch, pl_epoch, o.epochs);
-    let r = select(&cands, x, &o.pl_size_func, splits.pl_pool.len(), &already, &group_classes, &plate_classes);
+    let r = select(
+        &cands,
+        x,
+        &o.pl_size_func,
+        splits.pl_pool.len(),
+        &already,
+        &group_classes,
+        &plate_classes,
+    );
     for &(w, l) in &r.added {
         pl.added.insert(w, l);
     }
-    let pct = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 };
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            0.0
+        } else {
+            a as f64 * 100.0 / b as f64
+        }
+    };
     log.info(format!(
         "Pseudo-labeling: Added {} ({} val, {} test), {} ({:.3}%) val misclassified, {} ({:.3}%) not added, pl_data size {}, train size {}, threshold {}",
         r.target,
@@ -254,12 +348,21 @@ pub struct Outcome {
 
 /// Builds the network for `config`, loading `load` (strictly) and/or
 /// `pretrained` weights.
-pub fn build_network(config: &ModelConfig, device: Device, load: Option<&Path>, pretrained: Option<&Path>, log: &Log) -> Result<(VarStore, Network), TrainError> {
+pub fn build_network(
+    config: &ModelConfig,
+    device: Device,
+    load: Option<&Path>,
+    pretrained: Option<&Path>,
+    log: &Log,
+) -> Result<(VarStore, Network), TrainError> {
     let vs = VarStore::new(device);
     let net = Network::new(&vs, config)?;
     if let Some(p) = pretrained {
         let rep = rcic_model::load_pretrained(&vs, config, p)?;
-        log.info(format!("Loaded pretrained backbone weights from {}: {rep:?}", p.display()));
+        log.info(format!(
+            "Loaded pretrained backbone weights from {}: {rep:?}",
+            p.display()
+        ));
     }
     if let Some(p) = load {
         let ck = Checkpoint::read(p)?;
@@ -282,13 +385,29 @@ pub fn build_network(config: &ModelConfig, device: Device, load: Option<&Path>, 
 }
 
 fn named_trainable(vs: &VarStore) -> BTreeMap<String, Tensor> {
-    vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect()
+    vs.variables()
+        .into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect()
 }
 
-fn save_checkpoint(path: &Path, vs: &VarStore, config: &ModelConfig, meta: &BTreeMap<String, String>) -> Result<(), TrainError> {
-    let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap().to_string_lossy()));
+fn save_checkpoint(
+    path: &Path,
+    vs: &VarStore,
+    config: &ModelConfig,
+    meta: &BTreeMap<String, String>,
+) -> Result<(), TrainError> {
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name().unwrap().to_string_lossy()
+    ));
     checkpoint::save(&tmp, vs, config, meta)?;
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::Data(format!("{}: cannot publish checkpoint: {e}", path.display())))
+    std::fs::rename(&tmp, path).map_err(|e| {
+        TrainError::Data(format!(
+            "{}: cannot publish checkpoint: {e}",
+            path.display()
+        ))
+    })
 }
 
 fn state_path(ckpt: &Path) -> PathBuf {
@@ -296,16 +415,32 @@ fn state_path(ckpt: &Path) -> PathBuf {
 }
 
 /// The training loop.
-pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Option<&Path>, pretrained: Option<&Path>, options_json: &str, log: &Log) -> Result<Outcome, TrainError> {
+pub fn train(
+    data: &Data,
+    config: &ModelConfig,
+    o: &TrainOptions,
+    load_ckpt: Option<&Path>,
+    pretrained: Option<&Path>,
+    options_json: &str,
+    log: &Log,
+) -> Result<Outcome, TrainError> {
     tch::manual_seed(o.seed as i64);
     let (vs, net) = build_network(config, o.device, load_ckpt, pretrained, log)?;
     let folds = Folds::new(&data.index, o.data_split_seed);
     let splits = build(&data.index, &folds, o.cv_number, o.all_controls_train)?;
     log.info(format!("Train dataset: {:?}", splits.train_experiments));
     log.info(format!("Val dataset: {:?}", splits.val_experiments));
-    log.info(format!("train dataset size: data: {}, val: {}", splits.train.len(), splits.val.len()));
+    log.info(format!(
+        "train dataset size: data: {}, val: {}",
+        splits.train.len(),
+        splits.val.len()
+    ));
     let infos = Arc::new(site_infos(data, o.normalization)?);
-    let mut train_labels: BTreeMap<u32, u32> = splits.train.iter().map(|s| (row_of(s.well, s.site), s.label)).collect();
+    let mut train_labels: BTreeMap<u32, u32> = splits
+        .train
+        .iter()
+        .map(|s| (row_of(s.well, s.site), s.label))
+        .collect();
     let mut opt = crate::optimizer::Adam::new(named_trainable(&vs), o.wd);
     let mut pl = PlState::default();
     let mut best: Option<f64> = None;
@@ -313,18 +448,36 @@ pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Opt
     if let (Some(l), true) = (load_ckpt, o.start_epoch > 0) {
         let sp = state_path(l);
         if sp.is_file() {
-            let bytes = std::fs::read(&sp).map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+            let bytes = std::fs::read(&sp)
+                .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
             let tf = rcic_model::safetensors::parse(&sp, &bytes)?;
-            let tensors: BTreeMap<String, Tensor> = tf.tensors.iter().map(|(k, v)| (k.clone(), v.to_tch().to_device(o.device))).collect();
-            let step: i64 = tf.metadata.get("step").and_then(|s| s.parse().ok()).unwrap_or(0);
-            opt.load_state(&tensors, step).map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+            let tensors: BTreeMap<String, Tensor> = tf
+                .tensors
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_tch().to_device(o.device)))
+                .collect();
+            let step: i64 = tf
+                .metadata
+                .get("step")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            opt.load_state(&tensors, step)
+                .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
             if let Some(j) = tf.metadata.get("pl") {
-                pl = serde_json::from_str(j).map_err(|e| TrainError::Data(format!("{}: pl metadata: {e}", sp.display())))?;
+                pl = serde_json::from_str(j)
+                    .map_err(|e| TrainError::Data(format!("{}: pl metadata: {e}", sp.display())))?;
             }
             best = tf.metadata.get("best").and_then(|s| s.parse().ok());
-            log.info(format!("Resumed optimizer state (step {step}) and {} pseudo-labelled wells from {}", pl.added.len(), sp.display()));
+            log.info(format!(
+                "Resumed optimizer state (step {step}) and {} pseudo-labelled wells from {}",
+                pl.added.len(),
+                sp.display()
+            ));
         } else {
-            log.info(format!("No optimizer state {}: Adam restarts from zero moments", sp.display()));
+            log.info(format!(
+                "No optimizer state {}: Adam restarts from zero moments",
+                sp.display()
+            ));
         }
     }
     for (&w, &l) in &pl.added {
@@ -341,7 +494,17 @@ pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Opt
         let mut pl_added = None;
         if o.pl_epoch.is_some_and(|e| epoch >= e) {
             log.info("Starting pseudo-labeling");
-            let n = pseudo_label_round(&net, data, &splits, &train_labels, &mut pl, &infos, epoch, o, log)?;
+            let n = pseudo_label_round(
+                &net,
+                data,
+                &splits,
+                &train_labels,
+                &mut pl,
+                &infos,
+                epoch,
+                o,
+                log,
+            )?;
             for (&w, &l) in &pl.added {
                 for s in 1..=SITES {
                     train_labels.insert(row_of(w, s), l);
@@ -372,7 +535,11 @@ pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Opt
         let loader = load(&data.tensors, &rows, epoch_infos, &lo);
         let total = loader.total.max(1);
         if loader.total == 0 {
-            return Err(TrainError::Data(format!("the training set ({} sites) holds less than one batch of {}", rows.len(), o.batch_size)));
+            return Err(TrainError::Data(format!(
+                "the training set ({} sites) holds less than one batch of {}",
+                rows.len(),
+                o.batch_size
+            )));
         }
         opt.zero_grad();
         let (mut cum_loss, mut cum_acc, mut cum_n) = (0.0, 0.0, 0usize);
@@ -390,13 +557,19 @@ pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Opt
             wait += (t1 - t0).as_secs_f64();
             lr = o.lr.at(epoch as f64 + i as f64 / total as f64, o.epochs);
             let n = b.rows.len() as i64;
-            let mut x = Tensor::from_slice(&b.x).view([n, 6, b.size as i64, b.size as i64]).to_device(o.device);
-            let mut s = Tensor::from_slice(&b.cell).view([n, n_ct as i64]).to_device(o.device);
+            let mut x = Tensor::from_slice(&b.x)
+                .view([n, 6, b.size as i64, b.size as i64])
+                .to_device(o.device);
+            let mut s = Tensor::from_slice(&b.cell)
+                .view([n, n_ct as i64])
+                .to_device(o.device);
             let labels = Tensor::from_slice(&b.labels).to_device(o.device);
             let mut y = crate::mixing::smooth_labels(&labels, classes, o.label_smoothing);
             // The batch's mixing draws: seeded by (seed, epoch, batch), apart from the samples' streams.
             let mut rng = crate::augment::sample_rng(o.seed ^ 0x6d69_7869_6e67, epoch, i as u64);
-            tch::no_grad(|| crate::mixing::mix(&mut x, &mut s, &mut y, o.mixup, o.cutmix, &mut rng));
+            tch::no_grad(|| {
+                crate::mixing::mix(&mut x, &mut s, &mut y, o.mixup, o.cutmix, &mut rng)
+            });
             let out = tch::autocast(cuda_fp16, || net.forward_t(&x, &s, true));
             let loss = crate::loss::total_loss(&out.logits, &out.cosines, &y, o.metric_loss_coeff);
             (&loss * scale).backward();
@@ -406,7 +579,9 @@ pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Opt
                 if cuda_fp16 && !opt.grads_finite() {
                     scale /= 2.0;
                     good_steps = 0;
-                    log.info(format!("fp16: non-finite gradients, step skipped, loss scale -> {scale}"));
+                    log.info(format!(
+                        "fp16: non-finite gradients, step skipped, loss scale -> {scale}"
+                    ));
                 } else {
                     opt.step(lr, scale);
                     good_steps += 1;
@@ -446,7 +621,11 @@ pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Opt
             lr: Some(lr),
             pseudo_labels: pl_added,
         });
-        log.info(format!("Train: epoch {epoch} loss {:.6} acc {:.6} speed {speed:.1} samples/s", ep_loss / ep_n.max(1) as f64, ep_acc / ep_n.max(1) as f64));
+        log.info(format!(
+            "Train: epoch {epoch} loss {:.6} acc {:.6} speed {speed:.1} samples/s",
+            ep_loss / ep_n.max(1) as f64,
+            ep_acc / ep_n.max(1) as f64
+        ));
         log.info(format!(
             "Timing: epoch {epoch} model step {:.1} samples/s ({step_time:.2} s), waiting for data {wait:.2} s",
             samples as f64 / step_time.max(1e-9)
@@ -455,10 +634,32 @@ pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Opt
             None
         } else {
             let (acc, by) = validate(&net, data, &splits, &infos, o)?;
-            log.info(format!("Epoch {epoch} val acc: {acc:.6} {}", by.iter().map(|(k, v)| format!("{k}: {v:.6}")).collect::<Vec<_>>().join(" ")));
-            rows_out.push(MetricRow { epoch, scope: "val".into(), loss: None, accuracy: Some(acc), samples: splits.val.len() as u64, lr: None, pseudo_labels: None });
+            log.info(format!(
+                "Epoch {epoch} val acc: {acc:.6} {}",
+                by.iter()
+                    .map(|(k, v)| format!("{k}: {v:.6}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+            rows_out.push(MetricRow {
+                epoch,
+                scope: "val".into(),
+                loss: None,
+                accuracy: Some(acc),
+                samples: splits.val.len() as u64,
+                lr: None,
+                pseudo_labels: None,
+            });
             for (k, v) in &by {
-                rows_out.push(MetricRow { epoch, scope: format!("val:{k}"), loss: None, accuracy: Some(*v), samples: 0, lr: None, pseudo_labels: None });
+                rows_out.push(MetricRow {
+                    epoch,
+                    scope: format!("val:{k}"),
+                    loss: None,
+                    accuracy: Some(*v),
+                    samples: 0,
+                    lr: None,
+                    pseudo_labels: None,
+                });
             }
             Some(acc)
         };
@@ -490,18 +691,29 @@ pub fn train(data: &Data, config: &ModelConfig, o: &TrainOptions, load_ckpt: Opt
                 smeta.insert("best".to_string(), b.to_string());
             }
             let sp = state_path(&path);
-            let tmp = sp.with_file_name(format!(".{}.tmp", sp.file_name().unwrap().to_string_lossy()));
+            let tmp = sp.with_file_name(format!(
+                ".{}.tmp",
+                sp.file_name().unwrap().to_string_lossy()
+            ));
             rcic_model::safetensors::write(&tmp, &st, &smeta)?;
-            std::fs::rename(&tmp, &sp).map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+            std::fs::rename(&tmp, &sp)
+                .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
             if is_best {
-                log.info(format!("Saving best to {} with score {}", save.display(), acc.map_or("n/a (no validation)".into(), |a| format!("{a}"))));
+                log.info(format!(
+                    "Saving best to {} with score {}",
+                    save.display(),
+                    acc.map_or("n/a (no validation)".into(), |a| format!("{a}"))
+                ));
                 save_checkpoint(save, &vs, config, &meta)?;
             }
             let mp = PathBuf::from(format!("{}.metrics.parquet", save.display()));
             metrics::write(&mp, &rows_out, o.seed, o.cv_number).map_err(TrainError::Data)?;
         }
     }
-    Ok(Outcome { best_accuracy: best, last_epoch: o.epochs.saturating_sub(1) })
+    Ok(Outcome {
+        best_accuracy: best,
+        last_epoch: o.epochs.saturating_sub(1),
+    })
 }
 
 /// Data-path throughput alone: one epoch of the training loader (read,
@@ -510,7 +722,11 @@ pub fn bench_data_path(data: &Data, o: &TrainOptions) -> Result<f64, TrainError>
     let folds = Folds::new(&data.index, o.data_split_seed);
     let splits = build(&data.index, &folds, o.cv_number, o.all_controls_train)?;
     let infos = Arc::new(site_infos(data, o.normalization)?);
-    let rows: Vec<u32> = splits.train.iter().map(|s| row_of(s.well, s.site)).collect();
+    let rows: Vec<u32> = splits
+        .train
+        .iter()
+        .map(|s| row_of(s.well, s.site))
+        .collect();
     let lo = LoaderOptions {
         batch_size: o.batch_size,
         shuffle: true,

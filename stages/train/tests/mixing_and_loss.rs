@@ -9,7 +9,9 @@ use tch::{Kind, Tensor};
 
 fn vec2(t: &Tensor) -> Vec<Vec<f64>> {
     let t = t.to_kind(Kind::Double);
-    (0..t.size()[0]).map(|i| Vec::<f64>::try_from(t.get(i)).unwrap()).collect()
+    (0..t.size()[0])
+        .map(|i| Vec::<f64>::try_from(t.get(i)).unwrap())
+        .collect()
 }
 
 #[test]
@@ -18,7 +20,11 @@ fn label_smoothing_rows_sum_to_one() {
     for (r, label) in vec2(&y).iter().zip([2, 0]) {
         assert!((r.iter().sum::<f64>() - 1.0).abs() < 1e-6);
         assert!((r[label] - 0.9).abs() < 1e-6);
-        assert!(r.iter().enumerate().filter(|(k, _)| *k != label).all(|(_, v)| (v - 0.025).abs() < 1e-6));
+        assert!(r
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != label)
+            .all(|(_, v)| (v - 0.025).abs() < 1e-6));
     }
     let hard = smooth_labels(&Tensor::from_slice(&[1i64]), 3, 0.0);
     assert_eq!(vec2(&hard), vec![vec![0.0, 1.0, 0.0]]);
@@ -29,7 +35,11 @@ fn cutmix_box_is_clipped_and_rounded_like_python() {
     // lambda 0.75 on 8x8: sides 4, centre (1, 6): rows [-1, 3] -> [0, 3], cols [4, 8].
     assert_eq!(cutmix_box(8, 8, 0.75, 1.0, 6.0), (0, 3, 4, 8));
     // Half-way edges round half to even, as Python 3.
-    assert_eq!(cutmix_box(4, 4, 0.75, 2.5, 2.5), (2, 4, 2, 4), "1.5 and 3.5 round to 2 and 4");
+    assert_eq!(
+        cutmix_box(4, 4, 0.75, 2.5, 2.5),
+        (2, 4, 2, 4),
+        "1.5 and 3.5 round to 2 and 4"
+    );
     // Printed by the reference's formula in Python 3 (same IEEE arithmetic).
     assert_eq!(cutmix_box(10, 10, 0.96, 1.5, 5.0), (0, 3, 4, 6));
     assert_eq!(cutmix_box(512, 512, 0.3, 100.25, 400.7), (0, 314, 187, 512));
@@ -39,7 +49,9 @@ fn cutmix_box_is_clipped_and_rounded_like_python() {
 #[test]
 fn cutmix_pastes_the_box_and_mixes_targets_by_area() {
     let b = 4;
-    let mut x = Tensor::arange(b, (Kind::Float, tch::Device::Cpu)).view([b, 1, 1, 1]).repeat([1, 6, 8, 8]);
+    let mut x = Tensor::arange(b, (Kind::Float, tch::Device::Cpu))
+        .view([b, 1, 1, 1])
+        .repeat([1, 6, 8, 8]);
     let mut s = Tensor::eye(b, (Kind::Float, tch::Device::Cpu));
     let mut y = smooth_labels(&Tensor::arange(b, (Kind::Int64, tch::Device::Cpu)), 4, 0.0);
     let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -60,7 +72,10 @@ fn cutmix_pastes_the_box_and_mixes_targets_by_area() {
         let yi = &vec2(&y)[i as usize];
         let src = inside as usize;
         if src != i as usize {
-            assert!((yi[i as usize] - lam).abs() < 1e-6 && (yi[src] - (1.0 - lam)).abs() < 1e-6, "{yi:?}");
+            assert!(
+                (yi[i as usize] - lam).abs() < 1e-6 && (yi[src] - (1.0 - lam)).abs() < 1e-6,
+                "{yi:?}"
+            );
         }
         assert!((yi.iter().sum::<f64>() - 1.0).abs() < 1e-6);
         assert_eq!(vec2(&s)[i as usize], *yi, "cell-type vectors mixed alike");
@@ -70,10 +85,19 @@ fn cutmix_pastes_the_box_and_mixes_targets_by_area() {
 #[test]
 fn mixup_is_a_convex_combination() {
     let b = 3;
-    let mut x = Tensor::arange(b, (Kind::Float, tch::Device::Cpu)).view([b, 1, 1, 1]).repeat([1, 6, 2, 2]);
+    let mut x = Tensor::arange(b, (Kind::Float, tch::Device::Cpu))
+        .view([b, 1, 1, 1])
+        .repeat([1, 6, 2, 2]);
     let mut s = Tensor::eye(b, (Kind::Float, tch::Device::Cpu));
     let mut y = s.copy();
-    mix(&mut x, &mut s, &mut y, 0.4, 0.0, &mut ChaCha8Rng::seed_from_u64(1));
+    mix(
+        &mut x,
+        &mut s,
+        &mut y,
+        0.4,
+        0.0,
+        &mut ChaCha8Rng::seed_from_u64(1),
+    );
     for r in vec2(&y) {
         assert!((r.iter().sum::<f64>() - 1.0).abs() < 1e-6);
         assert!(r.iter().all(|&v| (-1e-6..=1.0 + 1e-6).contains(&v)));
@@ -81,7 +105,11 @@ fn mixup_is_a_convex_combination() {
     // The image of sample i is sum_k y[i][k] * k (each image constant k).
     let ys = vec2(&y);
     for i in 0..b {
-        let want: f64 = ys[i as usize].iter().enumerate().map(|(k, v)| k as f64 * v).sum();
+        let want: f64 = ys[i as usize]
+            .iter()
+            .enumerate()
+            .map(|(k, v)| k as f64 * v)
+            .sum();
         assert!((x.get(i).mean(Kind::Double).double_value(&[]) - want).abs() < 1e-5);
     }
 }
@@ -93,7 +121,9 @@ fn losses_match_hand_computation() {
     let ce = dense_cross_entropy(&logits, &target).double_value(&[]);
     let lse = |r: [f64; 3]| r.iter().map(|v| v.exp()).sum::<f64>().ln();
     let r0 = lse([1.0, 2.0, 0.5]) - 2.0;
-    let r1 = 0.2 * (lse([0.0, -1.0, 3.0]) - 0.0) + 0.3 * (lse([0.0, -1.0, 3.0]) + 1.0) + 0.5 * (lse([0.0, -1.0, 3.0]) - 3.0);
+    let r1 = 0.2 * (lse([0.0, -1.0, 3.0]) - 0.0)
+        + 0.3 * (lse([0.0, -1.0, 3.0]) + 1.0)
+        + 0.5 * (lse([0.0, -1.0, 3.0]) - 3.0);
     assert!((ce - (r0 + r1) / 2.0).abs() < 1e-5, "{ce}");
 
     // ArcFace: for a one-hot target and cosine c on the label, the label's
@@ -113,7 +143,19 @@ fn losses_match_hand_computation() {
     let want = ((l0.exp() + 1.0f64).ln() - l0) / 2.0;
     assert!((a - want).abs() < 1e-3, "{a} vs {want}");
 
-    let tot = total_loss(&logits, &Tensor::zeros([2, 3], (Kind::Float, tch::Device::Cpu)), &target, 0.2).double_value(&[]);
-    let arc0 = arcface(&Tensor::zeros([2, 3], (Kind::Float, tch::Device::Cpu)), &target, 30.0, 0.5).double_value(&[]);
+    let tot = total_loss(
+        &logits,
+        &Tensor::zeros([2, 3], (Kind::Float, tch::Device::Cpu)),
+        &target,
+        0.2,
+    )
+    .double_value(&[]);
+    let arc0 = arcface(
+        &Tensor::zeros([2, 3], (Kind::Float, tch::Device::Cpu)),
+        &target,
+        30.0,
+        0.5,
+    )
+    .double_value(&[]);
     assert!((tot - (0.8 * ce + 0.2 * arc0)).abs() < 1e-5);
 }

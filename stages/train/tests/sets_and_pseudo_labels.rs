@@ -12,10 +12,19 @@ fn index() -> (tempfile::TempDir, DatasetIndex) {
     let d = tempfile::tempdir().unwrap();
     fixtures::write(
         d.path(),
-        &[("A-01", true, 0), ("A-02", true, 1), ("B-01", true, 3), ("A-03", false, 2), ("B-02", false, 0)],
+        &[
+            ("A-01", true, 0),
+            ("A-02", true, 1),
+            ("B-01", true, 3),
+            ("A-03", false, 2),
+            ("B-02", false, 0),
+        ],
         Some(("B-02", "A-02")),
     );
-    let opts = IndexOptions { aliases: AliasConfig::List(vec!["B-02=A-02:1".parse().unwrap()]), ..Default::default() };
+    let opts = IndexOptions {
+        aliases: AliasConfig::List(vec!["B-02=A-02:1".parse().unwrap()]),
+        ..Default::default()
+    };
     let ix = DatasetIndex::load(d.path(), &opts).unwrap();
     (d, ix)
 }
@@ -36,34 +45,74 @@ fn sets_follow_the_fold_controls_and_alias_rules() {
             assert_eq!(Some(x.label), w.label);
         }
     }
-    assert!(s.train.iter().any(|x| name(x.well) == "B-02" && ix.wells[x.well].well_type == WellType::Treatment) || val.contains("B-02"));
+    assert!(
+        s.train
+            .iter()
+            .any(|x| name(x.well) == "B-02" && ix.wells[x.well].well_type == WellType::Treatment)
+            || val.contains("B-02")
+    );
     // All controls, test experiments' too, two sites each.
-    let controls = ix.wells.iter().filter(|w| w.well_type != WellType::Treatment).count();
-    assert_eq!(s.train.iter().filter(|x| ix.wells[x.well].well_type != WellType::Treatment).count(), 2 * controls);
+    let controls = ix
+        .wells
+        .iter()
+        .filter(|w| w.well_type != WellType::Treatment)
+        .count();
+    assert_eq!(
+        s.train
+            .iter()
+            .filter(|x| ix.wells[x.well].well_type != WellType::Treatment)
+            .count(),
+        2 * controls
+    );
     // Without all-controls, only training experiments' controls.
     let s2 = build(&ix, &folds, 0, false).unwrap();
-    assert!(s2.train.iter().all(|x| s2.train_experiments.iter().any(|e| e == name(x.well))));
+    assert!(s2
+        .train
+        .iter()
+        .all(|x| s2.train_experiments.iter().any(|e| e == name(x.well))));
     // The pseudo-label pool: validation wells then test wells, alias target excluded.
-    assert!(s.pl_pool.iter().all(|&(p, w)| (p == Pool::Val) == val.contains(name(w))));
+    assert!(s
+        .pl_pool
+        .iter()
+        .all(|&(p, w)| (p == Pool::Val) == val.contains(name(w))));
     assert!(s.pl_pool.iter().all(|&(_, w)| name(w) != "B-02"));
-    assert!(s.pl_pool.iter().any(|&(p, w)| p == Pool::Test && name(w) == "A-03"));
+    assert!(s
+        .pl_pool
+        .iter()
+        .any(|&(p, w)| p == Pool::Test && name(w) == "A-03"));
     let firsts: Vec<Pool> = s.pl_pool.iter().map(|p| p.0).collect();
     assert!(firsts.windows(2).all(|w| w[0] <= w[1]));
     // No validation: everything trains.
     let all = build(&ix, &folds, -1, true).unwrap();
     assert!(all.val.is_empty());
     assert!(all.train.len() > s.train.len());
-    assert!(build(&ix, &folds, 9, true).unwrap_err().to_string().contains("--cv-number 9"));
+    assert!(build(&ix, &folds, 9, true)
+        .unwrap_err()
+        .to_string()
+        .contains("--cv-number 9"));
 }
 
 fn cand(pool: Pool, well: usize, plate: u8, logits: &[f32], truth: Option<u32>) -> Candidate {
-    Candidate { pool, well, experiment: 0, plate, logits: logits.to_vec(), truth }
+    Candidate {
+        pool,
+        well,
+        experiment: 0,
+        plate,
+        logits: logits.to_vec(),
+        truth,
+    }
 }
 
 #[test]
 fn selection_counts_order_masks_and_uniqueness() {
     // 4 treatment classes; plate 1's group is {0, 1, 2}; plate 1 already trains on class 2.
-    let group = |_e: usize, p: u8| Some(if p == 1 { BTreeSet::from([0, 1, 2]) } else { BTreeSet::from([3]) });
+    let group = |_e: usize, p: u8| {
+        Some(if p == 1 {
+            BTreeSet::from([0, 1, 2])
+        } else {
+            BTreeSet::from([3])
+        })
+    };
     let mut taken = HashMap::new();
     taken.insert((0usize, 1u8), BTreeSet::from([2u32]));
     let cands = vec![
@@ -84,8 +133,15 @@ fn selection_counts_order_masks_and_uniqueness() {
     let already = BTreeSet::from([99usize]);
     let r = select(&cands, 1.0, &f, 5, &already, &group, &taken);
     assert_eq!(r.target, 4);
-    assert_eq!(r.added, vec![(13, 3), (10, 0), (12, 1)], "confidence order, uniqueness per plate");
-    assert_eq!((r.added_val, r.added_test, r.val_wrong, r.not_added), (2, 1, 1, 1));
+    assert_eq!(
+        r.added,
+        vec![(13, 3), (10, 0), (12, 1)],
+        "confidence order, uniqueness per plate"
+    );
+    assert_eq!(
+        (r.added_val, r.added_test, r.val_wrong, r.not_added),
+        (2, 1, 1, 1)
+    );
     assert_eq!(r.threshold, Some(2.0));
     // x at the first pseudo-labelling epoch: round(0.4 * 5) = 2 wells minus the 1 already there.
     let x = progress(5, 5, 9);
@@ -94,6 +150,14 @@ fn selection_counts_order_masks_and_uniqueness() {
     assert_eq!(r.target, 2);
     assert_eq!(r.added, vec![(13, 3), (10, 0)]);
     // Wells added earlier are not candidates again.
-    let r = select(&cands, 1.0, &f, 5, &BTreeSet::from([13usize]), &group, &taken);
+    let r = select(
+        &cands,
+        1.0,
+        &f,
+        5,
+        &BTreeSet::from([13usize]),
+        &group,
+        &taken,
+    );
     assert!(r.added.iter().all(|&(w, _)| w != 13));
 }

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::{ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray, UInt8Array};
+use arrow_array::{
+    ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray, UInt8Array,
+};
 use arrow_schema::{DataType, Field};
 use parquet::arrow::ArrowWriter;
 use rand::{Rng, SeedableRng};
@@ -37,27 +39,45 @@ fn target_dir() -> PathBuf {
         return PathBuf::from(t);
     }
     // .../target/debug/rcic-ensemble -> .../target
-    PathBuf::from(env!("CARGO_BIN_EXE_rcic-ensemble")).parent().and_then(Path::parent).unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_BIN_EXE_rcic-ensemble"))
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The `rcic-synth` binary (built by `cargo build -p rcic-synth`, or by any
 /// workspace build).
 pub fn synth_bin() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_BIN_EXE_rcic-ensemble")).with_file_name("rcic-synth");
-    let p = if p.is_file() { p } else { target_dir().join("debug").join("rcic-synth") };
-    assert!(p.is_file(), "{} missing: build it first with `cargo build -p rcic-synth`", p.display());
+    let p = if p.is_file() {
+        p
+    } else {
+        target_dir().join("debug").join("rcic-synth")
+    };
+    assert!(
+        p.is_file(),
+        "{} missing: build it first with `cargo build -p rcic-synth`",
+        p.display()
+    );
     p
 }
 
 /// The project venv's Python with pandas and scipy (`make deps`).
 pub fn python() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(p.is_file(), "{} missing: run `make deps` (pandas, scipy, pyarrow)", p.display());
+    assert!(
+        p.is_file(),
+        "{} missing: run `make deps` (pandas, scipy, pyarrow)",
+        p.display()
+    );
     p
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// The dataset, generated once per test binary.
@@ -67,15 +87,34 @@ pub fn synth() -> &'static Synth {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("rxrx1");
         let out = Command::new(synth_bin())
-            .args(["--preset", "rxrx1", "--no-images", "--seed", "0", "--experiments", EXPERIMENTS, "--out"])
+            .args([
+                "--preset",
+                "rxrx1",
+                "--no-images",
+                "--seed",
+                "0",
+                "--experiments",
+                EXPERIMENTS,
+                "--out",
+            ])
             .arg(&root)
             .output()
             .unwrap();
-        assert!(out.status.success(), "rcic-synth failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "rcic-synth failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let truth = dir.path().join("rxrx1-truth").join("test_truth.csv");
         let index = DatasetIndex::load(&root, &IndexOptions::default()).unwrap();
         let truth_map = rcic_ensemble::truth::read_truth(&truth).unwrap();
-        Synth { root, truth, index, truth_map, _dir: dir }
+        Synth {
+            root,
+            truth,
+            index,
+            truth_map,
+            _dir: dir,
+        }
     })
 }
 
@@ -106,13 +145,24 @@ pub fn rows(s: &Synth, seed: u64, signal: f32, classes: usize, controls: bool) -
             splits.push("val");
         }
         for split in splits {
-            let truth = if treatment && test { s.truth_map.get(&id).copied() } else { w.label };
+            let truth = if treatment && test {
+                s.truth_map.get(&id).copied()
+            } else {
+                w.label
+            };
             for site in 1..=2u8 {
-                let mut l: Vec<f32> = (0..classes).map(|_| rng.sample::<f32, _>(StandardNormal)).collect();
+                let mut l: Vec<f32> = (0..classes)
+                    .map(|_| rng.sample::<f32, _>(StandardNormal))
+                    .collect();
                 if let Some(t) = truth {
                     l[t as usize] += signal;
                 }
-                out.push(Row { split: split.into(), id_code: id.clone(), site, logits: l });
+                out.push(Row {
+                    split: split.into(),
+                    id_code: id.clone(),
+                    site,
+                    logits: l,
+                });
             }
         }
     }
@@ -121,12 +171,22 @@ pub fn rows(s: &Synth, seed: u64, signal: f32, classes: usize, controls: bool) -
 
 pub fn write_parquet(path: &Path, rows: &[Row], classes: usize) {
     let item = Arc::new(Field::new("item", DataType::Float32, false));
-    let values = Float32Array::from(rows.iter().flat_map(|r| r.logits.iter().copied()).collect::<Vec<f32>>());
+    let values = Float32Array::from(
+        rows.iter()
+            .flat_map(|r| r.logits.iter().copied())
+            .collect::<Vec<f32>>(),
+    );
     let logits = FixedSizeListArray::new(item, classes as i32, Arc::new(values), None);
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(rows.iter().map(|r| r.split.as_str()).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.id_code.as_str()).collect::<Vec<_>>())),
-        Arc::new(UInt8Array::from(rows.iter().map(|r| r.site).collect::<Vec<_>>())),
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.split.as_str()).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.id_code.as_str()).collect::<Vec<_>>(),
+        )),
+        Arc::new(UInt8Array::from(
+            rows.iter().map(|r| r.site).collect::<Vec<_>>(),
+        )),
         Arc::new(logits),
     ];
     let schema = Arc::new(rcic_core::schema::predictions_schema(classes));
@@ -137,7 +197,10 @@ pub fn write_parquet(path: &Path, rows: &[Row], classes: usize) {
 }
 
 pub fn ensemble(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rcic-ensemble")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_rcic-ensemble"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 pub fn ps(p: &Path) -> &str {

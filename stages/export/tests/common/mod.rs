@@ -24,14 +24,25 @@ pub fn ort_env() -> &'static ort::environment::Environment {
 
 /// ORT_DYLIB_PATH, else the project venv's library.
 fn make_env() -> ort::environment::Environment {
-    let path = std::env::var("ORT_DYLIB_PATH").ok().filter(|p| Path::new(p).exists()).or_else(|| {
-        std::fs::read_dir(repo().join(".venv/lib")).ok()?.filter_map(|e| e.ok()).find_map(|py| {
-            let p = py.path().join("site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1");
-            p.exists().then(|| p.to_string_lossy().into_owned())
-        })
-    });
+    let path = std::env::var("ORT_DYLIB_PATH")
+        .ok()
+        .filter(|p| Path::new(p).exists())
+        .or_else(|| {
+            std::fs::read_dir(repo().join(".venv/lib"))
+                .ok()?
+                .filter_map(|e| e.ok())
+                .find_map(|py| {
+                    let p = py
+                        .path()
+                        .join("site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1");
+                    p.exists().then(|| p.to_string_lossy().into_owned())
+                })
+        });
     let path = path.expect("libonnxruntime not found: run `make deps` (or set ORT_DYLIB_PATH)");
-    ort::init_from(&path).expect("load libonnxruntime").build().expect("ORT environment")
+    ort::init_from(&path)
+        .expect("load libonnxruntime")
+        .build()
+        .expect("ORT environment")
 }
 
 pub fn python() -> PathBuf {
@@ -43,7 +54,10 @@ pub fn python() -> PathBuf {
 /// Runs onnx.checker (full check) on a file; panics with its message otherwise.
 pub fn onnx_check(path: &Path) {
     let out = std::process::Command::new(python())
-        .args(["-c", "import sys, onnx; onnx.checker.check_model(sys.argv[1], full_check=True); print('ok')"])
+        .args([
+            "-c",
+            "import sys, onnx; onnx.checker.check_model(sys.argv[1], full_check=True); print('ok')",
+        ])
         .arg(path)
         .output()
         .expect("run python");
@@ -66,7 +80,8 @@ pub fn random_network(config: &ModelConfig, seed: i64) -> (tch::nn::VarStore, Ne
     let vs = tch::nn::VarStore::new(Device::Cpu);
     let net = Network::new(&vs, config).unwrap();
     let vars = vs.variables();
-    let u = |n: &[i64], lo: f64, hi: f64| Tensor::rand(n, (Kind::Float, Device::Cpu)) * (hi - lo) + lo;
+    let u =
+        |n: &[i64], lo: f64, hi: f64| Tensor::rand(n, (Kind::Float, Device::Cpu)) * (hi - lo) + lo;
     tch::no_grad(|| {
         for (name, v) in &vars {
             let mut v = v.shallow_clone();
@@ -80,10 +95,18 @@ pub fn random_network(config: &ModelConfig, seed: i64) -> (tch::nn::VarStore, Ne
             } else if is_bn(&vs, name) && name.ends_with(".weight") {
                 let prefix = name.rsplit_once(".bn").map(|(p, _)| p);
                 let last = prefix.is_some_and(|p| {
-                    let last = if vars.contains_key(&format!("{p}.bn3.weight")) { 3 } else { 2 };
+                    let last = if vars.contains_key(&format!("{p}.bn3.weight")) {
+                        3
+                    } else {
+                        2
+                    };
                     name.ends_with(&format!(".bn{last}.weight"))
                 });
-                v.copy_(&if last { u(&n, 0.0, 0.25) } else { u(&n, 0.5, 1.5) });
+                v.copy_(&if last {
+                    u(&n, 0.0, 0.25)
+                } else {
+                    u(&n, 0.5, 1.5)
+                });
             }
         }
     });
@@ -120,12 +143,18 @@ pub fn run(session: &mut Session, image: &Tensor, cell: &Tensor) -> Vec<f32> {
 }
 
 pub fn session(env: &ort::environment::Environment, bytes: &[u8]) -> Session {
-    Session::builder(env).unwrap().commit_from_memory(bytes).expect("ORT accepts the model")
+    Session::builder(env)
+        .unwrap()
+        .commit_from_memory(bytes)
+        .expect("ORT accepts the model")
 }
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 pub fn max_abs(a: &[f32]) -> f32 {

@@ -18,13 +18,21 @@ pub fn bin(name: &str) -> PathBuf {
 }
 
 pub fn run(name: &str, args: &[&str]) -> Output {
-    let exe = if name == "rcic-predict" { PathBuf::from(env!("CARGO_BIN_EXE_rcic-predict")) } else { bin(name) };
+    let exe = if name == "rcic-predict" {
+        PathBuf::from(env!("CARGO_BIN_EXE_rcic-predict"))
+    } else {
+        bin(name)
+    };
     Command::new(exe).args(args).output().unwrap()
 }
 
 pub fn run_ok(name: &str, args: &[&str]) -> String {
     let o = run(name, args);
-    assert!(o.status.success(), "{name} {args:?} failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{name} {args:?} failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
@@ -40,7 +48,15 @@ impl Fixture {
 
     /// rcic-predict with the fixture's data and store plus `extra`.
     pub fn predict(&self, extra: &[&str]) -> Output {
-        let mut args = vec!["--data".to_string(), self.p("tiny"), "--alias".into(), ALIAS.into(), "--threads".into(), "1".into(), "-q".into()];
+        let mut args = vec![
+            "--data".to_string(),
+            self.p("tiny"),
+            "--alias".into(),
+            ALIAS.into(),
+            "--threads".into(),
+            "1".into(),
+            "-q".into(),
+        ];
         if !extra.contains(&"--store") {
             args.extend(["--store".to_string(), self.p("art")]);
         }
@@ -51,7 +67,11 @@ impl Fixture {
 
     pub fn predict_ok(&self, extra: &[&str]) -> String {
         let o = self.predict(extra);
-        assert!(o.status.success(), "rcic-predict {extra:?} failed:\n{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "rcic-predict {extra:?} failed:\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     }
 }
@@ -62,15 +82,84 @@ pub fn fixture() -> &'static Fixture {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let s = |p: &str| root.join(p).to_string_lossy().into_owned();
-        run_ok("rcic-synth", &["--preset", "tiny", "--out", &s("tiny"), "--seed", "0", "--threads", "1"]);
-        run_ok("rcic-preprocess", &["--data", &s("tiny"), "--store", &s("art"), "-q", "--threads", "1"]);
-        run_ok("rcic-train", &[
-            "--data", &s("tiny"), "--store", &s("art"), "--save", &s("ck/m"), "--backbone", "densenet-tiny", "--alias", ALIAS, "--seed", "1",
-            "--threads", "1", "--classes", "36", "--embedding-size", "64", "-e", "1", "-q",
-        ]);
+        run_ok(
+            "rcic-synth",
+            &[
+                "--preset",
+                "tiny",
+                "--out",
+                &s("tiny"),
+                "--seed",
+                "0",
+                "--threads",
+                "1",
+            ],
+        );
+        run_ok(
+            "rcic-preprocess",
+            &[
+                "--data",
+                &s("tiny"),
+                "--store",
+                &s("art"),
+                "-q",
+                "--threads",
+                "1",
+            ],
+        );
+        run_ok(
+            "rcic-train",
+            &[
+                "--data",
+                &s("tiny"),
+                "--store",
+                &s("art"),
+                "--save",
+                &s("ck/m"),
+                "--backbone",
+                "densenet-tiny",
+                "--alias",
+                ALIAS,
+                "--seed",
+                "1",
+                "--threads",
+                "1",
+                "--classes",
+                "36",
+                "--embedding-size",
+                "64",
+                "-e",
+                "1",
+                "-q",
+            ],
+        );
         run_ok("rcic-export", &["--load", &s("ck/m"), "-o", &s("m.onnx")]);
-        run_ok("rcic-export", &["--load", &s("ck/m"), "-o", &s("m8.onnx"), "--tta", "8", "--tta-size", "0.75", "--image-size", "32"]);
-        run_ok("rcic-export", &["--load", &s("ck/m"), "-o", &s("m64.onnx"), "--image-size", "64"]);
+        run_ok(
+            "rcic-export",
+            &[
+                "--load",
+                &s("ck/m"),
+                "-o",
+                &s("m8.onnx"),
+                "--tta",
+                "8",
+                "--tta-size",
+                "0.75",
+                "--image-size",
+                "32",
+            ],
+        );
+        run_ok(
+            "rcic-export",
+            &[
+                "--load",
+                &s("ck/m"),
+                "-o",
+                &s("m64.onnx"),
+                "--image-size",
+                "64",
+            ],
+        );
         Fixture { _dir: dir, root }
     })
 }
@@ -81,5 +170,8 @@ pub fn read(path: &Path) -> rcic_predict::output::Predictions {
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }

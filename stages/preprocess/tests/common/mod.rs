@@ -32,11 +32,25 @@ pub fn pixels(name: &str, n: usize) -> Vec<u8> {
 
 pub fn write_png(path: &Path, w: u32, h: u32, px: Vec<u8>) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    image::GrayImage::from_raw(w, h, px).unwrap().save(path).unwrap();
+    image::GrayImage::from_raw(w, h, px)
+        .unwrap()
+        .save(path)
+        .unwrap();
 }
 
-pub fn image_path(root: &Path, split: &str, exp: &str, plate: usize, well: &str, site: u8, ch: usize) -> PathBuf {
-    root.join(split).join(exp).join(format!("Plate{plate}")).join(format!("{well}_s{site}_w{ch}.png"))
+pub fn image_path(
+    root: &Path,
+    split: &str,
+    exp: &str,
+    plate: usize,
+    well: &str,
+    site: u8,
+    ch: usize,
+) -> PathBuf {
+    root.join(split)
+        .join(exp)
+        .join(format!("Plate{plate}"))
+        .join(format!("{well}_s{site}_w{ch}.png"))
 }
 
 /// Writes the dataset (2 experiments x 4 plates x 4 wells x 2 sites x 6
@@ -56,7 +70,11 @@ pub fn write_dataset(root: &Path) {
                 let id = format!("{e}_{p}_{w}");
                 let s = sirnas[(i + p) % 4];
                 if s >= 8 {
-                    let kind = if s == 9 { "negative_control" } else { "positive_control" };
+                    let kind = if s == 9 {
+                        "negative_control"
+                    } else {
+                        "positive_control"
+                    };
                     let out = if is_train { &mut train_c } else { &mut test_c };
                     writeln!(out, "{id},{e},{p},{w},{s},{kind}").unwrap();
                 } else if is_train {
@@ -82,15 +100,24 @@ pub fn write_dataset(root: &Path) {
 
 /// Runs the binary with `args`.
 pub fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rcic-preprocess")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_rcic-preprocess"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Runs and asserts success; returns (artifact folder from stdout, stderr).
 pub fn run_ok(args: &[&str]) -> (PathBuf, String) {
     let o = run(args);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(o.status.success(), "rcic-preprocess {args:?} failed:\n{err}");
-    (PathBuf::from(String::from_utf8(o.stdout).unwrap().trim()), err)
+    assert!(
+        o.status.success(),
+        "rcic-preprocess {args:?} failed:\n{err}"
+    );
+    (
+        PathBuf::from(String::from_utf8(o.stdout).unwrap().trim()),
+        err,
+    )
 }
 
 pub fn s(p: &Path) -> &str {
@@ -105,19 +132,32 @@ pub fn png_pixels(path: &Path) -> Vec<u8> {
 /// (relative path, blake3) of an artifact folder's files, from its manifest.
 pub fn manifest_files(dir: &Path) -> Vec<(String, String)> {
     let a = rcic_core::Artifact::open(dir).unwrap();
-    a.manifest.files.iter().map(|f| (f.path.clone(), f.blake3.clone())).collect()
+    a.manifest
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.blake3.clone()))
+        .collect()
 }
 
 /// Published artifact folders (with a manifest) under STORE/preprocess.
 pub fn published(store: &Path, stage: &str) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(store.join(stage)) else { return Vec::new() };
-    rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("manifest.json").is_file()).collect()
+    let Ok(rd) = std::fs::read_dir(store.join(stage)) else {
+        return Vec::new();
+    };
+    rd.filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("manifest.json").is_file())
+        .collect()
 }
 
 /// Every entry under STORE/stage (published or temporary).
 pub fn entries(store: &Path, stage: &str) -> Vec<String> {
-    let Ok(rd) = std::fs::read_dir(store.join(stage)) else { return Vec::new() };
-    rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+    let Ok(rd) = std::fs::read_dir(store.join(stage)) else {
+        return Vec::new();
+    };
+    rd.filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Copies a folder tree.
