@@ -76,20 +76,21 @@ impl StatsTable {
                 if !(1..=CHANNELS).contains(&c) {
                     return Err(fmt(&format!("row {i}: channel {c} outside 1..{CHANNELS}")));
                 }
-                let entry =
-                    match level.value(i) {
-                        "experiment" => t
-                            .experiments
-                            .entry(exp.value(i).to_string())
-                            .or_insert_with(blank),
-                        "plate" if !plate.is_null(i) => t
-                            .plates
-                            .entry((exp.value(i).to_string(), plate.value(i)))
-                            .or_insert_with(blank),
-                        other => return Err(fmt(&format!(
+                let entry = match level.value(i) {
+                    "experiment" => t
+                        .experiments
+                        .entry(exp.value(i).to_string())
+                        .or_insert_with(blank),
+                    "plate" if !plate.is_null(i) => t
+                        .plates
+                        .entry((exp.value(i).to_string(), plate.value(i)))
+                        .or_insert_with(blank),
+                    other => {
+                        return Err(fmt(&format!(
                             "row {i}: level {other:?}; expected experiment or plate (with a plate)"
-                        ))),
-                    };
+                        )))
+                    }
+                };
                 entry.mean[c - 1] = mean.value(i);
                 entry.std[c - 1] = std.value(i);
             }

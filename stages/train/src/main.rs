@@ -322,14 +322,14 @@ fn run() -> Result<()> {
         stats,
     };
 
-    let base = match &a.load {
-        Some(p) => {
-            Checkpoint::read(p)
-                .with_context(|| format!("--load {}", p.display()))?
-                .config
-        }
+    // The --load checkpoint is read once: its architecture is the base of
+    // the flags, its tensors go into the network.
+    let loaded = match &a.load {
+        Some(p) => Some(Checkpoint::read(p).with_context(|| format!("--load {}", p.display()))?),
         None => None,
     };
+    let load = a.load.as_deref().zip(loaded.as_ref());
+    let base = loaded.as_ref().and_then(|c| c.config.clone());
     let overrides = ConfigOverrides {
         backbone: a
             .backbone
@@ -395,7 +395,7 @@ fn run() -> Result<()> {
         return Ok(());
     }
     if a.mode == "val" {
-        let (_vs, net) = trainer::build_network(&config, device, a.load.as_deref(), None, &log)?;
+        let (_vs, net) = trainer::build_network(&config, device, load, None, &log)?;
         let folds = Folds::new(&data.index, a.data_split_seed);
         let splits =
             rcic_train::samples::build(&data.index, &folds, a.cv_number, a.all_controls_train)?;
@@ -418,7 +418,7 @@ fn run() -> Result<()> {
         &data,
         &config,
         &opts,
-        a.load.as_deref(),
+        load,
         a.pretrained.as_deref(),
         &options_json,
         &log,

@@ -346,12 +346,12 @@ pub struct Outcome {
     pub last_epoch: u32,
 }
 
-/// Builds the network for `config`, loading `load` (strictly) and/or
-/// `pretrained` weights.
+/// Builds the network for `config`, loading `load` (a checkpoint read once
+/// by the caller, with its path; strictly) and/or `pretrained` weights.
 pub fn build_network(
     config: &ModelConfig,
     device: Device,
-    load: Option<&Path>,
+    load: Option<(&Path, &Checkpoint)>,
     pretrained: Option<&Path>,
     log: &Log,
 ) -> Result<(VarStore, Network), TrainError> {
@@ -364,8 +364,7 @@ pub fn build_network(
             p.display()
         ));
     }
-    if let Some(p) = load {
-        let ck = Checkpoint::read(p)?;
+    if let Some((p, ck)) = load {
         if let Some(c) = &ck.config {
             if c != config {
                 return Err(TrainError::Data(format!(
@@ -419,7 +418,7 @@ pub fn train(
     data: &Data,
     config: &ModelConfig,
     o: &TrainOptions,
-    load_ckpt: Option<&Path>,
+    load_ckpt: Option<(&Path, &Checkpoint)>,
     pretrained: Option<&Path>,
     options_json: &str,
     log: &Log,
@@ -445,7 +444,7 @@ pub fn train(
     let mut pl = PlState::default();
     let mut best: Option<f64> = None;
     let mut rows_out: Vec<MetricRow> = Vec::new();
-    if let (Some(l), true) = (load_ckpt, o.start_epoch > 0) {
+    if let (Some((l, _)), true) = (load_ckpt, o.start_epoch > 0) {
         let sp = state_path(l);
         if sp.is_file() {
             let bytes = std::fs::read(&sp)
