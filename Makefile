@@ -8,8 +8,11 @@ VENV ?= $(CURDIR)/.venv
 # so CI after a local build is incremental; a new machine builds from scratch.
 CARGO_TARGET_DIR ?= $(HOME)/.cache/rcic/target
 CARGO ?= cargo
-
-
+# dev (default: the profile tests use, optimised dependencies) or release.
+PROFILE ?= dev
+BIN := $(CARGO_TARGET_DIR)/$(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
+# The Python wheels: requirements.txt (CPU); a CUDA image passes its own list.
+REQUIREMENTS ?= requirements.txt
 
 export CARGO_TARGET_DIR
 # torch-sys finds libtorch through the venv's torch (LIBTORCH_USE_PYTORCH),
@@ -35,9 +38,9 @@ help:
 
 deps: $(DEPS_STAMP)
 
-$(DEPS_STAMP): requirements.txt
+$(DEPS_STAMP): $(REQUIREMENTS)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS)
 	@$(VENV)/bin/python -c "import torch, onnxruntime; print('torch', torch.__version__, '| onnxruntime', onnxruntime.__version__)"
 	@touch $@
 
@@ -48,7 +51,7 @@ env: deps
 	@echo "CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)"
 
 build: deps
-	$(CARGO) build --workspace --bins --tests
+	$(CARGO) build --profile $(PROFILE) --workspace --bins --tests
 
 test: build
 	$(CARGO) test --workspace
@@ -66,63 +69,147 @@ clean-venv:
 
 # ---------------------------------------------------------------------------
 # The pipeline: data -> preprocess -> train (per seed) -> export -> predict
-# (TTA 8) -> ensemble -> submission.csv. Without DATA, the `demo` synthetic
+# (TTA) -> ensemble -> submission.csv. Without DATA, the preset's synthetic
 # dataset is generated (its truth is used only to report test accuracy).
+#
+# Reuse: every output is sealed (FILE.blake3, rcic-artifact) when its stage
+# finishes, and every target below is a seal. Before each run the seals are
+# checked: a missing or changed output loses its seal, so make recomputes
+# exactly it and what depends on it. Parameters live in small files under
+# $(MODELS)/config that are rewritten only when their value changes, so
+# changing, say, the ensemble weights reruns the ensemble alone. The
+# preprocess stage is content-addressed in the store by itself.
 comma := ,
 PRESET ?= demo
 SEEDS ?= 0,1
 SEED ?= 0
 STORE ?= artifacts
-BIN := $(CARGO_TARGET_DIR)/debug
+JOBS ?= 1
+# Threads per stage process (0: all cores).
+THREADS ?= 0
+# Ensemble weights, one per seed (empty: equal).
+WEIGHTS ?=
 SEED_LIST := $(subst $(comma), ,$(SEEDS))
 ifeq ($(PRESET),winner)
+# REFERENCE section 10: DenseNet-161, 130 epochs, pseudo-labels from 90, the
+# two-cycle cosine schedule, all training experiments (no validation fold).
 TRAIN_FLAGS ?= --backbone mem-densenet161 -e 130 --pl-epoch 90 --lr cosine,1.5e-4,90,6e-5,150,0 --pl-size-func 0.6*x+0.4 --cv-number -1
 CV ?= -1
+TTA ?= 8
 ALIAS ?= default
-else
-# demo: a small DenseNet and schedule that run on a laptop's CPU.
+else ifeq ($(PRESET),tiny)
+# CI reproduction: minutes on 2 cores, not accuracy.
+TRAIN_FLAGS ?= --backbone densenet-tiny --classes 36 --embedding-size 32 -e 3 --pl-epoch 2 --cv-number 0
+CV ?= 0
+TTA ?= 2
+ALIAS ?= HUVEC-04=HEPG2-02:1
+SYNTH ?= tiny
+else ifeq ($(PRESET),demo)
+# A small DenseNet and schedule that run on a laptop's CPU.
 TRAIN_FLAGS ?= --backbone densenet-tiny --classes 108 --embedding-size 256 -e 12 --lr cosine,2e-3 --pl-epoch 8 --pl-size-func 0.6*x+0.4 --cv-number 0
 CV ?= 0
+TTA ?= 8
 # The demo dataset's layout alias, as RxRx1's HUVEC-18=RPE-03:1 is RxRx1's.
 ALIAS ?= HUVEC-05=RPE-02:1
+SYNTH ?= demo
+else
+$(error PRESET=$(PRESET): expected demo, winner or tiny)
 endif
+SYNTH_FLAGS ?= --seed 0
 ifeq ($(origin DATA),undefined)
 DATA := data/$(PRESET)-synthetic
-TRUTH := data/$(PRESET)-synthetic-truth/test_truth.csv
-GENERATE := 1
+TRUTH ?= $(DATA)-truth/test_truth.csv
+GENERATE ?= $(SYNTH)
 endif
 MODELS := $(STORE)/models/$(PRESET)
-# Keep every stage output (make would delete intermediate files of the chain).
-.SECONDARY:
+CFG := $(MODELS)/config
+SUB := $(MODELS)/submission-$(subst $(comma),-,$(SEEDS))
+PREDS := $(foreach s,$(SEED_LIST),$(MODELS)/seed$(s)/predictions.parquet)
+SEAL := $(BIN)/rcic-artifact seal
+# Where `make submission` copies the submission.
+OUT ?= submission.csv
 RUN := $(strip $(LAUNCH))
+# Every seal is named explicitly, so none is an "intermediate" file that make
+# would skip when missing or delete after the run.
+ALL_SEEDS := $(sort $(SEED_LIST) $(SEED))
+SEALS := $(foreach s,$(ALL_SEEDS),$(foreach f,model model.onnx predictions.parquet,$(MODELS)/seed$(s)/$(f).blake3))
+$(SEALS):
+.PHONY: ci bins pipeline-check FORCE _submission _preprocess _train _export _predict _ensemble
 
-data: build
+# NOBUILD=1 uses the binaries in BIN as they are (the end-to-end tests).
+bins: $(if $(NOBUILD),,deps)
+	$(if $(NOBUILD),@true,$(CARGO) build --profile $(PROFILE) --workspace --bins)
+
+# What every pipeline goal does first: build, check the seals, then run the
+# real goal in a second make (so the check happens before make looks at any
+# file). SEEDS run in parallel with JOBS=n.
+pipeline-check: bins
+	@$(BIN)/rcic-artifact check $(MODELS)
+
+submission preprocess train export predict ensemble: pipeline-check
+	@$(MAKE) --no-print-directory -j$(JOBS) _$@
+
+# Write $(1) with the text $(2) only when it differs (keeps the mtime).
+define set_param
+@mkdir -p $(dir $(1)) && printf '%s\n' '$(2)' > $(1).new && if cmp -s $(1).new $(1); then rm $(1).new; else mv $(1).new $(1); fi
+endef
+
+$(CFG)/data: FORCE
 ifdef GENERATE
-	@test -f $(DATA)/train.csv || $(BIN)/rcic-synth --preset demo --out $(DATA) --seed 0
+	@if [ ! -f $(DATA)/train.csv ] || [ "$$(cat $(DATA).synth 2>/dev/null)" != '$(SYNTH_FLAGS)' ]; then \
+	  echo "generating the $(GENERATE) synthetic dataset in $(DATA) ($(SYNTH_FLAGS))"; \
+	  $(BIN)/rcic-synth --preset $(GENERATE) --out $(DATA) --force $(SYNTH_FLAGS) && printf '%s\n' '$(SYNTH_FLAGS)' > $(DATA).synth; fi
+else
+	@test -f $(DATA)/train.csv || { echo "DATA=$(DATA): no train.csv there (a Kaggle RxRx1 root is expected)" >&2; exit 2; }
 endif
+	@mkdir -p $(CFG)
+	@art=$$($(RUN) $(BIN)/rcic-preprocess --data $(DATA) --store $(STORE) -q --threads $(THREADS)) && test -n "$$art" && \
+	  printf '%s\n' "$$art" > $@.new && if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+$(CFG)/train: FORCE
+	$(call set_param,$@,$(TRAIN_FLAGS) --alias $(ALIAS))
+$(CFG)/predict: FORCE
+	$(call set_param,$@,--tta $(TTA) --cv-number $(CV) --alias $(ALIAS))
+$(SUB)/ensemble: FORCE
+	$(call set_param,$@,--alias $(ALIAS) -w $(WEIGHTS) --truth $(TRUTH))
 
-preprocess: data
-	$(RUN) $(BIN)/rcic-preprocess --data $(DATA) --store $(STORE)
+$(MODELS)/seed%/model.blake3: $(CFG)/data $(CFG)/train
+	@rm -rf $(@D) && mkdir -p $(@D)
+	$(RUN) $(BIN)/rcic-train --tensors $$(cat $(CFG)/data) --data $(DATA) --save $(@D)/model --seed $* --threads $(THREADS) --alias $(ALIAS) $(TRAIN_FLAGS) -q
+	@$(SEAL) $(@D)/model
 
-$(MODELS)/seed%/model: | preprocess
-	$(RUN) $(BIN)/rcic-train --data $(DATA) --store $(STORE) --save $@ --seed $* --alias $(ALIAS) $(TRAIN_FLAGS) -q
+$(MODELS)/seed%/model.onnx.blake3: $(MODELS)/seed%/model.blake3
+	$(BIN)/rcic-export --load $(@D)/model -o $(@D)/model.onnx
+	@$(SEAL) $(@D)/model.onnx
 
-$(MODELS)/seed%/model.onnx: $(MODELS)/seed%/model
-	$(BIN)/rcic-export --load $< -o $@
+$(MODELS)/seed%/predictions.parquet.blake3: $(MODELS)/seed%/model.onnx.blake3 $(CFG)/predict
+	$(RUN) $(BIN)/rcic-predict --model $(@D)/model.onnx --tensors $$(cat $(CFG)/data) --data $(DATA) --tta $(TTA) --cv-number $(CV) --alias $(ALIAS) --threads $(THREADS) -q -o $(@D)/predictions.parquet
+	@$(SEAL) $(@D)/predictions.parquet
 
-$(MODELS)/seed%/predictions.parquet: $(MODELS)/seed%/model.onnx
-	$(RUN) $(BIN)/rcic-predict --model $< --data $(DATA) --store $(STORE) --tta 8 --cv-number $(CV) --alias $(ALIAS) -o $@
+$(SUB)/submission.csv.blake3: $(addsuffix .blake3,$(PREDS)) $(SUB)/ensemble
+	$(BIN)/rcic-ensemble --data $(DATA) --alias $(ALIAS) $(if $(WEIGHTS),-w $(WEIGHTS)) $(if $(TRUTH),--truth $(TRUTH)) -o $(SUB)/submission.csv $(PREDS)
+	@$(SEAL) $(SUB)/submission.csv
 
-train: $(MODELS)/seed$(SEED)/model
-	@echo $<
-export: $(MODELS)/seed$(SEED)/model.onnx
-	@echo $<
-predict: $(MODELS)/seed$(SEED)/predictions.parquet
-	@echo $<
+_preprocess: $(CFG)/data
+	@cat $<
+_train: $(MODELS)/seed$(SEED)/model.blake3
+	@echo $(MODELS)/seed$(SEED)/model
+_export: $(MODELS)/seed$(SEED)/model.onnx.blake3
+	@echo $(MODELS)/seed$(SEED)/model.onnx
+_predict: $(MODELS)/seed$(SEED)/predictions.parquet.blake3
+	@echo $(MODELS)/seed$(SEED)/predictions.parquet
+_ensemble: $(SUB)/submission.csv.blake3
+	@echo $(SUB)/submission.csv
+_submission: $(SUB)/submission.csv.blake3
+	@cp $(SUB)/submission.csv $(OUT)
+	@sed -n '/^## Accuracy by step/,/^## Files/p' $(SUB)/report.md | grep '^|'
+	@echo "$(OUT) ($(SUB)/submission.csv, report $(SUB)/report.md)"
 
-ensemble: $(foreach s,$(SEED_LIST),$(MODELS)/seed$(s)/predictions.parquet)
-	$(BIN)/rcic-ensemble --data $(DATA) --alias $(ALIAS) $(if $(TRUTH),--truth $(TRUTH)) -o $(MODELS)/submission-$(subst $(comma),-,$(SEEDS))/submission.csv $^
-	@cp $(MODELS)/submission-$(subst $(comma),-,$(SEEDS))/submission.csv submission.csv
-	@echo submission.csv
+# CI reproduction: the whole pipeline from scratch on the tiny preset (two
+# seeds, a few epochs), then the submission's shape and the accuracy steps.
+CI_STORE ?= $(CURDIR)/.ci-store
+ci: deps
+	@rm -rf $(CI_STORE)
+	@$(MAKE) --no-print-directory submission PRESET=tiny SEEDS=0,1 STORE=$(CI_STORE) DATA=$(CI_STORE)/tiny GENERATE=tiny TRUTH=$(CI_STORE)/tiny-truth/test_truth.csv OUT=$(CI_STORE)/submission.csv
+	$(VENV)/bin/python scripts/check_submission.py --data $(CI_STORE)/tiny --report $(CI_STORE)/models/tiny/submission-0-1/report.json $(CI_STORE)/submission.csv
 
-submission: ensemble
+FORCE:

@@ -1,0 +1,55 @@
+//! `rcic-artifact`: the Makefile's seal tool. `seal FILE...` records each
+//! finished output's digest; `check DIR...` removes every seal (and file)
+//! that no longer matches, before make decides what to rebuild.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "rcic-artifact",
+    about = "Seal pipeline outputs and check their seals"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write FILE.blake3 (the file's blake3 digest) for each FILE.
+    Seal {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Check every seal under each DIR; remove a damaged output and its seal.
+    Check {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Seal { files } => {
+            for f in files {
+                rcic_artifact::seal_file(&f).with_context(|| format!("sealing {}", f.display()))?;
+            }
+        }
+        Cmd::Check { dirs } => {
+            for d in dirs {
+                let removed = rcic_artifact::check_tree(&d)
+                    .with_context(|| format!("checking the seals under {}", d.display()))?;
+                for (file, why) in removed {
+                    eprintln!(
+                        "rcic-artifact: {} ({why}): removed, it will be recomputed",
+                        file.display()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
