@@ -122,12 +122,29 @@ fn trains_deterministically_and_resumes_exactly() {
     }
     assert!(f.root.join("a/m").is_file() && f.root.join("a/m.metrics.parquet").is_file());
 
-    // Same seed, same bytes.
+    // Same seed, same bytes (--bf16, CUDA-only mixed precision, is ignored
+    // on the CPU with one warning and changes nothing).
     ok(train(
         &f,
         "b/m",
-        &["-e", "4", "--pl-epoch", "1", "--pl-size-func", "0.6*x+0.4"],
+        &[
+            "-e",
+            "4",
+            "--pl-epoch",
+            "1",
+            "--pl-size-func",
+            "0.6*x+0.4",
+            "--bf16",
+        ],
     ));
+    let log_b = std::fs::read_to_string(f.root.join("b/m.log")).unwrap();
+    assert_eq!(
+        log_b
+            .matches("warning: --bf16 is ignored on the CPU")
+            .count(),
+        1,
+        "{log_b}"
+    );
     assert_eq!(
         std::fs::read(f.root.join("a/m.3")).unwrap(),
         std::fs::read(f.root.join("b/m.3")).unwrap(),

@@ -5,6 +5,7 @@
 //! (`--pretrained`, `.pth` or safetensors), and the runtime plumbing every
 //! tch user shares (device selection).
 
+pub mod autocast;
 pub mod checkpoint;
 pub mod config;
 pub mod densenet;
@@ -19,6 +20,7 @@ pub mod raw;
 pub mod resnet;
 pub mod safetensors;
 
+pub use autocast::{cuda_autocast_dtype, set_cuda_autocast_dtype, AutocastDtype};
 pub use checkpoint::{Checkpoint, Strictness};
 pub use config::{BackboneKind, DenseNetConfig, ModelConfig, ResBlock, ResNetConfig};
 pub use device::{select_device, DeviceChoice, DeviceError};

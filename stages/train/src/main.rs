@@ -172,6 +172,9 @@ struct Args {
     /// Mixed precision on CUDA (ignored with a warning on the CPU).
     #[arg(long, default_value = "true", value_parser = parse_bool)]
     fp16: bool,
+    /// Mixed precision in bfloat16 instead of float16 (no loss scaling; CUDA only, like --fp16).
+    #[arg(long)]
+    bf16: bool,
     /// ImageNet weights for the backbone (torchvision .pth or safetensors).
     #[arg(long)]
     pretrained: Option<PathBuf>,
@@ -285,8 +288,11 @@ fn run() -> Result<()> {
     let log = Log::new(log_path.as_deref(), a.quiet).context("cannot open the log file")?;
     log.info(format!("Args: {a:?}"));
     log.info(format!("Seed: {seed}"));
-    if a.fp16 && !device.is_cuda() {
-        log.info("warning: --fp16 is ignored on the CPU (training in float32)");
+    if (a.fp16 || a.bf16) && !device.is_cuda() {
+        let flag = if a.bf16 { "--bf16" } else { "--fp16" };
+        log.info(format!(
+            "warning: {flag} is ignored on the CPU (training in float32)"
+        ));
     }
 
     let index = DatasetIndex::load(
@@ -377,7 +383,8 @@ fn run() -> Result<()> {
         pl_size_func: size,
         disp_batches: a.disp_batches,
         start_epoch: a.start_epoch,
-        fp16: a.fp16,
+        fp16: a.fp16 || a.bf16,
+        bf16: a.bf16,
         threads,
         device,
     };

@@ -51,7 +51,10 @@ pub struct TrainOptions {
     pub pl_size_func: SizeFunc,
     pub disp_batches: usize,
     pub start_epoch: u32,
+    /// Mixed precision on CUDA (autocast), float16 with dynamic loss scaling.
     pub fp16: bool,
+    /// With `fp16`: autocast in bfloat16 instead, without loss scaling.
+    pub bf16: bool,
     pub threads: usize,
     pub device: Device,
 }
@@ -487,7 +490,24 @@ pub fn train(
     let classes = config.classes;
     let n_ct = data.index.cell_types.len();
     let cuda_fp16 = o.fp16 && o.device.is_cuda();
-    let mut scale = if cuda_fp16 { 65536.0 } else { 1.0 };
+    // float16 needs dynamic loss scaling; bfloat16 has float32's range.
+    let scaling = cuda_fp16 && !o.bf16;
+    let mut scale = if scaling { 65536.0 } else { 1.0 };
+    if cuda_fp16 {
+        rcic_model::set_cuda_autocast_dtype(if o.bf16 {
+            rcic_model::AutocastDtype::BFloat16
+        } else {
+            rcic_model::AutocastDtype::Float16
+        });
+        log.info(format!(
+            "mixed precision: autocast in {}",
+            if o.bf16 {
+                "bfloat16"
+            } else {
+                "float16 with dynamic loss scaling"
+            }
+        ));
+    }
     let mut good_steps = 0u32;
     for epoch in o.start_epoch..o.epochs {
         let mut pl_added = None;
@@ -576,15 +596,17 @@ pub fn train(
             let lv = loss.double_value(&[]);
             if (i + 1) % o.gradient_accumulation.max(1) == 0 {
                 if cuda_fp16 && !opt.grads_finite() {
-                    scale /= 2.0;
+                    if scaling {
+                        scale /= 2.0;
+                    }
                     good_steps = 0;
                     log.info(format!(
-                        "fp16: non-finite gradients, step skipped, loss scale -> {scale}"
+                        "mixed precision: non-finite gradients, step skipped, loss scale -> {scale}"
                     ));
                 } else {
                     opt.step(lr, scale);
                     good_steps += 1;
-                    if cuda_fp16 && good_steps % 2000 == 0 {
+                    if scaling && good_steps % 2000 == 0 {
                         scale *= 2.0;
                     }
                 }
