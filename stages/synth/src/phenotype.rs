@@ -153,6 +153,8 @@ impl CellType {
 pub const TREATMENT_STRENGTH: f32 = 0.45;
 /// Positive controls are this many times stronger.
 pub const POSITIVE_FACTOR: f32 = 2.5;
+/// Largest factor by which a phenotype changes an object count or size.
+pub const COUNT_RANGE: f32 = 3.0;
 /// Share of a phenotype that is specific to the cell type.
 pub const CELL_TYPE_SPECIFIC: f32 = 0.35;
 
@@ -206,6 +208,18 @@ pub fn apply(base: &Params, delta: &Params) -> Params {
         out[i] = 1.0 + (base[i] - 1.0).max(0.05) * (2.0 * delta[i]).exp();
         out[i] = out[i].min(4.0);
     }
+    // Amounts that set how many objects are drawn (and so the render time)
+    // stay within 1/3 to 3 times the base: strong phenotypes of low
+    // difficulties saturate there instead of drawing tens of times more.
+    for i in [
+        P::Density as usize,
+        P::CellRadius as usize,
+        P::NucleoliCount as usize,
+        P::NucleoliSize as usize,
+        P::MitoCount as usize,
+    ] {
+        out[i] = out[i].clamp(base[i] / COUNT_RANGE, base[i] * COUNT_RANGE);
+    }
     out[P::Mitotic as usize] = out[P::Mitotic as usize].min(0.6);
     out[P::Irregular as usize] = out[P::Irregular as usize].min(0.35);
     out[P::NucRatio as usize] = out[P::NucRatio as usize].clamp(0.15, 0.8);
@@ -216,6 +230,34 @@ pub fn apply(base: &Params, delta: &Params) -> Params {
 mod tests {
     use super::*;
     use crate::preset::Preset;
+
+    #[test]
+    fn object_counts_and_sizes_saturate_at_the_count_range() {
+        let base = CellType::of("HEPG2").base;
+        let up = apply(&base, &[10.0; NP]);
+        let down = apply(&base, &[-10.0; NP]);
+        for i in [
+            P::Density,
+            P::CellRadius,
+            P::NucleoliCount,
+            P::NucleoliSize,
+            P::MitoCount,
+        ] {
+            let i = i as usize;
+            assert!(
+                (up[i] / base[i] - COUNT_RANGE).abs() < 1e-4,
+                "{i}: {}",
+                up[i] / base[i]
+            );
+            assert!(
+                (base[i] / down[i] - COUNT_RANGE).abs() < 1e-3,
+                "{i}: {}",
+                base[i] / down[i]
+            );
+        }
+        // Intensities are not capped by it.
+        assert!(up[P::DnaInt as usize] / base[P::DnaInt as usize] > 1000.0);
+    }
 
     #[test]
     fn negative_control_is_the_base_and_positive_controls_are_strong() {
