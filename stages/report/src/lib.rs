@@ -1,0 +1,20 @@
+//! rcic-report: looking at the data and the results. Site composites in
+//! Recursion's channel colours (`rcic-view`) and one self-contained HTML page
+//! (`rcic-report`) with the training curves of the train stage's metrics, the
+//! ensemble's accuracy by step, and sample site composites.
+
+pub mod base64;
+pub mod catalog;
+pub mod chart;
+pub mod composite;
+pub mod curves;
+pub mod ensemble;
+pub mod error;
+pub mod metrics;
+pub mod output;
+pub mod page;
+pub mod samples;
+pub mod site;
+pub mod steps;
+
+pub use error::{ReportError, Result};
