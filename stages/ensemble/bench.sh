@@ -6,6 +6,7 @@
 # section 9 (tests/fixtures/reference_ensemble.py, pandas + scipy), and the
 # per-plate assignment time vs scipy's linear_sum_assignment.
 # Env: RUNS (default 3), THREADS (default 1; the reference is single-threaded),
+# COMPRESSION (default none; zstd: level 3, as rcic-predict writes them),
 # BENCH_DIR (default a temporary folder).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +15,7 @@ TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/rcic/target}
 PY=$ROOT/.venv/bin/python
 RUNS=${RUNS:-3}
 THREADS=${THREADS:-1}
+COMPRESSION=${COMPRESSION:-none}
 WORK=${BENCH_DIR:-$(mktemp -d)}
 (cd "$ROOT" && cargo build -q -p rcic-synth -p rcic-ensemble)
 BIN=$TARGET/debug
@@ -23,15 +25,16 @@ if [ ! -f "$WORK/rxrx1/train.csv" ]; then
   "$BIN/rcic-synth" --preset rxrx1 --no-images --seed 0 --out "$WORK/rxrx1" --force >/dev/null
 fi
 TRUTH=$WORK/rxrx1-truth/test_truth.csv
+P=p; [ "$COMPRESSION" = none ] || P=p-$COMPRESSION-
 for i in 1 2; do
-  [ -f "$WORK/p$i.parquet" ] || "$PY" "$HERE/tests/fixtures/make_predictions.py" "$WORK/rxrx1" "$TRUTH" "$WORK/p$i.parquet" "$i" 2.0 "$VAL"
+  [ -f "$WORK/$P$i.parquet" ] || "$PY" "$HERE/tests/fixtures/make_predictions.py" "$WORK/rxrx1" "$TRUTH" "$WORK/$P$i.parquet" "$i" 2.0 "$VAL" "$COMPRESSION"
 done
 
 now() { date +%s.%N; }
 calc() { "$PY" -c "print('%.3f' % ($1))"; }
 median() { "$PY" -c 'import sys,statistics; print("%.3f" % statistics.median(map(float, sys.argv[1:])))' "$@"; }
-ours() { "$BIN/rcic-ensemble" --data "$WORK/rxrx1" -t "$THREADS" -o "$WORK/ours/submission.csv" "$WORK/p1.parquet" "$WORK/p2.parquet" 2>/dev/null; }
-theirs() { "$PY" "$HERE/tests/fixtures/reference_ensemble.py" --data "$WORK/rxrx1" -o "$WORK/ref.csv" --json "$WORK/ref.json" "$WORK/p1.parquet" "$WORK/p2.parquet" 2>/dev/null; }
+ours() { "$BIN/rcic-ensemble" --data "$WORK/rxrx1" -t "$THREADS" -o "$WORK/ours/submission.csv" "$WORK/${P}1.parquet" "$WORK/${P}2.parquet" 2>/dev/null; }
+theirs() { "$PY" "$HERE/tests/fixtures/reference_ensemble.py" --data "$WORK/rxrx1" -o "$WORK/ref.csv" --json "$WORK/ref.json" "$WORK/${P}1.parquet" "$WORK/${P}2.parquet" 2>/dev/null; }
 
 ours; theirs   # warm-up (page cache, imports)
 cmp -s "$WORK/ours/submission.csv" "$WORK/ref.csv" || { echo "ensemble: submissions differ" >&2; exit 1; }
@@ -45,7 +48,7 @@ for _ in $(seq "$RUNS"); do
   LB+=("$("$PY" -c 'import json,sys; t=json.load(open(sys.argv[1]))["lsa_plate_seconds"]; print(sum(t)/len(t))' "$WORK/ref.json")")
 done
 X=$(median "${A[@]}"); Y=$(median "${B[@]}")
-echo "ensemble: ours $X s, baseline $Y s, ratio $(calc "$X / $Y") (threads $THREADS, median of $RUNS)"
+echo "ensemble: ours $X s, baseline $Y s, ratio $(calc "$X / $Y") (threads $THREADS, $COMPRESSION, median of $RUNS)"
 X=$("$PY" -c 'import sys,statistics; print("%.2f" % (1000*statistics.median(map(float, sys.argv[1:]))))' "${LA[@]}")
 Y=$("$PY" -c 'import sys,statistics; print("%.2f" % (1000*statistics.median(map(float, sys.argv[1:]))))' "${LB[@]}")
 echo "lsa: ours $X ms/plate, baseline $Y ms/plate, ratio $(calc "$X / $Y") (threads $THREADS, median of $RUNS)"

@@ -1,6 +1,6 @@
 //! Section 9 step 4: per plate, a linear sum assignment of the plate's wells
-//! to distinct classes maximising the summed logits ([`crate::lsa`]), plates
-//! solved in parallel with rayon. Optionally (beyond the reference, off by
+//! to distinct classes maximising the summed logits ([`crate::lsa`]), the
+//! plates of an experiment solved in parallel with rayon. Optionally (beyond the reference, off by
 //! default) the plate's matrix is first balanced with Sinkhorn iterations.
 
 use std::collections::BTreeMap;
@@ -9,8 +9,6 @@ use std::time::Instant;
 use rayon::prelude::*;
 use rcic_core::DatasetIndex;
 
-use crate::combine::WellLogits;
-use crate::error::{EnsembleError, Result};
 use crate::lsa;
 
 /// Time spent on one plate's assignment.
@@ -22,11 +20,11 @@ pub struct PlateTime {
     pub seconds: f64,
 }
 
-/// Plates of a split: (experiment, plate) -> positions in `wl` (ascending,
-/// hence by id_code).
-pub fn plates(index: &DatasetIndex, wl: &WellLogits) -> BTreeMap<(String, u8), Vec<usize>> {
+/// Plates of a list of dataset wells: (experiment, plate) -> positions in
+/// `wells` (ascending).
+pub fn plates(index: &DatasetIndex, wells: &[usize]) -> BTreeMap<(String, u8), Vec<usize>> {
     let mut out: BTreeMap<(String, u8), Vec<usize>> = BTreeMap::new();
-    for (i, &w) in wl.wells.iter().enumerate() {
+    for (i, &w) in wells.iter().enumerate() {
         let r = &index.wells[w];
         out.entry((index.experiments[r.experiment].name.clone(), r.plate))
             .or_default()
@@ -71,52 +69,102 @@ pub fn sinkhorn(score: &mut [f64], n: usize, m: usize, iterations: usize) {
         .for_each(|x| *x = if *x > 0.0 { x.ln() } else { f64::NEG_INFINITY });
 }
 
-/// Assigns a distinct class to every well of every plate. Returns the class
-/// of every well (in `wl` order) and the time of each plate.
-pub fn assign(
-    index: &DatasetIndex,
-    wl: &WellLogits,
-    sinkhorn_iterations: Option<usize>,
-) -> Result<(Vec<u32>, Vec<PlateTime>)> {
-    let m = wl.classes;
-    let plates: Vec<((String, u8), Vec<usize>)> = plates(index, wl).into_iter().collect();
-    if let Some(((e, p), pos)) = plates.iter().find(|(_, pos)| pos.len() > m) {
-        return Err(EnsembleError::Usage(format!(
-            "experiment {e} plate {p} has {} treatment wells but there are only {m} treatment classes; expected at most one well per class",
-            pos.len()
-        )));
+/// A plate restricted to one group with at least as many classes as wells,
+/// every logit of them finite (every RxRx1 plate: 277 wells, 277 classes),
+/// is solved on the group's classes alone: the other classes are minus
+/// infinity in every row, and an optimal assignment never takes one (a
+/// finite perfect matching exists), so the optimum is the one found with
+/// them kept; only among exactly tied optima may the one chosen differ.
+/// None when the plate is not of that kind.
+fn one_group(rows: &[&[f32]], mask: &[bool]) -> Option<Vec<usize>> {
+    let cols: Vec<usize> = (0..mask.len()).filter(|&c| mask[c]).collect();
+    let (n, k) = (rows.len(), cols.len());
+    if k < n {
+        return None;
     }
-    let solved: Vec<(Vec<usize>, PlateTime)> = plates
+    let mut cost = Vec::with_capacity(n * k);
+    for row in rows {
+        for &c in &cols {
+            let x = row[c] as f64;
+            if x == f64::NEG_INFINITY {
+                return None;
+            }
+            cost.push(-x);
+        }
+    }
+    Some(
+        lsa::minimize(&cost, n, k)
+            .into_iter()
+            .map(|j| cols[j])
+            .collect(),
+    )
+}
+
+/// Assigns a distinct class to every well of one plate: `rows[i]` the
+/// logits of well i (one per class, at least as many classes as wells);
+/// with a `mask`, the classes outside it are minus infinity (the plate's
+/// group). Returns the class of every well.
+pub fn solve_plate(
+    rows: &[&[f32]],
+    mask: Option<&[bool]>,
+    sinkhorn_iterations: Option<usize>,
+) -> Vec<usize> {
+    let n = rows.len();
+    let Some(m) = rows.first().map(|r| r.len()) else {
+        return Vec::new();
+    };
+    if let Some(cols) = mask
+        .filter(|_| sinkhorn_iterations.is_none())
+        .and_then(|mask| one_group(rows, mask))
+    {
+        return cols;
+    }
+    let mut score: Vec<f64> = Vec::with_capacity(n * m);
+    for row in rows {
+        match mask {
+            None => score.extend(row.iter().map(|&x| x as f64)),
+            Some(mask) => score.extend(row.iter().zip(mask).map(|(&x, &ok)| {
+                if ok {
+                    x as f64
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })),
+        }
+    }
+    if let Some(it) = sinkhorn_iterations {
+        sinkhorn(&mut score, n, m, it);
+    }
+    lsa::maximize(&score, n, m)
+}
+
+/// Solves the plates of one experiment block in parallel: `plates` the
+/// block's row indices of each plate (ascending), `row(k)` the logits of
+/// row k, `mask(plate)` its group's classes. Returns each plate's classes
+/// (by its rows) and time.
+pub fn solve_plates<'a>(
+    experiment: &str,
+    plates: &[(u8, Vec<usize>)],
+    row: &(dyn Fn(usize) -> &'a [f32] + Sync),
+    mask: &(dyn Fn(usize) -> Option<&'a [bool]> + Sync),
+    sinkhorn_iterations: Option<usize>,
+) -> Vec<(Vec<usize>, PlateTime)> {
+    plates
         .par_iter()
-        .map(|((e, p), pos)| {
+        .enumerate()
+        .map(|(k, (plate, ks))| {
             let t0 = Instant::now();
-            let n = pos.len();
-            let mut score: Vec<f64> = Vec::with_capacity(n * m);
-            for &i in pos {
-                score.extend(wl.row(i).iter().map(|&x| x as f64));
-            }
-            if let Some(it) = sinkhorn_iterations {
-                sinkhorn(&mut score, n, m, it);
-            }
-            let cols = lsa::maximize(&score, n, m);
+            let rows: Vec<&[f32]> = ks.iter().map(|&i| row(i)).collect();
+            let cols = solve_plate(&rows, mask(k), sinkhorn_iterations);
             (
                 cols,
                 PlateTime {
-                    experiment: e.clone(),
-                    plate: *p,
-                    wells: n,
+                    experiment: experiment.to_string(),
+                    plate: *plate,
+                    wells: ks.len(),
                     seconds: t0.elapsed().as_secs_f64(),
                 },
             )
         })
-        .collect();
-    let mut out = vec![0u32; wl.len()];
-    let mut times = Vec::with_capacity(plates.len());
-    for ((_, pos), (cols, t)) in plates.iter().zip(solved) {
-        for (&i, c) in pos.iter().zip(cols) {
-            out[i] = c as u32;
-        }
-        times.push(t);
-    }
-    Ok((out, times))
+        .collect()
 }

@@ -4,8 +4,9 @@
 //! permutation of groups over the plates with the highest summed score (the
 //! first in `itertools.permutations` order among equal scores, as the
 //! reference's stable sort). The margin is the best score minus the
-//! runner-up's. Then every class outside a plate's group is set to minus
-//! infinity.
+//! runner-up's. Then every class outside a plate's group counts as minus
+//! infinity: [`restricted_argmax`] and the assignment ([`crate::assign`]) see
+//! the well's logits that way, without rewriting them.
 //!
 //! Beyond the reference's hard-coded 4: groups and plates come from the data;
 //! an experiment with P plates present chooses P of the G groups
@@ -15,9 +16,6 @@
 use std::collections::BTreeMap;
 
 use rcic_core::DatasetIndex;
-
-use crate::combine::WellLogits;
-use crate::scores::argmax;
 
 /// Whether a chosen assignment matches the known one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -107,21 +105,23 @@ pub fn permutations(g: usize, p: usize) -> Vec<Vec<usize>> {
     out
 }
 
-/// Chooses the groups of every experiment of one split. `class_group[c]` is
-/// the group of treatment class c; `truth_group(well)` the true group of a
-/// well, when known. Returns the choices (by experiment name) and the group
-/// of every well (in `wl` order).
+/// Chooses the groups of every experiment of one split. `wells` are dataset
+/// well indices, `args` the argmax of each well's logits; `class_group[c]`
+/// is the group of treatment class c; `truth_group(well)` the true group of
+/// a well, when known. Returns the choices (by experiment name) and the
+/// group of every well (in `wells` order).
 pub fn assign_groups(
     index: &DatasetIndex,
     split: &str,
-    wl: &WellLogits,
+    wells: &[usize],
+    args: &[u32],
     class_group: &[Option<usize>],
     ngroups: usize,
     truth_group: &dyn Fn(usize) -> Option<usize>,
 ) -> (Vec<GroupChoice>, Vec<usize>) {
-    // experiment name -> plate -> positions in wl.
+    // experiment name -> plate -> positions in wells.
     let mut by_exp: BTreeMap<&str, BTreeMap<u8, Vec<usize>>> = BTreeMap::new();
-    for (i, &w) in wl.wells.iter().enumerate() {
+    for (i, &w) in wells.iter().enumerate() {
         let rec = &index.wells[w];
         by_exp
             .entry(index.experiments[rec.experiment].name.as_str())
@@ -131,7 +131,7 @@ pub fn assign_groups(
             .push(i);
     }
     let mut choices = Vec::new();
-    let mut well_group = vec![usize::MAX; wl.len()];
+    let mut well_group = vec![usize::MAX; wells.len()];
     for (exp, plates) in by_exp {
         let plate_ids: Vec<u8> = plates.keys().copied().collect();
         let counts: Vec<Vec<u32>> = plates
@@ -139,7 +139,7 @@ pub fn assign_groups(
             .map(|pos| {
                 let mut c = vec![0u32; ngroups];
                 for &i in pos {
-                    if let Some(g) = class_group.get(argmax(wl.row(i))).copied().flatten() {
+                    if let Some(g) = class_group.get(args[i] as usize).copied().flatten() {
                         c[g] += 1;
                     }
                 }
@@ -189,7 +189,7 @@ pub fn assign_groups(
         // with one), when every plate has one.
         let true_groups: Option<Vec<usize>> = plates
             .values()
-            .map(|pos| pos.iter().find_map(|&i| truth_group(wl.wells[i])))
+            .map(|pos| pos.iter().find_map(|&i| truth_group(wells[i])))
             .collect();
         let truth_status = true_groups.map(|t| {
             if t == perm {
@@ -219,20 +219,67 @@ pub fn assign_groups(
     (choices, well_group)
 }
 
-/// Sets the logits of classes outside each well's group to minus infinity.
-pub fn restrict(wl: &mut WellLogits, well_group: &[usize], class_group: &[Option<usize>]) {
-    for (i, &g) in well_group.iter().enumerate() {
-        for (c, x) in wl.row_mut(i).iter_mut().enumerate() {
-            if class_group.get(c).copied().flatten() != Some(g) {
-                *x = f32::NEG_INFINITY;
-            }
+/// The classes of every group, ascending (`class_group` inverted).
+pub fn group_classes(class_group: &[Option<usize>], ngroups: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); ngroups];
+    for (c, g) in class_group.iter().enumerate() {
+        if let Some(g) = *g {
+            out[g].push(c);
         }
     }
+    out
+}
+
+/// The argmax of `row` with every class outside `allowed` (ascending) taken
+/// as minus infinity: exactly [`crate::scores::argmax`] of that row (a
+/// minus-infinity class never wins a `>` comparison, so only class 0 and the
+/// allowed classes can be chosen), reading only the allowed classes.
+pub fn restricted_argmax(row: &[f32], allowed: &[usize]) -> usize {
+    let (mut best, mut top) = match allowed.first() {
+        Some(0) => (0, row[0]),
+        _ => (0, f32::NEG_INFINITY),
+    };
+    for &c in allowed {
+        if row[c] > top {
+            best = c;
+            top = row[c];
+        }
+    }
+    best
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restricted_argmax_is_argmax_of_the_restricted_row() {
+        let rows: [&[f32]; 4] = [
+            &[3.0, 1.0, 2.0, 2.0, 0.5],
+            &[-1.0, -5.0, -2.0, -2.0, -9.0],
+            &[0.0, f32::NEG_INFINITY, f32::NEG_INFINITY, 1.0, 1.0],
+            &[7.0, 7.0, 7.0, 7.0, 7.0],
+        ];
+        let sets: [&[usize]; 5] = [&[], &[0], &[1, 2], &[2, 3, 4], &[0, 1, 2, 3, 4]];
+        for row in rows {
+            for allowed in sets {
+                let r: Vec<f32> = (0..row.len())
+                    .map(|c| {
+                        if allowed.contains(&c) {
+                            row[c]
+                        } else {
+                            f32::NEG_INFINITY
+                        }
+                    })
+                    .collect();
+                assert_eq!(
+                    restricted_argmax(row, allowed),
+                    crate::scores::argmax(&r),
+                    "{row:?} {allowed:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn permutations_in_itertools_order() {

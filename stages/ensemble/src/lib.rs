@@ -9,11 +9,13 @@ pub mod groups;
 pub mod log;
 pub mod lsa;
 pub mod output;
+pub mod pages;
 pub mod pipeline;
 pub mod plot;
 pub mod read;
 pub mod report;
 pub mod scores;
+pub mod simd;
 pub mod table;
 pub mod truth;
 

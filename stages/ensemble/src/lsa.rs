@@ -45,60 +45,88 @@ pub fn minimize(cost: &[f64], n: usize, m: usize) -> Vec<usize> {
     let mut path = vec![FREE; m];
     let mut col4row = vec![FREE; n];
     let mut row4col = vec![FREE; m];
-    let mut sr = vec![false; n];
-    let mut sc = vec![false; m];
+    // Rows and columns reached by the current search (each once), so that
+    // resetting and updating touch only them.
+    let mut sr: Vec<usize> = Vec::with_capacity(n);
+    let mut sc: Vec<usize> = Vec::with_capacity(m);
     let mut remaining = vec![0usize; m];
     for cur in 0..n {
-        // Dijkstra from row `cur` to the nearest free column.
-        let mut min_val = 0f64;
-        let mut left = m;
-        for (k, r) in remaining.iter_mut().enumerate() {
-            *r = m - k - 1;
+        // Dijkstra from row `cur` to the nearest free column. Its first
+        // step scans every column, remaining in descending order (position
+        // k holds column m - 1 - k), from distance infinity: it sets every
+        // `shortest`, and the list itself is built only if the search goes
+        // on.
+        sr.clear();
+        sc.clear();
+        sr.push(cur);
+        let row = &cost[cur * m..(cur + 1) * m];
+        let base = 0f64 - u[cur];
+        let mut lowest = f64::INFINITY;
+        let mut index = FREE;
+        for k in 0..m {
+            let j = m - 1 - k;
+            let r = base + row[j] - v[j];
+            let mut sj = f64::INFINITY;
+            if r < sj {
+                path[j] = cur;
+                sj = r;
+            }
+            shortest[j] = sj;
+            if sj < lowest || (sj == lowest && row4col[j] == FREE) {
+                lowest = sj;
+                index = k;
+            }
         }
-        sr.iter_mut().for_each(|x| *x = false);
-        sc.iter_mut().for_each(|x| *x = false);
-        shortest.iter_mut().for_each(|x| *x = f64::INFINITY);
-        let mut i = cur;
-        let sink = loop {
-            sr[i] = true;
-            let row = &cost[i * m..(i + 1) * m];
-            let base = min_val - u[i];
-            let mut lowest = f64::INFINITY;
-            let mut index = FREE;
-            for (k, &j) in remaining[..left].iter().enumerate() {
-                let r = base + row[j] - v[j];
-                if r < shortest[j] {
-                    path[j] = i;
-                    shortest[j] = r;
-                }
-                let sj = shortest[j];
-                if sj < lowest || (sj == lowest && row4col[j] == FREE) {
-                    lowest = sj;
-                    index = k;
-                }
+        debug_assert!(index != FREE, "finite costs always reach a free column");
+        let mut min_val = lowest;
+        let mut j = m - 1 - index;
+        sc.push(j);
+        let sink = if row4col[j] == FREE {
+            j
+        } else {
+            for (k, r) in remaining.iter_mut().enumerate() {
+                *r = m - k - 1;
             }
-            debug_assert!(index != FREE, "finite costs always reach a free column");
-            min_val = lowest;
-            let j = remaining[index];
-            sc[j] = true;
-            left -= 1;
+            let mut left = m - 1;
             remaining[index] = remaining[left];
-            if row4col[j] == FREE {
-                break j;
+            loop {
+                let i = row4col[j];
+                sr.push(i);
+                let row = &cost[i * m..(i + 1) * m];
+                let base = min_val - u[i];
+                let mut lowest = f64::INFINITY;
+                let mut index = FREE;
+                for (k, &j) in remaining[..left].iter().enumerate() {
+                    let r = base + row[j] - v[j];
+                    let mut sj = shortest[j];
+                    if r < sj {
+                        path[j] = i;
+                        shortest[j] = r;
+                        sj = r;
+                    }
+                    if sj < lowest || (sj == lowest && row4col[j] == FREE) {
+                        lowest = sj;
+                        index = k;
+                    }
+                }
+                debug_assert!(index != FREE, "finite costs always reach a free column");
+                min_val = lowest;
+                j = remaining[index];
+                sc.push(j);
+                left -= 1;
+                remaining[index] = remaining[left];
+                if row4col[j] == FREE {
+                    break j;
+                }
             }
-            i = row4col[j];
         };
         // Dual update for the rows and columns reached.
         u[cur] += min_val;
-        for r in 0..n {
-            if sr[r] && r != cur {
-                u[r] += min_val - shortest[col4row[r]];
-            }
+        for &r in &sr[1..] {
+            u[r] += min_val - shortest[col4row[r]];
         }
-        for j in 0..m {
-            if sc[j] {
-                v[j] -= min_val - shortest[j];
-            }
+        for &j in &sc {
+            v[j] -= min_val - shortest[j];
         }
         // Augment along the path back to `cur`.
         let mut j = sink;
@@ -172,6 +200,112 @@ pub fn objective(score: &[f64], m: usize, cols: &[usize]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The solver as first written (every search resetting all rows and
+    /// columns): the oracle of [`minimize`]'s choices, ties included.
+    fn minimize_first(cost: &[f64], n: usize, m: usize) -> Vec<usize> {
+        assert!(
+            n <= m,
+            "linear sum assignment needs rows <= columns ({n} > {m})"
+        );
+        assert_eq!(cost.len(), n * m);
+        const FREE: usize = usize::MAX;
+        let mut u = vec![0f64; n];
+        let mut v = vec![0f64; m];
+        let mut shortest = vec![f64::INFINITY; m];
+        let mut path = vec![FREE; m];
+        let mut col4row = vec![FREE; n];
+        let mut row4col = vec![FREE; m];
+        let mut sr = vec![false; n];
+        let mut sc = vec![false; m];
+        let mut remaining = vec![0usize; m];
+        for cur in 0..n {
+            // Dijkstra from row `cur` to the nearest free column.
+            let mut min_val = 0f64;
+            let mut left = m;
+            for (k, r) in remaining.iter_mut().enumerate() {
+                *r = m - k - 1;
+            }
+            sr.iter_mut().for_each(|x| *x = false);
+            sc.iter_mut().for_each(|x| *x = false);
+            shortest.iter_mut().for_each(|x| *x = f64::INFINITY);
+            let mut i = cur;
+            let sink = loop {
+                sr[i] = true;
+                let row = &cost[i * m..(i + 1) * m];
+                let base = min_val - u[i];
+                let mut lowest = f64::INFINITY;
+                let mut index = FREE;
+                for (k, &j) in remaining[..left].iter().enumerate() {
+                    let r = base + row[j] - v[j];
+                    if r < shortest[j] {
+                        path[j] = i;
+                        shortest[j] = r;
+                    }
+                    let sj = shortest[j];
+                    if sj < lowest || (sj == lowest && row4col[j] == FREE) {
+                        lowest = sj;
+                        index = k;
+                    }
+                }
+                debug_assert!(index != FREE, "finite costs always reach a free column");
+                min_val = lowest;
+                let j = remaining[index];
+                sc[j] = true;
+                left -= 1;
+                remaining[index] = remaining[left];
+                if row4col[j] == FREE {
+                    break j;
+                }
+                i = row4col[j];
+            };
+            // Dual update for the rows and columns reached.
+            u[cur] += min_val;
+            for r in 0..n {
+                if sr[r] && r != cur {
+                    u[r] += min_val - shortest[col4row[r]];
+                }
+            }
+            for j in 0..m {
+                if sc[j] {
+                    v[j] -= min_val - shortest[j];
+                }
+            }
+            // Augment along the path back to `cur`.
+            let mut j = sink;
+            loop {
+                let r = path[j];
+                row4col[j] = r;
+                std::mem::swap(&mut col4row[r], &mut j);
+                if r == cur {
+                    break;
+                }
+            }
+        }
+        col4row
+    }
+
+    #[test]
+    fn same_choices_as_the_first_version_ties_included() {
+        let mut rng = Lcg(11);
+        for case in 0..600 {
+            let n = 1 + case % 23;
+            let m = n + (case / 23) % 9;
+            let cost: Vec<f64> = (0..n * m)
+                .map(|_| match case % 3 {
+                    // Few distinct values: ties everywhere.
+                    0 => (rng.next() * 4.0).floor(),
+                    1 => (rng.next() * 40.0).round() / 8.0,
+                    _ => rng.next() * 10.0 - 5.0,
+                })
+                .collect();
+            assert_eq!(
+                minimize(&cost, n, m),
+                minimize_first(&cost, n, m),
+                "case {case} {n}x{m}"
+            );
+        }
+    }
 
     /// Tiny deterministic generator (tests only).
     struct Lcg(u64);

@@ -1,21 +1,25 @@
-//! REFERENCE section 9 end to end: read and check every prediction file,
-//! score each, weight and sum them, choose plate groups, restrict to them,
-//! assign classes per plate, and produce the submission rows and every score
-//! for the report. Logs the reference's lines (with timestamps) as it goes.
-//! Writes nothing: the caller publishes the outcome.
+//! REFERENCE section 9 end to end: read and check every prediction file's
+//! keys (polars joins, [`crate::table`]), stream their logits experiment by
+//! experiment, weighted and summed ([`crate::combine`]), choose each
+//! experiment's plate groups and assign its plates' classes as soon as its
+//! sums are complete, then score every step and produce the submission rows
+//! and the report. Logs the reference's lines (with timestamps), and the
+//! seconds of each phase. Writes nothing: the caller publishes the outcome.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use rcic_core::{AliasConfig, DatasetIndex, IndexOptions, LabelSource};
 
-use crate::assign::{assign, PlateTime};
-use crate::combine::{ensemble, well_sums, WellLogits};
+use polars::prelude::DataFrame;
+
+use crate::assign::{solve_plates, PlateTime};
+use crate::combine::{stream, BlockView, Ensemble, StreamError};
 use crate::error::{EnsembleError, Result};
-use crate::groups::{assign_groups, restrict, GroupChoice};
+use crate::groups::{assign_groups, group_classes, restricted_argmax, GroupChoice};
 use crate::log::Logger;
 use crate::read::{PredFile, PredSplit};
-use crate::scores::{argmax, pooled, score, Score};
+use crate::scores::{pooled, score, Score};
 use crate::table::{check_rows, dataset_frame, FileRows};
 
 /// What the ensemble is asked to do.
@@ -93,13 +97,87 @@ pub struct Outcome {
     pub submission: Vec<(String, u32)>,
 }
 
-fn argmaxes(wl: &WellLogits) -> Vec<u32> {
-    (0..wl.len()).map(|i| argmax(wl.row(i)) as u32).collect()
+/// Wall time of each phase, logged at the end: where the time goes.
+struct Phases {
+    last: Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        Phases {
+            last: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Ends the phase `name` (started at the previous mark).
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.done
+            .push((name, now.duration_since(self.last).as_secs_f64()));
+        self.last = now;
+    }
+
+    fn line(&self) -> String {
+        let parts: Vec<String> = self
+            .done
+            .iter()
+            .map(|(n, s)| format!("{n} {s:.3}"))
+            .collect();
+        format!("phase seconds: {}", parts.join(", "))
+    }
+}
+
+/// What each experiment block gives while streaming (steps 3 and 4).
+#[derive(Default)]
+struct BlockResults {
+    /// (split index, its group choice).
+    choices: Vec<(usize, GroupChoice)>,
+    /// Per split, per ensemble well: the argmax within its group, and the
+    /// class assigned.
+    restricted: [Vec<u32>; 2],
+    pred: [Vec<u32>; 2],
+    times: Vec<PlateTime>,
+    /// Seconds spent solving plates.
+    lsa_wall: f64,
+}
+
+/// A read file checked against the dataset: enough classes, rows that match.
+fn checked(f: PredFile, ds: &DataFrame, treatments: usize) -> Result<(PredFile, FileRows)> {
+    if f.classes < treatments {
+        return Err(EnsembleError::input(
+            &f.path,
+            format!(
+                "{} classes; the dataset has {treatments} treatment classes",
+                f.classes
+            ),
+        ));
+    }
+    let rows = check_rows(ds, &f)?;
+    Ok((f, rows))
+}
+
+/// Every file must have the classes of the first.
+fn same_classes(files: &[(PredFile, FileRows)], f: &PredFile) -> Result<()> {
+    match files.first() {
+        Some((first, _)) if f.classes != first.classes => Err(EnsembleError::input(
+            &f.path,
+            format!(
+                "{} classes, but {} has {}; expected every file to have the same classes",
+                f.classes,
+                first.path.display(),
+                first.classes
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Runs section 9.
 pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     let t0 = Instant::now();
+    let mut ph = Phases::new();
     if opts.files.is_empty() {
         return Err(EnsembleError::Usage(
             "no prediction files given; expected one or more PRED".into(),
@@ -129,14 +207,29 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         )));
     }
 
+    // The dataset index, and meanwhile (with threads to spare) the keys of
+    // every prediction file.
     log.info("Loading dataset");
-    let index = DatasetIndex::load(
-        &opts.data,
-        &IndexOptions {
-            aliases: opts.aliases.clone(),
-            ..Default::default()
+    use rayon::prelude::*;
+    let (index, keys) = rayon::join(
+        || {
+            DatasetIndex::load(
+                &opts.data,
+                &IndexOptions {
+                    aliases: opts.aliases.clone(),
+                    ..Default::default()
+                },
+            )
         },
-    )?;
+        || {
+            opts.files
+                .par_iter()
+                .map(|path| PredFile::read_keys(path))
+                .collect::<Vec<_>>()
+        },
+    );
+    let index = index?;
+    ph.mark("index+keys");
     let ids: Vec<String> = index.wells.iter().map(|w| index.id_code(w)).collect();
     let treatments = index.treatments as usize;
     let ds = dataset_frame(&index)?;
@@ -168,49 +261,33 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
             Some(t)
         }
     };
+    ph.mark("dataset");
     let val_label = |w: usize| index.wells[w].label;
     let truth_label = |w: usize| truth.as_ref().and_then(|t| t.get(&ids[w]).copied());
 
-    // Read and check every file before any arithmetic.
+    // Read and check every file's keys before any arithmetic, in parallel;
+    // errors are reported for the first failing file in command-line order,
+    // worded as reading the whole file would (its logits checked first).
     log.info("Loading predictions");
-    // Files are read and checked in parallel; errors are reported for the
-    // first failing file in command-line order.
-    use rayon::prelude::*;
-    let read: Vec<Result<(PredFile, FileRows)>> = opts
-        .files
-        .par_iter()
-        .map(|path| {
-            let f = PredFile::read(path)?;
-            if f.classes < treatments {
-                return Err(EnsembleError::input(
-                    path,
-                    format!(
-                        "{} classes; the dataset has {treatments} treatment classes",
-                        f.classes
-                    ),
-                ));
-            }
-            let rows = check_rows(&ds, &f)?;
-            Ok((f, rows))
-        })
+    let keys: Vec<Result<(PredFile, FileRows)>> = keys
+        .into_par_iter()
+        .map(|k| checked(k?, &ds, treatments))
         .collect();
-    let mut files: Vec<(PredFile, FileRows)> = Vec::with_capacity(read.len());
-    for r in read {
-        let (f, rows) = r?;
-        if let Some((first, _)) = files.first() {
-            if f.classes != first.classes {
-                return Err(EnsembleError::input(
-                    &f.path,
-                    format!(
-                        "{} classes, but {} has {}; expected every file to have the same classes",
-                        f.classes,
-                        first.path.display(),
-                        first.classes
-                    ),
-                ));
+    let mut files: Vec<(PredFile, FileRows)> = Vec::with_capacity(keys.len());
+    for (k, r) in keys.into_iter().enumerate() {
+        let e = match r.and_then(|(f, rows)| same_classes(&files, &f).map(|_| (f, rows))) {
+            Ok(x) => {
+                files.push(x);
+                continue;
             }
+            Err(e) => e,
+        };
+        // The logits of this file or of an earlier one may hold the first
+        // error.
+        for path in &opts.files[..=k] {
+            checked(PredFile::read(path)?, &ds, treatments)?;
         }
-        files.push((f, rows));
+        return Err(e);
     }
     let classes = files[0].0.classes;
     if classes != index.classes as usize {
@@ -219,29 +296,186 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
             index.classes
         ));
     }
+    ph.mark("check");
 
-    // Step 1: per-file well sums and validation accuracy.
-    let mut sums: Vec<(WellLogits, WellLogits)> = Vec::new();
+    // Plate groups: the group of every treatment class, and each group's
+    // classes (ascending, and as a mask).
+    let ngroups = index.groups.groups.len();
+    let mut class_group: Vec<Option<usize>> = vec![None; treatments];
+    for (g, set) in index.groups.groups.iter().enumerate() {
+        for &c in set {
+            if let Some(x) = class_group.get_mut(c as usize) {
+                *x = Some(g);
+            }
+        }
+    }
+    let members = group_classes(&class_group, ngroups);
+    let masks: Vec<Vec<bool>> = (0..ngroups)
+        .map(|g| class_group.iter().map(|&x| x == Some(g)).collect())
+        .collect();
+    let no_class = vec![false; treatments];
+    let truth_group = |w: usize| {
+        truth_label(w)
+            .or(val_label(w))
+            .and_then(|s| class_group.get(s as usize).copied().flatten())
+    };
+
+    // What the wells allow: at most one plate per group in an experiment
+    // (when there are groups), at most one well per class on a plate.
+    let layout = |files: &[(PredFile, FileRows)]| {
+        let rows: Vec<&FileRows> = files.iter().map(|(_, r)| r).collect();
+        Ensemble::new(&index, &rows, &ids, treatments)
+    };
+    let ens0 = layout(&files);
+    let split_plates = [
+        crate::assign::plates(&index, &ens0.val.wells),
+        crate::assign::plates(&index, &ens0.test.wells),
+    ];
+    if ngroups > 0 {
+        for pl in &split_plates {
+            let mut plates_of: std::collections::BTreeMap<&str, usize> =
+                std::collections::BTreeMap::new();
+            for (e, _) in pl.keys() {
+                *plates_of.entry(e.as_str()).or_default() += 1;
+            }
+            if let Some((e, n)) = plates_of.iter().find(|(_, &n)| n > ngroups) {
+                return Err(EnsembleError::Usage(format!(
+                    "experiment {e} has {n} plates but the dataset has {ngroups} plate groups"
+                )));
+            }
+        }
+    }
+    for pl in &split_plates {
+        if let Some(((e, p), pos)) = pl.iter().find(|(_, pos)| pos.len() > treatments) {
+            return Err(EnsembleError::Usage(format!(
+                "experiment {e} plate {p} has {} treatment wells but there are only {treatments} treatment classes; expected at most one well per class",
+                pos.len()
+            )));
+        }
+    }
+    drop(split_plates);
+
+    // Steps 1 to 4, streamed: every file's logits summed per well, weighted
+    // and added into the ensemble, one experiment at a time; each complete
+    // experiment gets its plate groups and its per-plate assignment. A file
+    // the direct decoder does not read is read whole (which also words an
+    // invalid file's error), and everything starts again.
+    let weights32: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
+    let mut ens = ens0;
+    let (sums, out) = loop {
+        let mut out = BlockResults {
+            restricted: [vec![0; ens.val.wells.len()], vec![0; ens.test.wells.len()]],
+            pred: [vec![0; ens.val.wells.len()], vec![0; ens.test.wells.len()]],
+            ..Default::default()
+        };
+        let on_block = |b: BlockView| -> Result<()> {
+            let (si, name) = match b.split {
+                PredSplit::Val => (0, "val"),
+                PredSplit::Test => (1, "test"),
+            };
+            // Step 3: the experiment's plate groups.
+            let mut well_group = Vec::new();
+            if ngroups > 0 {
+                let (choices, wg) = assign_groups(
+                    &index,
+                    name,
+                    &b.wells,
+                    &b.argmax,
+                    &class_group,
+                    ngroups,
+                    &truth_group,
+                );
+                for (k, &g) in wg.iter().enumerate() {
+                    out.restricted[si][b.positions[k]] =
+                        restricted_argmax(b.row(k), members.get(g).map_or(&[], Vec::as_slice))
+                            as u32;
+                }
+                out.choices.extend(choices.into_iter().map(|c| (si, c)));
+                well_group = wg;
+            } else {
+                for (k, &a) in b.argmax.iter().enumerate() {
+                    out.restricted[si][b.positions[k]] = a;
+                }
+            }
+            // Step 4: its plates' assignments.
+            let t = Instant::now();
+            let plates: Vec<((String, u8), Vec<usize>)> = crate::assign::plates(&index, &b.wells)
+                .into_iter()
+                .collect();
+            let experiment = plates
+                .first()
+                .map(|((e, _), _)| e.clone())
+                .unwrap_or_default();
+            let plates: Vec<(u8, Vec<usize>)> =
+                plates.into_iter().map(|((_, p), ks)| (p, ks)).collect();
+            let mask = |k: usize| -> Option<&[bool]> {
+                (ngroups > 0).then(|| {
+                    masks
+                        .get(well_group[plates[k].1[0]])
+                        .map_or(no_class.as_slice(), Vec::as_slice)
+                })
+            };
+            let solved = solve_plates(&experiment, &plates, &|k| b.row(k), &mask, opts.sinkhorn);
+            for ((_, ks), (cols, time)) in plates.iter().zip(solved) {
+                for (&k, c) in ks.iter().zip(cols) {
+                    out.pred[si][b.positions[k]] = c as u32;
+                }
+                out.times.push(time);
+            }
+            out.lsa_wall += t.elapsed().as_secs_f64();
+            Ok(())
+        };
+        let pf: Vec<&PredFile> = files.iter().map(|(f, _)| f).collect();
+        let pr: Vec<&FileRows> = files.iter().map(|(_, r)| r).collect();
+        let err = match stream(
+            &mut ens,
+            &pf,
+            &pr,
+            &weights32,
+            opts.temperature,
+            &ids,
+            rayon::current_num_threads() > 1,
+            on_block,
+        ) {
+            Ok(sums) => break (sums, out),
+            Err(e) => e,
+        };
+        // The first error in file order, as reading the files whole words it.
+        let (fi, e) = match err {
+            StreamError::Row(fi, e) => (fi, e),
+            StreamError::Fallback(fi, why) => match PredFile::read(&opts.files[fi]) {
+                Ok(whole) => {
+                    log.info(&format!(
+                        "note: {} read with the Arrow reader ({why})",
+                        whole.path.display()
+                    ));
+                    files[fi].0 = whole;
+                    ens = layout(&files);
+                    continue;
+                }
+                Err(e) => (fi, e),
+            },
+        };
+        for path in &opts.files[..fi] {
+            checked(PredFile::read(path)?, &ds, treatments)?;
+        }
+        return Err(e);
+    };
+    let BlockResults {
+        mut choices,
+        restricted: [val_restricted, test_restricted],
+        pred: [val_pred, mut test_pred],
+        times,
+        lsa_wall,
+    } = out;
+    ph.mark("stream+groups+lsa");
+
     let mut file_reports = Vec::new();
-    for ((f, rows), &w) in std::mem::take(&mut files).into_iter().zip(&weights) {
-        let val = well_sums(
-            &f,
-            rows.split(PredSplit::Val),
-            treatments,
-            opts.temperature,
-            &ids,
-        );
-        let test = well_sums(
-            &f,
-            rows.split(PredSplit::Test),
-            treatments,
-            opts.temperature,
-            &ids,
-        );
-        let vs = score(&index, &val.wells, &argmaxes(&val), &val_label)?;
+    for (((f, rows), s), &w) in files.iter().zip(&sums).zip(&weights) {
+        let vs = score(&index, &s.val.wells, &s.val.argmax, &val_label)?;
         let ts = truth
             .as_ref()
-            .map(|_| score(&index, &test.wells, &argmaxes(&test), &truth_label))
+            .map(|_| score(&index, &s.test.wells, &s.test.argmax, &truth_label))
             .transpose()?;
         log.info(&format!(
             "File {} -> score: {vs}{}",
@@ -256,46 +490,28 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
             classes: f.classes,
             rows: f.rows(),
             control_rows: rows.control_rows,
-            val_wells: val.len(),
-            test_wells: test.len(),
+            val_wells: s.val.wells.len(),
+            test_wells: s.test.wells.len(),
             val: vs,
             test: ts,
         });
-        sums.push((val, test));
     }
+    drop(files);
 
-    // Step 2: weights, average and ensemble accuracy.
-    let mut weighted = sums;
-    for ((v, t), &w) in weighted.iter_mut().zip(&weights) {
-        v.scale(w as f32);
-        t.scale(w as f32);
-    }
-    let arg: Vec<(Vec<u32>, Vec<u32>)> = weighted
-        .iter()
-        .map(|(v, t)| (argmaxes(v), argmaxes(t)))
-        .collect();
-    let avg_val = pooled(
-        &index,
-        &weighted
-            .iter()
-            .zip(&arg)
-            .map(|((v, _), (a, _))| (v.wells.as_slice(), a.as_slice()))
-            .collect::<Vec<_>>(),
-        &val_label,
-    )?;
+    // Step 2: average (every file's weighted argmaxes pooled) and ensemble
+    // accuracy.
+    let pool = |sp: PredSplit| -> Vec<(&[usize], &[u32])> {
+        sums.iter()
+            .map(|s| {
+                let f = s.split(sp);
+                (f.wells.as_slice(), f.weighted_argmax.as_slice())
+            })
+            .collect()
+    };
+    let avg_val = pooled(&index, &pool(PredSplit::Val), &val_label)?;
     let avg_test = truth
         .as_ref()
-        .map(|_| {
-            pooled(
-                &index,
-                &weighted
-                    .iter()
-                    .zip(&arg)
-                    .map(|((_, t), (_, a))| (t.wells.as_slice(), a.as_slice()))
-                    .collect::<Vec<_>>(),
-                &truth_label,
-            )
-        })
+        .map(|_| pooled(&index, &pool(PredSplit::Test), &truth_label))
         .transpose()?;
     let mut steps = Vec::new();
     let mut step = |log: &mut Logger, name: &str, label: &str, val: Score, test: Option<Score>| {
@@ -315,72 +531,42 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     };
     log.info("Evaluating...");
     step(log, "average", "Average score", avg_val, avg_test);
-    let mut val = ensemble(&weighted.iter().map(|(v, _)| v).collect::<Vec<_>>(), &ids);
-    let mut test = ensemble(&weighted.iter().map(|(_, t)| t).collect::<Vec<_>>(), &ids);
-    drop(weighted);
-    let score_both = |val: &WellLogits, test: &WellLogits| -> Result<(Score, Option<Score>)> {
+    let (val, test) = (&ens.val, &ens.test);
+    let score_both = |val: &[u32], test: &[u32]| -> Result<(Score, Option<Score>)> {
         Ok((
-            score(&index, &val.wells, &argmaxes(val), &val_label)?,
+            score(&index, &ens.val.wells, val, &val_label)?,
             truth
                 .as_ref()
-                .map(|_| score(&index, &test.wells, &argmaxes(test), &truth_label))
+                .map(|_| score(&index, &ens.test.wells, test, &truth_label))
                 .transpose()?,
         ))
     };
-    let (v, t) = score_both(&val, &test)?;
+    let (v, t) = score_both(&val.argmax, &test.argmax)?;
     step(log, "ensemble", "Score after ensemble", v, t);
 
-    // Step 3: plate groups.
-    let ngroups = index.groups.groups.len();
-    let mut class_group: Vec<Option<usize>> = vec![None; treatments];
-    for (g, set) in index.groups.groups.iter().enumerate() {
-        for &c in set {
-            if let Some(x) = class_group.get_mut(c as usize) {
-                *x = Some(g);
-            }
-        }
-    }
+    // Step 3: plate groups (chosen per experiment while streaming).
     let mut group_assignment = Vec::new();
     if ngroups == 0 {
         log.info("no plate groups in the dataset (no labelled plates): skipping the group step");
     } else {
-        let truth_group = |w: usize| {
-            truth_label(w)
-                .or(val_label(w))
-                .and_then(|s| class_group.get(s as usize).copied().flatten())
-        };
-        for (name, wl) in [("val", &mut val), ("test", &mut test)] {
-            let mut plates_of: std::collections::BTreeMap<String, usize> =
-                std::collections::BTreeMap::new();
-            for (e, _) in crate::assign::plates(&index, wl).into_keys() {
-                *plates_of.entry(e).or_default() += 1;
-            }
-            if let Some((e, n)) = plates_of.iter().find(|(_, &n)| n > ngroups) {
-                return Err(EnsembleError::Usage(format!(
-                    "experiment {e} has {n} plates but the dataset has {ngroups} plate groups"
-                )));
-            }
-            let (choices, well_group) =
-                assign_groups(&index, name, wl, &class_group, ngroups, &truth_group);
-            for c in &choices {
-                log.info(&format!(
-                    "groups: {:8} -> {:?} ( score: {:.5}  conf: {:.5} ) {}{}  size: {}",
-                    c.experiment,
-                    c.permutation,
-                    c.score,
-                    c.margin,
-                    c.status.as_str(),
-                    c.truth_status
-                        .map(|s| format!(" (truth: {})", s.as_str()))
-                        .unwrap_or_default(),
-                    c.wells
-                ));
-            }
-            restrict(wl, &well_group, &class_group);
-            group_assignment.extend(choices);
+        choices.sort_by(|a, b| (a.0, &a.1.experiment).cmp(&(b.0, &b.1.experiment)));
+        for (_, c) in choices {
+            log.info(&format!(
+                "groups: {:8} -> {:?} ( score: {:.5}  conf: {:.5} ) {}{}  size: {}",
+                c.experiment,
+                c.permutation,
+                c.score,
+                c.margin,
+                c.status.as_str(),
+                c.truth_status
+                    .map(|s| format!(" (truth: {})", s.as_str()))
+                    .unwrap_or_default(),
+                c.wells
+            ));
+            group_assignment.push(c);
         }
     }
-    let (v, t) = score_both(&val, &test)?;
+    let (v, t) = score_both(&val_restricted, &test_restricted)?;
     step(
         log,
         "plate_groups",
@@ -389,12 +575,9 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         t,
     );
 
-    // Step 4: per-plate assignment.
-    let t_lsa = Instant::now();
-    let (val_pred, mut times) = assign(&index, &val, opts.sinkhorn)?;
-    let (mut test_pred, t2) = assign(&index, &test, opts.sinkhorn)?;
-    times.extend(t2);
-    let lsa = lsa_report(&times, t_lsa.elapsed().as_secs_f64());
+    // Step 4: per-plate assignment (solved per experiment while streaming).
+    let lsa = lsa_report(&times, lsa_wall);
+    let (val, test) = (&ens.val, &ens.test);
     let v = score(&index, &val.wells, &val_pred, &val_label)?;
     let t = truth
         .as_ref()
@@ -411,6 +594,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         "linear sum assignment: {} plates in {:.3} s ({} threads; slowest plate {:.4} s)",
         lsa.plates, lsa.wall_seconds, lsa.threads, lsa.max_plate_seconds
     ));
+    ph.mark("scores");
 
     if opts.use_alias_labels {
         let mut changed = 0;
@@ -441,6 +625,8 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         .map(|(&w, &p)| (ids[w].clone(), p))
         .collect();
     submission.sort();
+    ph.mark("submission");
+    log.info(&ph.line());
     let report = Report {
         tool: format!("rcic-ensemble {}", env!("CARGO_PKG_VERSION")),
         data: opts.data.display().to_string(),

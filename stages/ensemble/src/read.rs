@@ -3,6 +3,13 @@
 //! site. The file is checked column by column here (types, split names,
 //! finite logits); how its rows relate to the dataset is checked in
 //! [`crate::table`].
+//!
+//! Two ways in: [`PredFile::read`] decodes every column with the Arrow
+//! reader into memory (the reference way, and the words of every error);
+//! [`PredFile::read_keys`] reads the small columns only, and
+//! [`PredFile::row_source`] then streams the logits row by row straight from
+//! the Parquet pages ([`crate::pages`]), so the ensemble never holds a
+//! file's logits whole.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -12,6 +19,7 @@ use arrow_array::types::{Float32Type, UInt8Type};
 use arrow_array::Array;
 use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
 
 use crate::error::{EnsembleError, Result};
 
@@ -32,7 +40,8 @@ impl PredSplit {
     }
 }
 
-/// One prediction file in memory: row-major logits (`rows x classes`).
+/// One prediction file in memory: the keys of its rows and, when read whole,
+/// its row-major logits (`rows x classes`).
 #[derive(Debug, Clone)]
 pub struct PredFile {
     pub path: PathBuf,
@@ -40,7 +49,43 @@ pub struct PredFile {
     pub split: Vec<PredSplit>,
     pub id_code: Vec<String>,
     pub site: Vec<u8>,
+    /// Empty when only the keys were read ([`PredFile::read_keys`]).
     pub logits: Vec<f32>,
+    /// Whether `logits` holds every row.
+    pub whole: bool,
+}
+
+/// A file's logits, row by row in file order: decoded from its pages, or
+/// from memory when it was read whole.
+pub enum RowSource<'a> {
+    Pages(crate::pages::RowStream),
+    Whole { file: &'a PredFile, next: usize },
+}
+
+impl RowSource<'_> {
+    /// The next row (index, logits, whether all are finite), None after the
+    /// last one.
+    pub fn next_row(&mut self) -> Result<Option<(usize, &[f32], bool)>, crate::pages::Unsupported> {
+        match self {
+            RowSource::Pages(s) => s.next_row(),
+            RowSource::Whole { file, next } => {
+                if *next == file.rows() {
+                    return Ok(None);
+                }
+                *next += 1;
+                let vals = file.row_logits(*next - 1);
+                Ok(Some((*next - 1, vals, crate::simd::all_finite(vals))))
+            }
+        }
+    }
+
+    /// After the last row: nothing left over.
+    pub fn finish(&mut self) -> Result<(), crate::pages::Unsupported> {
+        match self {
+            RowSource::Pages(s) => s.finish(),
+            RowSource::Whole { .. } => Ok(()),
+        }
+    }
 }
 
 impl PredFile {
@@ -55,6 +100,45 @@ impl PredFile {
     /// Reads and checks the columns. Non-finite logits, unknown splits and
     /// wrong types are errors naming the row (0-based, in file order).
     pub fn read(path: &Path) -> Result<Self> {
+        Self::read_columns(path, true)
+    }
+
+    /// Reads and checks the schema and the `split`, `id_code` and `site`
+    /// columns; the logits stay in the file ([`PredFile::for_each_row`]).
+    pub fn read_keys(path: &Path) -> Result<Self> {
+        Self::read_columns(path, false)
+    }
+
+    /// Row `r`'s logits all finite, else the error naming the row and class.
+    pub fn check_finite(&self, r: usize, vals: &[f32]) -> Result<()> {
+        if crate::simd::all_finite(vals) {
+            return Ok(());
+        }
+        let c = vals.iter().position(|x| !x.is_finite()).unwrap_or(0);
+        Err(EnsembleError::input(
+            &self.path,
+            format!(
+                "row {r} ({} site {}): logit of class {c} is {}; expected finite numbers",
+                self.id_code[r], self.site[r], vals[c]
+            ),
+        ))
+    }
+
+    /// The logits row by row: from memory when read whole, else decoded
+    /// from the file's pages (read ahead on a thread of their own with
+    /// `read_ahead`).
+    pub fn row_source(&self, read_ahead: bool) -> Result<RowSource<'_>, crate::pages::Unsupported> {
+        if self.whole {
+            return Ok(RowSource::Whole {
+                file: self,
+                next: 0,
+            });
+        }
+        crate::pages::RowStream::open(&self.path, "logits", self.classes, self.rows(), read_ahead)
+            .map(RowSource::Pages)
+    }
+
+    fn read_columns(path: &Path, with_logits: bool) -> Result<Self> {
         let file = File::open(path)
             .map_err(|e| EnsembleError::io(path, "cannot open prediction file", e))?;
         let pq = |source| EnsembleError::Parquet {
@@ -94,14 +178,29 @@ impl PredFile {
             }
         }
         let n = builder.metadata().file_metadata().num_rows().max(0) as usize;
-        let reader = builder.with_batch_size(4096).build().map_err(pq)?;
+        let mut keep = vec![ci_split, ci_id, ci_site];
+        if with_logits {
+            keep.push(ci_logits);
+        }
+        let mask = ProjectionMask::roots(builder.parquet_schema(), keep.iter().copied());
+        // Column indices within the projected batches.
+        keep.sort_unstable();
+        let at = |ci: usize| keep.iter().position(|&k| k == ci).unwrap_or(0);
+        let (ci_split, ci_id, ci_site, ci_logits) =
+            (at(ci_split), at(ci_id), at(ci_site), at(ci_logits));
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(if with_logits { 4096 } else { 65536 })
+            .build()
+            .map_err(pq)?;
         let mut out = PredFile {
             path: path.to_path_buf(),
             classes,
             split: Vec::with_capacity(n),
             id_code: Vec::with_capacity(n),
             site: Vec::with_capacity(n),
-            logits: Vec::with_capacity(n * classes),
+            logits: Vec::with_capacity(if with_logits { n * classes } else { 0 }),
+            whole: with_logits,
         };
         for batch in reader {
             let batch = batch.map_err(|e| bad(format!("cannot decode: {e}")))?;
@@ -109,13 +208,15 @@ impl PredFile {
             let splits = batch.column(ci_split).as_string::<i32>();
             let ids = batch.column(ci_id).as_string::<i32>();
             let sites = batch.column(ci_site).as_primitive::<UInt8Type>();
-            let logits = batch.column(ci_logits).as_fixed_size_list();
-            for (name, arr) in [
+            let mut cols = vec![
                 ("split", batch.column(ci_split)),
                 ("id_code", batch.column(ci_id)),
                 ("site", batch.column(ci_site)),
-                ("logits", batch.column(ci_logits)),
-            ] {
+            ];
+            if with_logits {
+                cols.push(("logits", batch.column(ci_logits)));
+            }
+            for (name, arr) in cols {
                 if arr.null_count() > 0 {
                     let r = (0..arr.len()).find(|&i| arr.is_null(i)).unwrap_or(0);
                     return Err(bad(format!(
@@ -138,6 +239,10 @@ impl PredFile {
                 out.id_code.push(ids.value(r).to_string());
                 out.site.push(sites.value(r));
             }
+            if !with_logits {
+                continue;
+            }
+            let logits = batch.column(ci_logits).as_fixed_size_list();
             let values = logits.values().as_primitive::<Float32Type>();
             if values.null_count() > 0 {
                 return Err(bad(

@@ -27,15 +27,10 @@ impl std::fmt::Display for Score {
     }
 }
 
-/// Index of the first maximum.
+/// Index of the first maximum (numpy's `argmax` on NaN-free rows; see
+/// [`crate::simd::argmax`]).
 pub fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in row.iter().enumerate() {
-        if x > row[best] {
-            best = i;
-        }
-    }
-    best
+    crate::simd::argmax(row)
 }
 
 /// Scores predicted classes of dataset wells against `label(well)`; wells

@@ -114,6 +114,21 @@ fn listing(items: &[String]) -> String {
     }
 }
 
+/// One integer key per row from small integer columns (bit fields, the
+/// first lowest).
+fn packed(df: &DataFrame, parts: &[(&str, u32)]) -> Result<Vec<u64>> {
+    let mut key = vec![0u64; df.height()];
+    let mut shift = 0;
+    for &(name, bits) in parts {
+        let c = df.column(name)?.cast(&DataType::UInt64)?;
+        for (k, v) in key.iter_mut().zip(c.u64()?.into_no_null_iter()) {
+            *k |= v << shift;
+        }
+        shift += bits;
+    }
+    Ok(key)
+}
+
 /// Checks a file against the dataset and groups its rows by well.
 pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
     let bad = |m: String| EnsembleError::input(&f.path, m);
@@ -123,27 +138,26 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
         vec![
             Column::new("row".into(), (0..n as u32).collect::<Vec<u32>>()),
             Column::new(
-                "split".into(),
-                f.split.iter().map(|s| s.as_str()).collect::<Vec<&str>>(),
+                "is_test".into(),
+                f.split
+                    .iter()
+                    .map(|&s| s == PredSplit::Test)
+                    .collect::<Vec<bool>>(),
             ),
             Column::new("id_code".into(), f.id_code.as_slice()),
             Column::new("site".into(), f.site.as_slice()),
         ],
     )?;
 
-    // Wells not in the dataset.
-    let unknown = pred.join(
-        ds,
-        ["id_code"],
-        ["id_code"],
-        JoinArgs::new(JoinType::Anti),
-        None,
-    )?;
-    if unknown.height() > 0 {
-        let ids = strs(
-            &unknown.sort(["row"], SortMultipleOptions::default())?,
-            "id_code",
-        )?;
+    // Every row's well: the one string join (file order kept); rows
+    // without one name wells that are not in the dataset.
+    let mut left = JoinArgs::new(JoinType::Left);
+    left.maintain_order = MaintainOrderJoin::Left;
+    let all = pred.join(ds, ["id_code"], ["id_code"], left, None)?;
+    let known = all.column("well")?.is_not_null();
+    if known.sum().unwrap_or(0) as usize != n {
+        let unknown = all.filter(&!&known)?;
+        let ids = strs(&unknown, "id_code")?;
         return Err(bad(format!(
             "{} row(s) name wells that are not in the dataset: {}",
             unknown.height(),
@@ -152,23 +166,36 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
     }
 
     // Sites out of range.
-    let site_col = pred.column("site")?.u8()?;
-    if let Some(r) = site_col
-        .into_no_null_iter()
-        .position(|s| s == 0 || s > SITES)
-    {
+    if let Some(r) = f.site.iter().position(|&s| s == 0 || s > SITES) {
         return Err(bad(format!(
             "row {r} ({}): site {}; expected 1..={SITES}",
             f.id_code[r], f.site[r]
         )));
     }
 
-    // Duplicate (split, id_code, site).
-    let dup: Vec<Vec<usize>> = groups(&pred, &["split", "id_code", "site"])?
-        .into_iter()
-        .filter(|g| g.len() > 1)
+    // Every row's (split, well, site) as one key (well indices stand for
+    // id_codes), and the rows in key order: duplicates are neighbours, and
+    // each well's sites follow each other.
+    let keys = packed(&all, &[("site", 8), ("well", 32), ("is_test", 1)])?;
+    let order: Vec<usize> = Column::new("key".into(), keys.as_slice())
+        .arg_sort(SortOptions::default())
+        .into_no_null_iter()
+        .map(|i| i as usize)
         .collect();
-    if !dup.is_empty() {
+    let treatment: Vec<bool> = all
+        .column("treatment")?
+        .bool()?
+        .iter()
+        .map(|t| t.unwrap_or(false))
+        .collect();
+
+    // Duplicate (split, id_code, site), listed (on error) in file order.
+    if order.windows(2).any(|w| keys[w[0]] == keys[w[1]]) {
+        let by_key = DataFrame::new(n, vec![Column::new("key".into(), keys.as_slice())])?;
+        let dup: Vec<Vec<usize>> = groups(&by_key, &["key"])?
+            .into_iter()
+            .filter(|g| g.len() > 1)
+            .collect();
         let items: Vec<String> = dup
             .iter()
             .map(|g| {
@@ -188,17 +215,10 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
         )));
     }
 
-    let joined = pred.join(
-        ds,
-        ["id_code"],
-        ["id_code"],
-        JoinArgs::new(JoinType::Inner),
-        None,
-    )?;
-    let control_rows =
-        joined.height() - joined.column("treatment")?.bool()?.sum().unwrap_or(0) as usize;
-    let joined = joined.filter(joined.column("treatment")?.bool()?)?;
-    let is_test = joined.column("split")?.str()?.equal("test");
+    let control_rows = treatment.iter().filter(|&&t| !t).count();
+    let joined = all.filter(all.column("treatment")?.bool()?)?;
+    drop(all);
+    let is_test = joined.column("is_test")?.bool()?.clone();
     let ds_test = joined.column("ds_test")?.bool()?.clone();
     let labelled = joined.column("labelled")?.bool()?.clone();
 
@@ -220,13 +240,34 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
         )));
     }
 
-    // Every well with all its sites.
-    let jrow = u32s(&joined, "row")?;
-    let short: Vec<Vec<usize>> = groups(&joined, &["split", "id_code"])?
-        .into_iter()
-        .filter(|g| g.len() < SITES as usize)
-        .collect();
-    if !short.is_empty() {
+    // Every well with all its sites: runs of one (split, well) in key order,
+    // listed (on error) in file order.
+    let well_key = |r: usize| keys[r] >> 8;
+    let treated: Vec<usize> = order.iter().copied().filter(|&r| treatment[r]).collect();
+    let mut short_found = false;
+    let mut run = 0;
+    for (k, &r) in treated.iter().enumerate() {
+        run += 1;
+        if treated.get(k + 1).map(|&q| well_key(q)) != Some(well_key(r)) {
+            short_found |= run < SITES as usize;
+            run = 0;
+        }
+    }
+    if short_found {
+        let jrow = u32s(&joined, "row")?;
+        let by_key = DataFrame::new(
+            joined.height(),
+            vec![Column::new(
+                "key".into(),
+                jrow.iter()
+                    .map(|&r| well_key(r as usize))
+                    .collect::<Vec<u64>>(),
+            )],
+        )?;
+        let short: Vec<Vec<usize>> = groups(&by_key, &["key"])?
+            .into_iter()
+            .filter(|g| g.len() < SITES as usize)
+            .collect();
         let items: Vec<String> = short
             .iter()
             .map(|g| {
@@ -294,27 +335,22 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
         )));
     }
 
-    // Group rows by well, sites in order.
+    // Rows by well (ascending), sites in order: the key order.
     let mut out = FileRows {
         control_rows,
         ..Default::default()
     };
-    for (split, part) in [(PredSplit::Val, &val_rows), (PredSplit::Test, &test_rows)] {
-        let sorted = part.sort(["well", "site"], SortMultipleOptions::default())?;
-        let wells = u32s(&sorted, "well")?;
-        let rows = u32s(&sorted, "row")?;
-        let mut by_well: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (w, r) in wells.into_iter().zip(rows) {
-            by_well.entry(w as usize).or_default().push(r as usize);
-        }
-        let target = match split {
+    for &r in &treated {
+        let target = match f.split[r] {
             PredSplit::Val => &mut out.val,
             PredSplit::Test => &mut out.test,
         };
-        for (w, r) in by_well {
+        let w = (well_key(r) & 0xffff_ffff) as usize;
+        if target.wells.last() != Some(&w) {
             target.wells.push(w);
-            target.rows.push(r);
+            target.rows.push(Vec::with_capacity(SITES as usize));
         }
+        target.rows.last_mut().expect("pushed").push(r);
     }
     Ok(out)
 }

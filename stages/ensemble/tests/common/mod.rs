@@ -170,6 +170,17 @@ pub fn rows(s: &Synth, seed: u64, signal: f32, classes: usize, controls: bool) -
 }
 
 pub fn write_parquet(path: &Path, rows: &[Row], classes: usize) {
+    write_parquet_with(path, rows, classes, None)
+}
+
+/// As [`write_parquet`], with the given writer properties (codec, page
+/// version and sizes, encodings, row groups).
+pub fn write_parquet_with(
+    path: &Path,
+    rows: &[Row],
+    classes: usize,
+    props: Option<parquet::file::properties::WriterProperties>,
+) {
     let item = Arc::new(Field::new("item", DataType::Float32, false));
     let values = Float32Array::from(
         rows.iter()
@@ -191,7 +202,7 @@ pub fn write_parquet(path: &Path, rows: &[Row], classes: usize) {
     ];
     let schema = Arc::new(rcic_core::schema::predictions_schema(classes));
     let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
-    let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema, None).unwrap();
+    let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema, props).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
