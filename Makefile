@@ -228,7 +228,7 @@ _report: $(SUB)/report.html
 
 _submission: $(SUB)/submission.csv.blake3 $(SUB)/report.html
 	@cp $(SUB)/submission.csv $(OUT)
-	@sed -n '/^## Accuracy by step/,/^## Files/p' $(SUB)/report.md | grep '^|'
+	@$(BIN)/rcic-report --summary --ensemble $(SUB)/report.json
 	@echo "$(OUT) ($(SUB)/submission.csv; reports $(SUB)/report.md, $(SUB)/report.html)"
 
 # CI reproduction: the whole pipeline from scratch on the tiny preset (two

@@ -338,6 +338,40 @@ fn report_page_from_real_training_and_ensemble_runs() {
     let report_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p("sub/report.json")).unwrap()).unwrap();
 
+    // The pipeline's table: per file single-site (both sites of every
+    // validation well scored) and combined-sites rows, then every step.
+    let out = run_ok(
+        "rcic-report",
+        &["--summary", "--ensemble", &p("sub/report.json")],
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.starts_with("| step | validation | test (truth) |\n"),
+        "{table}"
+    );
+    for (i, f) in report_json["files"].as_array().unwrap().iter().enumerate() {
+        let seed = format!("seed{i}");
+        let single = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {seed}: single model, single site |")))
+            .unwrap_or_else(|| panic!("{table}"));
+        let sites = 2 * f["val_wells"].as_u64().unwrap();
+        assert!(single.contains(&format!("/{sites}) |")), "{single}");
+        let combined = format!(
+            "| {seed}: single model, sites combined | {:.5} ({}/{}) |",
+            f["val"]["accuracy"].as_f64().unwrap(),
+            f["val"]["correct"],
+            f["val"]["wells"]
+        );
+        assert!(table.contains(&combined), "{combined}\n{table}");
+    }
+    for s in report_json["steps"].as_array().unwrap() {
+        assert!(
+            table.contains(&format!("| {} | ", s["label"].as_str().unwrap())),
+            "{table}"
+        );
+    }
+
     let html_path = p("page/report.html");
     let m0 = format!("seed0={}", p("seed0/model.metrics.parquet"));
     let m1 = format!("seed1={}", p("seed1/model.metrics.parquet"));

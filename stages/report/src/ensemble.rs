@@ -82,6 +82,15 @@ pub struct EnsembleReport {
     pub submission_rows: usize,
     #[serde(default)]
     pub seconds: f64,
+    #[serde(default)]
+    pub options: EnsembleOptions,
+}
+
+/// The ensemble options the report needs (the truth file of synthetic data).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct EnsembleOptions {
+    #[serde(default)]
+    pub truth: Option<String>,
 }
 
 impl EnsembleReport {

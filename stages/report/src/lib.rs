@@ -16,5 +16,6 @@ pub mod page;
 pub mod samples;
 pub mod site;
 pub mod steps;
+pub mod summary;
 
 pub use error::{ReportError, Result};

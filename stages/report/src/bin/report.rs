@@ -26,8 +26,19 @@ use rcic_report::{samples, steps};
 )]
 struct Cli {
     /// HTML file to write (atomically: a temporary sibling renamed into place).
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: PathBuf,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        required_unless_present = "summary"
+    )]
+    output: Option<PathBuf>,
+
+    /// Print the pipeline's accuracy table (Markdown) to stdout: each prediction
+    /// file's single-site and combined-sites accuracy, then the ensemble's steps
+    /// (needs --ensemble; the files, dataset and truth are the ones it names).
+    #[arg(long)]
+    summary: bool,
 
     /// Training metrics of one run, NAME=FILE (FILE: `rcic-train --save
     /// NAME`'s NAME.metrics.parquet); repeat or list several, one curve per
@@ -104,6 +115,17 @@ fn stem(path: &Path) -> String {
 
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
+    if cli.summary {
+        let Some(report) = &cli.ensemble else {
+            bail!("--summary needs --ensemble report.json");
+        };
+        let table = rcic_report::summary::table(report)?;
+        print!("{table}");
+        if cli.output.is_none() {
+            return Ok(());
+        }
+    }
+    let output = cli.output.clone().expect("clap: -o or --summary");
     if cli.metrics.is_empty() && cli.ensemble.is_none() && cli.data.is_none() {
         bail!(
             "nothing to report: give --metrics NAME=FILE, --ensemble report.json and/or --data DIR"
@@ -160,11 +182,11 @@ fn real_main() -> Result<()> {
         inputs.join(", ")
     );
     let html = document(&cli.title, &meta, &sections);
-    write_atomic(&cli.output, html.as_bytes())
-        .with_context(|| format!("cannot write {}", cli.output.display()))?;
+    write_atomic(&output, html.as_bytes())
+        .with_context(|| format!("cannot write {}", output.display()))?;
     eprintln!(
         "wrote {} ({} KB: {})",
-        cli.output.display(),
+        output.display(),
         html.len().div_ceil(1024),
         sections
             .iter()
