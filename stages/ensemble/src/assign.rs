@@ -82,14 +82,14 @@ fn one_group(rows: &[&[f32]], mask: &[bool]) -> Option<Vec<usize>> {
     if k < n {
         return None;
     }
-    let mut cost = Vec::with_capacity(n * k);
-    for row in rows {
-        for &c in &cols {
-            let x = row[c] as f64;
-            if x == f64::NEG_INFINITY {
-                return None;
-            }
-            cost.push(-x);
+    let mut cost = vec![0f64; n * k];
+    for (row, out) in rows.iter().zip(cost.chunks_exact_mut(k.max(1))) {
+        let row = &row[..mask.len()];
+        for (o, &c) in out.iter_mut().zip(&cols) {
+            *o = -(row[c] as f64);
+        }
+        if out.contains(&f64::INFINITY) {
+            return None;
         }
     }
     Some(

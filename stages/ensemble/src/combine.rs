@@ -4,11 +4,13 @@
 //! added into the ensemble: per split the sum over files, in file order, of
 //! the wells each file has, wells sorted by id_code (the reference's order).
 //!
-//! The files' rows are pulled in file order ([`PredFile::row_source`]), one
-//! experiment (of one split) at a time across the files: its wells' sums
-//! are held in one block buffer until every file has added to them, then
-//! the complete block goes to the caller (plate groups and assignment,
-//! [`crate::pipeline`]) and its buffer is reused. Files sorted by well, as
+//! The files' rows are pulled in file order ([`PredFile::row_source`]),
+//! each decoded straight into its well's scratch row (copied for the first
+//! site, added for the next, checked finite on the way), one experiment (of
+//! one split) at a time across the files: its wells' sums are held in one
+//! block buffer until every file has added to them, then the complete block
+//! goes to the caller (plate groups and assignment, [`crate::pipeline`])
+//! and its buffer is reused. Files sorted by well, as
 //! `rcic-predict` writes them, need one scratch row per file and one block
 //! buffer at a time, never a whole file's or the ensemble's logits. Other
 //! orders give the same sums, holding more: a well's sites wait in a scratch
@@ -27,6 +29,7 @@ use std::collections::HashMap;
 use rcic_core::DatasetIndex;
 
 use crate::error::EnsembleError;
+use crate::pages::Dest;
 use crate::read::{PredFile, PredSplit, RowSource};
 use crate::scores::argmax;
 use crate::simd::{add_into_max, argmax_given_max, copy_max, scale_max};
@@ -302,8 +305,9 @@ struct FileState<'a> {
 /// Why streaming stopped.
 #[derive(Debug)]
 pub enum StreamError {
-    /// File number `.0` is not read by the direct decoder (`.1` says why):
-    /// read it whole and stream again.
+    /// File number `.0` is not read by the direct decoder (`.1` says why),
+    /// or holds a non-finite logit: read it whole (which words the error of
+    /// an invalid file) and stream again.
     Fallback(usize, String),
     /// File number `.0` has an invalid row (or the block handler failed).
     Row(usize, EnsembleError),
@@ -403,40 +407,67 @@ pub fn stream(
                     waiting: &mut HashMap<(usize, usize, u16), Vec<f32>>|
      -> Result<bool, StreamError> {
         let s = &mut st[fi];
-        let (r, vals, finite) = match s.source.next_row() {
-            Ok(Some(x)) => x,
-            Ok(None) => return Ok(false),
-            Err(e) => return Err(StreamError::Fallback(fi, e.0)),
+        let Some(r) = s.source.next_index() else {
+            return Ok(false);
         };
-        if !finite {
-            s.file
-                .check_finite(r, vals)
-                .map_err(|e| StreamError::Row(fi, e))?;
-        }
         let t = s.target_of_row[r];
-        if t == NONE {
-            return Ok(true);
-        }
-        let t = t as usize;
-        let x: &[f32] = match temperature {
-            Some(temp) => {
-                site_buf = log_softmax(vals, temp);
-                &site_buf[..classes]
+        // With a temperature the whole row is transformed first; else the
+        // row goes straight from its page into the well's scratch row.
+        let (slot, top) = if let (Some(temp), true) = (temperature, t != NONE) {
+            let (r, vals, finite) = match s.source.next_row() {
+                Ok(Some(x)) => x,
+                Ok(None) => return Ok(false),
+                Err(e) => return Err(StreamError::Fallback(fi, e.0)),
+            };
+            if !finite {
+                s.file
+                    .check_finite(r, vals)
+                    .map_err(|e| StreamError::Row(fi, e))?;
             }
-            None => &vals[..classes],
-        };
-        let (slot, top) = if s.slot_of[t] == NONE {
-            let k = s.free.pop().unwrap_or_else(|| {
-                s.slots.push(vec![0.0; classes]);
-                (s.slots.len() - 1) as u32
-            });
-            s.slot_of[t] = k;
-            s.slots[k as usize].copy_from_slice(x);
-            (k as usize, None)
+            site_buf = log_softmax(vals, temp);
+            let x = &site_buf[..classes];
+            let t = t as usize;
+            if s.slot_of[t] == NONE {
+                let k = s.free.pop().unwrap_or_else(|| {
+                    s.slots.push(vec![0.0; classes]);
+                    (s.slots.len() - 1) as u32
+                });
+                s.slot_of[t] = k;
+                s.slots[k as usize].copy_from_slice(x);
+                (k as usize, None)
+            } else {
+                let k = s.slot_of[t] as usize;
+                (k, Some(add_into_max(&mut s.slots[k], x)))
+            }
         } else {
-            let k = s.slot_of[t] as usize;
-            (k, Some(add_into_max(&mut s.slots[k], x)))
+            let (dest, slot, first) = if t == NONE {
+                (Dest::Check, 0, true)
+            } else if s.slot_of[t as usize] == NONE {
+                let k = s.free.pop().unwrap_or_else(|| {
+                    s.slots.push(vec![0.0; classes]);
+                    (s.slots.len() - 1) as u32
+                });
+                s.slot_of[t as usize] = k;
+                (Dest::Copy(&mut s.slots[k as usize]), k as usize, true)
+            } else {
+                let k = s.slot_of[t as usize] as usize;
+                (Dest::Add(&mut s.slots[k]), k, false)
+            };
+            let (_, finite, top) = match s.source.next_into(dest) {
+                Ok(Some(x)) => x,
+                Ok(None) => return Ok(false),
+                Err(e) => return Err(StreamError::Fallback(fi, e.0)),
+            };
+            if !finite {
+                // Read whole, the file's first bad row is worded.
+                return Err(StreamError::Fallback(fi, "non-finite logits".into()));
+            }
+            if t == NONE {
+                return Ok(true);
+            }
+            (slot, (!first).then_some(top))
         };
+        let t = t as usize;
         s.count[t] += 1;
         let tg = &s.targets[t];
         s.block_left[tg.block] -= 1;

@@ -14,8 +14,10 @@ use rcic_ensemble::output::Staged;
 use rcic_ensemble::pipeline::{submission_csv, Options};
 use rcic_ensemble::{plot, report};
 
-/// Bump when the same inputs would give different outputs.
-const STAGE_VERSION: &str = "1";
+/// Bump when the same inputs would give different outputs. 2: RxRx1-shaped
+/// plates are solved on their group's classes alone, which may pick another
+/// of several exactly tied optimal assignments.
+const STAGE_VERSION: &str = "2";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -47,8 +49,10 @@ struct Cli {
     )]
     weights: Option<Vec<f64>>,
 
-    /// Worker threads for the per-plate assignment (capped at the cores
-    /// available).
+    /// Worker threads (capped at the cores available): plates are solved in
+    /// parallel; with 2 or more, each prediction file's pages are also read
+    /// ahead on a thread of its own, and the dataset loads beside the files'
+    /// keys.
     #[arg(short = 't', long, default_value_t = 12)]
     threads: usize,
 

@@ -20,7 +20,57 @@ use parquet::basic::{Encoding, Type as PhysicalType};
 use parquet::column::page::{Page, PageReader};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
-use crate::simd::{all_finite, copy_le_finite};
+use crate::simd::{add_into_max, add_le_max_finite, all_finite, copy_le_finite, le_finite};
+
+/// Where [`RowStream::next_into`] puts a row's first `dst.len()` values
+/// (the rest, and with `Check` all, are only checked finite).
+pub enum Dest<'a> {
+    Check,
+    Copy(&'a mut [f32]),
+    /// Added, and the largest sum returned.
+    Add(&'a mut [f32]),
+}
+
+impl Dest<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Dest::Check => 0,
+            Dest::Copy(d) | Dest::Add(d) => d.len(),
+        }
+    }
+
+    /// Values `at..at + src.len()` of the row (all below `len()`), from
+    /// memory; the largest sum so far in `top`. Whether all are finite.
+    pub fn put(&mut self, at: usize, src: &[f32], top: &mut f32) -> bool {
+        match self {
+            Dest::Check => {}
+            Dest::Copy(d) => d[at..at + src.len()].copy_from_slice(src),
+            Dest::Add(d) => {
+                let m = add_into_max(&mut d[at..at + src.len()], src);
+                if m > *top {
+                    *top = m;
+                }
+            }
+        }
+        all_finite(src)
+    }
+
+    /// As [`Dest::put`], from little-endian bytes.
+    fn put_le(&mut self, at: usize, src: &[u8], top: &mut f32) -> bool {
+        let n = src.len() / 4;
+        match self {
+            Dest::Check => le_finite(src),
+            Dest::Copy(d) => copy_le_finite(src, &mut d[at..at + n]),
+            Dest::Add(d) => {
+                let (m, ok) = add_le_max_finite(src, &mut d[at..at + n]);
+                if m > *top {
+                    *top = m;
+                }
+                ok
+            }
+        }
+    }
+}
 
 /// The decoder does not read this file (or found it invalid): use the Arrow
 /// reader. The reason, for the log.
@@ -63,20 +113,6 @@ fn uleb128(b: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
-/// The `k`-th `width`-bit value of a bit-packed run (LSB first).
-fn unpack(bytes: &[u8], k: usize, width: u32) -> u32 {
-    let bit = k * width as usize;
-    if bit % 8 + width as usize <= 8 {
-        // Within one byte (every level of a list of floats).
-        return u32::from(bytes[bit / 8] >> (bit % 8)) & ((1u32 << width) - 1);
-    }
-    let mut x = 0u64;
-    for (i, &b) in bytes[bit / 8..].iter().take(8).enumerate() {
-        x |= u64::from(b) << (8 * i);
-    }
-    ((x >> (bit % 8)) & ((1u64 << width) - 1)) as u32
-}
-
 /// A bit-packed run: its bytes, the index of its first value, and how many
 /// of its values count.
 struct Packed<'a> {
@@ -85,18 +121,42 @@ struct Packed<'a> {
     count: usize,
 }
 
-/// Walks `n` values of the RLE/bit-packed hybrid encoding (`width` bits
-/// each): `run(value, first, count)` for every run of equal values, and for
-/// the values of bit-packed runs one at a time unless `packed` takes the
-/// run whole (returning Some). False when the data is malformed or a
-/// callback says so.
-fn hybrid_with(
-    data: &[u8],
-    width: u32,
-    n: usize,
-    mut run: impl FnMut(u32, usize, usize) -> bool,
-    mut packed: impl FnMut(&Packed) -> Option<bool>,
-) -> bool {
+impl Packed<'_> {
+    /// The run's values (`width` bits each, 1..=32), through a 64-bit
+    /// buffer.
+    fn each(&self, width: u32, mut f: impl FnMut(usize, u32) -> bool) -> bool {
+        let mask = (1u64 << width) - 1;
+        let (mut acc, mut bits, mut next) = (0u64, 0u32, 0usize);
+        for k in 0..self.count {
+            while bits < width {
+                acc |= u64::from(self.bytes[next]) << bits;
+                next += 1;
+                bits += 8;
+            }
+            if !f(k, (acc & mask) as u32) {
+                return false;
+            }
+            acc >>= width;
+            bits -= width;
+        }
+        true
+    }
+}
+
+/// One run of the RLE/bit-packed hybrid encoding.
+enum Run<'a> {
+    /// `count` values equal to `value`, the first at index `first`.
+    Same {
+        value: u32,
+        first: usize,
+        count: usize,
+    },
+    Packed(Packed<'a>),
+}
+
+/// Walks the runs of `n` values of the RLE/bit-packed hybrid encoding
+/// (`width` bits each). False when the data is malformed or `f` says so.
+fn runs(data: &[u8], width: u32, n: usize, mut f: impl FnMut(Run) -> bool) -> bool {
     if width > 32 {
         return false;
     }
@@ -107,58 +167,42 @@ fn hybrid_with(
             return false;
         };
         i += l;
+        let count = (h >> 1) as usize;
+        if count == 0 {
+            return false;
+        }
         if h & 1 == 0 {
-            let count = (h >> 1) as usize;
             let Some(vb) = data.get(i..i + vbytes) else {
                 return false;
             };
             i += vbytes;
-            let v = vb
+            let value = vb
                 .iter()
                 .enumerate()
                 .fold(0u32, |a, (k, &b)| a | u32::from(b) << (8 * k));
-            if count == 0 {
+            let count = count.min(n - done);
+            if !f(Run::Same {
+                value,
+                first: done,
+                count,
+            }) {
                 return false;
             }
-            let take = count.min(n - done);
-            if !run(v, done, take) {
-                return false;
-            }
-            done += take;
+            done += count;
         } else {
-            let groups = (h >> 1) as usize;
-            let nbytes = groups * width as usize;
+            // `count` groups of 8 values.
+            let nbytes = count * width as usize;
             let Some(bytes) = data.get(i..i + nbytes) else {
                 return false;
             };
             i += nbytes;
-            if groups == 0 {
-                return false;
-            }
-            let take = (groups * 8).min(n - done);
-            let whole = packed(&Packed {
+            let take = (count * 8).min(n - done);
+            if !f(Run::Packed(Packed {
                 bytes,
                 first: done,
                 count: take,
-            });
-            match whole {
-                Some(ok) => {
-                    if !ok {
-                        return false;
-                    }
-                }
-                None => {
-                    for k in 0..take {
-                        let v = if width == 0 {
-                            0
-                        } else {
-                            unpack(bytes, k, width)
-                        };
-                        if !run(v, done + k, 1) {
-                            return false;
-                        }
-                    }
-                }
+            })) {
+                return false;
             }
             done += take;
         }
@@ -166,9 +210,23 @@ fn hybrid_with(
     true
 }
 
-/// [`hybrid_with`], bit-packed values one at a time.
-fn hybrid(data: &[u8], width: u32, n: usize, run: impl FnMut(u32, usize, usize) -> bool) -> bool {
-    hybrid_with(data, width, n, run, |_| None)
+/// [`runs`] as `run(value, first, count)` calls, bit-packed values one at a
+/// time.
+fn hybrid(
+    data: &[u8],
+    width: u32,
+    n: usize,
+    mut run: impl FnMut(u32, usize, usize) -> bool,
+) -> bool {
+    runs(data, width, n, |r| match r {
+        Run::Same {
+            value,
+            first,
+            count,
+        } => run(value, first, count),
+        Run::Packed(p) if width == 0 => run(0, p.first, p.count),
+        Run::Packed(p) => p.each(width, |k, v| run(v, p.first + k, 1)),
+    })
 }
 
 /// The column's shape: levels and where each page's levels start in the
@@ -213,21 +271,28 @@ impl Levels {
         };
         // One bit per level, rows of at least 8: each byte of a bit-packed
         // run is all ones but at most one row start, compared whole.
-        let packed = |p: &Packed| {
-            (width == 1 && c >= 8).then(|| {
-                p.bytes.iter().enumerate().all(|(k, &b)| {
-                    let vals = p.count.saturating_sub(8 * k).min(8);
-                    if vals == 0 {
-                        return true;
-                    }
-                    let start = (c - (base + p.first + 8 * k) % c) % c;
-                    let want = if start < 8 { !(1u8 << start) } else { 0xff };
-                    let mask = if vals == 8 { 0xff } else { (1u8 << vals) - 1 };
-                    (b ^ want) & mask == 0
-                })
+        let bytewise = |p: &Packed| {
+            p.bytes.iter().enumerate().all(|(k, &b)| {
+                let vals = p.count.saturating_sub(8 * k).min(8);
+                if vals == 0 {
+                    return true;
+                }
+                let start = (c - (base + p.first + 8 * k) % c) % c;
+                let want = if start < 8 { !(1u8 << start) } else { 0xff };
+                let mask = if vals == 8 { 0xff } else { (1u8 << vals) - 1 };
+                (b ^ want) & mask == 0
             })
         };
-        hybrid_with(data, width, n, run, packed)
+        runs(data, width, n, |r| match r {
+            Run::Same {
+                value,
+                first,
+                count,
+            } => run(value, first, count),
+            Run::Packed(p) if width == 1 && c >= 8 => bytewise(&p),
+            Run::Packed(p) if width == 0 => run(0, p.first, p.count),
+            Run::Packed(p) => p.each(width, |k, v| run(v, p.first + k, 1)),
+        })
     }
 }
 
@@ -447,6 +512,67 @@ impl RowStream {
         Ok(Some((r, &self.row, finite)))
     }
 
+    /// Index of the row [`RowStream::next_into`] reads next (None after the
+    /// last).
+    pub fn next_index(&self) -> Option<usize> {
+        (self.next < self.rows).then_some(self.next)
+    }
+
+    /// Reads the next row into `into` (its first values; all checked
+    /// finite), without the row buffer: its index, whether every value is
+    /// finite, and with [`Dest::Add`] the largest sum (NaNs ignored). None
+    /// after the last row.
+    pub fn next_into(
+        &mut self,
+        mut into: Dest<'_>,
+    ) -> Result<Option<(usize, bool, f32)>, Unsupported> {
+        if self.next == self.rows {
+            return Ok(None);
+        }
+        let (c, t) = (self.levels.classes, into.len());
+        assert!(t <= c, "{t} values wanted of rows of {c}");
+        let (mut pos, mut finite, mut top) = (0, true, f32::NEG_INFINITY);
+        while pos < c {
+            let took = match &mut self.cur {
+                Current::None => {
+                    if !self.load_page()? {
+                        return Err(unsupported(format!(
+                            "values end in row {} of {}",
+                            self.next, self.rows
+                        )));
+                    }
+                    continue;
+                }
+                Current::Plain { page, at, end } => {
+                    let take = (c - pos).min((*end - *at) / 4);
+                    let b = &page.buffer()[*at..*at + take * 4];
+                    // Values below `t` go to `into`, the rest are checked.
+                    let (head, tail) = b.split_at(t.saturating_sub(pos).min(take) * 4);
+                    finite &= into.put_le(pos, head, &mut top);
+                    finite &= le_finite(tail);
+                    *at += take * 4;
+                    take
+                }
+                Current::Decoded { at } => {
+                    let take = (c - pos).min(self.scratch.len() - *at);
+                    let v = &self.scratch[*at..*at + take];
+                    let (head, tail) = v.split_at(t.saturating_sub(pos).min(take));
+                    finite &= into.put(pos, head, &mut top);
+                    finite &= all_finite(tail);
+                    *at += take;
+                    take
+                }
+            };
+            if took == 0 {
+                self.cur = Current::None;
+            }
+            pos += took;
+        }
+        let r = self.next;
+        self.next += 1;
+        Ok(Some((r, finite, top)))
+    }
+
     /// After the last row: no values left over.
     pub fn finish(&mut self) -> Result<(), Unsupported> {
         let left = match &self.cur {
@@ -564,14 +690,29 @@ impl RowStream {
                     let scratch = &mut self.scratch;
                     scratch.clear();
                     scratch.reserve(n);
-                    let ok = hybrid(idx, u32::from(width), n, |v, _, count| {
-                        match dict.get(v as usize) {
+                    let width = u32::from(width);
+                    let ok = runs(idx, width, n, |r| match r {
+                        Run::Same { value, count, .. } => match dict.get(value as usize) {
                             Some(&x) => {
                                 scratch.extend(std::iter::repeat_n(x, count));
                                 true
                             }
                             None => false,
-                        }
+                        },
+                        Run::Packed(p) if width == 0 => match dict.first() {
+                            Some(&x) => {
+                                scratch.extend(std::iter::repeat_n(x, p.count));
+                                true
+                            }
+                            None => false,
+                        },
+                        Run::Packed(p) => p.each(width, |_, v| match dict.get(v as usize) {
+                            Some(&x) => {
+                                scratch.push(x);
+                                true
+                            }
+                            None => false,
+                        }),
                     });
                     if !ok {
                         return Err(unsupported("bad dictionary indices"));
@@ -653,6 +794,40 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn bit_packed_runs_of_every_width() {
+        for width in 1..=32u32 {
+            let n = 8 * 5;
+            let vals: Vec<u32> = (0..n as u64)
+                .map(|k| ((k * 2_654_435_761) & ((1u64 << width) - 1)) as u32)
+                .collect();
+            // LSB first, `width` bits each.
+            let mut bytes = vec![0u8; n * width as usize / 8];
+            for (k, &v) in vals.iter().enumerate() {
+                for b in 0..width as usize {
+                    if v >> b & 1 == 1 {
+                        let bit = k * width as usize + b;
+                        bytes[bit / 8] |= 1 << (bit % 8);
+                    }
+                }
+            }
+            let mut data = vec![5 << 1 | 1];
+            data.extend(bytes);
+            let mut got = Vec::new();
+            assert!(hybrid(&data, width, n - 3, |v, first, count| {
+                got.push((v, first, count));
+                true
+            }));
+            let want: Vec<(u32, usize, usize)> = vals
+                .iter()
+                .take(n - 3)
+                .enumerate()
+                .map(|(k, &v)| (v, k, 1))
+                .collect();
+            assert_eq!(got, want, "width {width}");
         }
     }
 

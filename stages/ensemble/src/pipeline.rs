@@ -232,7 +232,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     ph.mark("index+keys");
     let ids: Vec<String> = index.wells.iter().map(|w| index.id_code(w)).collect();
     let treatments = index.treatments as usize;
-    let ds = dataset_frame(&index)?;
+    let ds = dataset_frame(&index, &ids)?;
     let truth = match &opts.truth {
         None => None,
         Some(p) => {
@@ -443,6 +443,10 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         // The first error in file order, as reading the files whole words it.
         let (fi, e) = match err {
             StreamError::Row(fi, e) => (fi, e),
+            StreamError::Fallback(fi, why) if files[fi].0.whole => (
+                fi,
+                EnsembleError::input(&opts.files[fi], format!("cannot decode: {why}")),
+            ),
             StreamError::Fallback(fi, why) => match PredFile::read(&opts.files[fi]) {
                 Ok(whole) => {
                     log.info(&format!(

@@ -79,6 +79,42 @@ impl RowSource<'_> {
         }
     }
 
+    /// Index of the row [`RowSource::next_into`] reads next (None after
+    /// the last).
+    pub fn next_index(&self) -> Option<usize> {
+        match self {
+            RowSource::Pages(s) => s.next_index(),
+            RowSource::Whole { file, next } => (*next < file.rows()).then_some(*next),
+        }
+    }
+
+    /// [`crate::pages::RowStream::next_into`]: the next row into `into`
+    /// without the row buffer; its index, whether all its values are
+    /// finite, and with `Add` the largest sum.
+    pub fn next_into(
+        &mut self,
+        mut into: crate::pages::Dest<'_>,
+    ) -> Result<Option<(usize, bool, f32)>, crate::pages::Unsupported> {
+        match self {
+            RowSource::Pages(s) => s.next_into(into),
+            RowSource::Whole { file, next } => {
+                if *next == file.rows() {
+                    return Ok(None);
+                }
+                let r = *next;
+                *next += 1;
+                let vals = file.row_logits(r);
+                let mut top = f32::NEG_INFINITY;
+                let t = match &into {
+                    crate::pages::Dest::Check => 0,
+                    crate::pages::Dest::Copy(d) | crate::pages::Dest::Add(d) => d.len(),
+                };
+                let ok = into.put(0, &vals[..t], &mut top);
+                Ok(Some((r, ok && crate::simd::all_finite(&vals[t..]), top)))
+            }
+        }
+    }
+
     /// After the last row: nothing left over.
     pub fn finish(&mut self) -> Result<(), crate::pages::Unsupported> {
         match self {

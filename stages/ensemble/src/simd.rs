@@ -147,6 +147,75 @@ pub fn copy_le_finite(src: &[u8], dst: &mut [f32]) -> bool {
     ok
 }
 
+/// `dst[i] += ` the little-endian float32 `src[i]`, returning the largest
+/// result (as [`add_into_max`]) and whether every value of `src` is
+/// finite: decode, check, add and maximum in one pass.
+pub fn add_le_max_finite(src: &[u8], dst: &mut [f32]) -> (f32, bool) {
+    assert_eq!(src.len(), dst.len() * 4);
+    let (mut top, mut ok) = (f32::NEG_INFINITY, true);
+    #[cfg(all(target_arch = "x86_64", target_endian = "little"))]
+    let (src, dst) = {
+        let (s8, st) = src.as_chunks::<32>();
+        let (d8, dt) = dst.as_chunks_mut::<8>();
+        // SAFETY: SSE2 is part of the x86_64 baseline; 32 bytes to two
+        // vectors, every bit pattern valid.
+        unsafe {
+            let exp = _mm_set1_epi32(0x7f80_0000);
+            let mut bad = _mm_setzero_si128();
+            let mut m = [_mm_set1_ps(f32::NEG_INFINITY); 2];
+            for (d, s) in d8.iter_mut().zip(s8) {
+                let [b0, b1] = std::mem::transmute::<[u8; 32], [__m128; 2]>(*s);
+                let [a0, a1] = lanes::load8(d);
+                let (x0, x1) = (_mm_add_ps(a0, b0), _mm_add_ps(a1, b1));
+                *d = lanes::store8([x0, x1]);
+                m = [_mm_max_ps(x0, m[0]), _mm_max_ps(x1, m[1])];
+                let e0 = _mm_cmpeq_epi32(_mm_and_si128(_mm_castps_si128(b0), exp), exp);
+                let e1 = _mm_cmpeq_epi32(_mm_and_si128(_mm_castps_si128(b1), exp), exp);
+                bad = _mm_or_si128(bad, _mm_or_si128(e0, e1));
+            }
+            top = lanes::max4(_mm_max_ps(m[0], m[1]), top);
+            ok &= _mm_movemask_epi8(bad) == 0;
+        }
+        (st, dt)
+    };
+    for (d, s) in dst.iter_mut().zip(src.chunks_exact(4)) {
+        let x = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+        ok &= x.is_finite();
+        *d += x;
+        if *d > top {
+            top = *d;
+        }
+    }
+    (top, ok)
+}
+
+/// Whether every little-endian float32 of `src` is finite.
+pub fn le_finite(src: &[u8]) -> bool {
+    #[allow(unused_mut)]
+    let mut ok = true;
+    #[cfg(all(target_arch = "x86_64", target_endian = "little"))]
+    let src = {
+        let (s8, st) = src.as_chunks::<32>();
+        // SAFETY: SSE2 is part of the x86_64 baseline; 32 bytes to two
+        // vectors.
+        unsafe {
+            let exp = _mm_set1_epi32(0x7f80_0000);
+            let mut bad = _mm_setzero_si128();
+            for s in s8 {
+                let [b0, b1] = std::mem::transmute::<[u8; 32], [__m128i; 2]>(*s);
+                let e0 = _mm_cmpeq_epi32(_mm_and_si128(b0, exp), exp);
+                let e1 = _mm_cmpeq_epi32(_mm_and_si128(b1, exp), exp);
+                bad = _mm_or_si128(bad, _mm_or_si128(e0, e1));
+            }
+            ok &= _mm_movemask_epi8(bad) == 0;
+        }
+        st
+    };
+    ok && src
+        .chunks_exact(4)
+        .all(|s| f32::from_le_bytes([s[0], s[1], s[2], s[3]]).is_finite())
+}
+
 /// Whether every value is finite.
 pub fn all_finite(x: &[f32]) -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -320,10 +389,18 @@ mod tests {
             assert_eq!(argmax_given_max(&c, top), scalar_argmax(&x), "{x:?}");
 
             let le: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let finite = x.iter().all(|v| v.is_finite());
             let mut c = vec![0f32; n];
             let ok = copy_le_finite(&le, &mut c);
             assert_eq!(bits(&c), bits(&x));
-            assert_eq!(ok, x.iter().all(|v| v.is_finite()), "{x:?}");
+            assert_eq!(ok, finite, "{x:?}");
+            assert_eq!(le_finite(&le), finite, "{x:?}");
+            let mut c = y.clone();
+            let (top, ok) = add_le_max_finite(&le, &mut c);
+            let sum: Vec<f32> = y.iter().zip(&x).map(|(p, q)| p + q).collect();
+            assert_eq!(bits(&c), bits(&sum));
+            assert_eq!(ok, finite);
+            assert_eq!(argmax_given_max(&c, top), scalar_argmax(&sum), "{sum:?}");
         }
     }
 }

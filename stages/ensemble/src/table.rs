@@ -15,19 +15,17 @@ use rcic_core::{DatasetIndex, Split, WellType, SITES};
 use crate::error::{EnsembleError, Result};
 use crate::read::{PredFile, PredSplit};
 
-/// The dataset's wells as a table: `id_code`, `well` (index into
-/// `DatasetIndex::wells`), `experiment` (index), `ds_test`, `treatment`,
-/// `labelled`.
-pub fn dataset_frame(index: &DatasetIndex) -> Result<DataFrame> {
+/// The dataset's wells as a table: `id_code` (`ids`, the dataset's
+/// id_codes in well order), `well` (index into `DatasetIndex::wells`),
+/// `experiment` (index), `ds_test`, `treatment`, `labelled`.
+pub fn dataset_frame(index: &DatasetIndex, ids: &[String]) -> Result<DataFrame> {
     let n = index.wells.len();
-    let mut id = Vec::with_capacity(n);
     let mut well = Vec::with_capacity(n);
     let mut exp = Vec::with_capacity(n);
     let mut test = Vec::with_capacity(n);
     let mut treat = Vec::with_capacity(n);
     let mut lab = Vec::with_capacity(n);
     for (i, w) in index.wells.iter().enumerate() {
-        id.push(index.id_code(w));
         well.push(i as u32);
         exp.push(w.experiment as u32);
         test.push(index.experiments[w.experiment].split == Split::Test);
@@ -37,7 +35,7 @@ pub fn dataset_frame(index: &DatasetIndex) -> Result<DataFrame> {
     Ok(DataFrame::new(
         n,
         vec![
-            Column::new("id_code".into(), id),
+            Column::new("id_code".into(), ids),
             Column::new("well".into(), well),
             Column::new("experiment".into(), exp),
             Column::new("ds_test".into(), test),

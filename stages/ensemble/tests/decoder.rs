@@ -20,7 +20,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
-use rcic_ensemble::pages::RowStream;
+use rcic_ensemble::pages::{Dest, RowStream};
 use rcic_ensemble::read::PredFile;
 
 const CLASSES: usize = 37;
@@ -70,11 +70,60 @@ fn decoded(path: &Path, rows: usize, ahead: bool) -> Vec<(Vec<u32>, bool)> {
     out
 }
 
+/// Every row through [`RowStream::next_into`], the first `CLASSES - 5`
+/// values copied, added to 0.5 or only checked, in turn: (values as bits,
+/// all finite, the largest sum when added).
+fn decoded_into(path: &Path, rows: usize) -> Vec<(Vec<u32>, bool, Option<f32>)> {
+    let mut s = RowStream::open(path, "logits", CLASSES, rows, false).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let r = out.len();
+        let mut dst = vec![0.5f32; CLASSES - 5];
+        let dest = match r % 3 {
+            0 => Dest::Check,
+            1 => Dest::Copy(&mut dst),
+            _ => Dest::Add(&mut dst),
+        };
+        let Some((at, finite, top)) = s.next_into(dest).unwrap() else {
+            break;
+        };
+        assert_eq!(at, r);
+        let bits = dst.iter().map(|x| x.to_bits()).collect();
+        out.push((bits, finite, (r % 3 == 2).then_some(top)));
+    }
+    s.finish().unwrap();
+    out
+}
+
 fn assert_same(path: &Path, what: &str) {
     let whole = PredFile::read_keys(path).unwrap();
     let rows = whole.rows();
     let got = decoded(path, rows, false);
     assert_eq!(got, decoded(path, rows, true), "{what}: read ahead");
+    for (r, ((bits, finite, top), (row, f))) in
+        decoded_into(path, rows).iter().zip(&got).enumerate()
+    {
+        assert_eq!(finite, f, "{what}: into, row {r}");
+        let row: Vec<f32> = row[..CLASSES - 5]
+            .iter()
+            .map(|&b| f32::from_bits(b))
+            .collect();
+        let want: Vec<f32> = match r % 3 {
+            0 => vec![0.5; CLASSES - 5],
+            1 => row,
+            _ => row.iter().map(|x| 0.5 + x).collect(),
+        };
+        let want_bits: Vec<u32> = want.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(bits, &want_bits, "{what}: into, row {r}");
+        if let Some(top) = top {
+            let max = want
+                .iter()
+                .copied()
+                .filter(|x| !x.is_nan())
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(top.to_bits(), max.to_bits(), "{what}: into, row {r}");
+        }
+    }
     // The Arrow reader refuses non-finite logits: compare the values read
     // through a projection-free Arrow read of the raw column instead.
     let file = std::fs::File::open(path).unwrap();
