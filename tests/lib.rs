@@ -32,3 +32,70 @@ pub fn run_ok(name: &str, args: &[&str]) -> Output {
     );
     out
 }
+
+/// Preprocesses `data` into the store `store` (one thread, quiet).
+pub fn preprocess(data: &str, store: &str) {
+    run_ok(
+        "rcic-preprocess",
+        &["--data", data, "--store", store, "-q", "--threads", "1"],
+    );
+}
+
+/// One tiny model through the chain: trains densenet-tiny (36 classes,
+/// embedding 32) on `data` into `save` with `train_args` added, exports it
+/// to `save.onnx` and predicts with `tta` variants into `save.pred`, which
+/// it returns. `alias` is the tiny preset's layout alias.
+pub fn tiny_model(
+    data: &str,
+    store: &str,
+    save: &str,
+    alias: &str,
+    tta: &str,
+    train_args: &[&str],
+) -> String {
+    let mut args = vec![
+        "--data",
+        data,
+        "--store",
+        store,
+        "--save",
+        save,
+        "--backbone",
+        "densenet-tiny",
+        "--classes",
+        "36",
+        "--embedding-size",
+        "32",
+        "--threads",
+        "1",
+        "--alias",
+        alias,
+        "-q",
+    ];
+    args.extend_from_slice(train_args);
+    run_ok("rcic-train", &args);
+    let onnx = format!("{save}.onnx");
+    let pred = format!("{save}.pred");
+    run_ok("rcic-export", &["--load", save, "-o", &onnx]);
+    run_ok(
+        "rcic-predict",
+        &[
+            "--model",
+            &onnx,
+            "--data",
+            data,
+            "--store",
+            store,
+            "--tta",
+            tta,
+            "--alias",
+            alias,
+            "-o",
+            &pred,
+            "-q",
+            "--threads",
+            "1",
+        ],
+    );
+    pred
+}

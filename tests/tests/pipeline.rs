@@ -2,7 +2,7 @@
 //! export -> predict (TTA) -> ensemble, for every fold, so that a layout-alias
 //! target in the validation fold (predicted as test and as validation) works.
 
-use rcic_tests::run_ok;
+use rcic_tests::{preprocess, run_ok, tiny_model};
 
 #[test]
 fn tiny_chain_produces_a_submission_for_every_test_well() {
@@ -21,18 +21,7 @@ fn tiny_chain_produces_a_submission_for_every_test_well() {
             "1",
         ],
     );
-    run_ok(
-        "rcic-preprocess",
-        &[
-            "--data",
-            &p("tiny"),
-            "--store",
-            &p("art"),
-            "-q",
-            "--threads",
-            "1",
-        ],
-    );
+    preprocess(&p("tiny"), &p("art"));
     let alias = "HUVEC-04=HEPG2-02:1";
     let test_wells = std::fs::read_to_string(d.path().join("tiny/test.csv"))
         .unwrap()
@@ -41,67 +30,12 @@ fn tiny_chain_produces_a_submission_for_every_test_well() {
         - 1;
     for cv in ["0", "2"] {
         let m = p(&format!("m{cv}/model"));
-        run_ok(
-            "rcic-train",
-            &[
-                "--data",
-                &p("tiny"),
-                "--store",
-                &p("art"),
-                "--save",
-                &m,
-                "--backbone",
-                "densenet-tiny",
-                "--classes",
-                "36",
-                "--embedding-size",
-                "32",
-                "-e",
-                "1",
-                "--seed",
-                "0",
-                "--threads",
-                "1",
-                "--alias",
-                alias,
-                "--cv-number",
-                cv,
-                "-q",
-            ],
-        );
-        run_ok("rcic-export", &["--load", &m, "-o", &format!("{m}.onnx")]);
-        run_ok(
-            "rcic-predict",
-            &[
-                "--model",
-                &format!("{m}.onnx"),
-                "--data",
-                &p("tiny"),
-                "--store",
-                &p("art"),
-                "--tta",
-                "2",
-                "--alias",
-                alias,
-                "-o",
-                &format!("{m}.pred"),
-                "-q",
-                "--threads",
-                "1",
-            ],
-        );
+        let train = ["-e", "1", "--seed", "0", "--cv-number", cv];
+        let pred = tiny_model(&p("tiny"), &p("art"), &m, alias, "2", &train);
         let sub = p(&format!("sub{cv}/submission.csv"));
         run_ok(
             "rcic-ensemble",
-            &[
-                "--data",
-                &p("tiny"),
-                "--alias",
-                alias,
-                "-o",
-                &sub,
-                &format!("{m}.pred"),
-            ],
+            &["--data", &p("tiny"), "--alias", alias, "-o", &sub, &pred],
         );
         let csv = std::fs::read_to_string(&sub).unwrap();
         assert_eq!(csv.lines().next(), Some("id_code,sirna"));

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use image::{GrayImage, RgbImage};
-use rcic_tests::{bin, run_ok};
+use rcic_tests::{bin, preprocess, run_ok, tiny_model};
 
 /// rxrx1-utils' `RGB_MAP`: colour and display range of channels 1..6.
 const RGB_MAP: [([f64; 3], f64); 6] = [
@@ -252,73 +252,21 @@ fn report_page_from_real_training_and_ensemble_runs() {
     let p = |s: &str| d.path().join(s).to_str().unwrap().to_string();
     let data = synth(d.path());
     let alias = "HUVEC-04=HEPG2-02:1";
-    run_ok(
-        "rcic-preprocess",
-        &[
-            "--data",
-            &p("tiny"),
-            "--store",
-            &p("art"),
-            "-q",
-            "--threads",
-            "1",
-        ],
-    );
+    preprocess(&p("tiny"), &p("art"));
     let mut preds = Vec::new();
     for seed in ["0", "1"] {
         let m = p(&format!("seed{seed}/model"));
-        run_ok(
-            "rcic-train",
-            &[
-                "--data",
-                &p("tiny"),
-                "--store",
-                &p("art"),
-                "--save",
-                &m,
-                "--backbone",
-                "densenet-tiny",
-                "--classes",
-                "36",
-                "--embedding-size",
-                "32",
-                "-e",
-                "2",
-                "--pl-epoch",
-                "1",
-                "--seed",
-                seed,
-                "--threads",
-                "1",
-                "--alias",
-                alias,
-                "--cv-number",
-                "0",
-                "-q",
-            ],
-        );
-        run_ok("rcic-export", &["--load", &m, "-o", &format!("{m}.onnx")]);
-        run_ok(
-            "rcic-predict",
-            &[
-                "--model",
-                &format!("{m}.onnx"),
-                "--data",
-                &p("tiny"),
-                "--store",
-                &p("art"),
-                "--tta",
-                "1",
-                "--alias",
-                alias,
-                "-o",
-                &format!("{m}.pred"),
-                "-q",
-                "--threads",
-                "1",
-            ],
-        );
-        preds.push(format!("{m}.pred"));
+        let train = [
+            "-e",
+            "2",
+            "--pl-epoch",
+            "1",
+            "--seed",
+            seed,
+            "--cv-number",
+            "0",
+        ];
+        preds.push(tiny_model(&p("tiny"), &p("art"), &m, alias, "1", &train));
     }
     let mut args = vec![
         "--data".to_string(),
