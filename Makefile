@@ -168,7 +168,7 @@ submission preprocess train export predict ensemble report: pipeline-check
 
 # Write $(1) with the text $(2) only when it differs (keeps the mtime).
 define set_param
-@mkdir -p $(dir $(1)) && t=$(1).$$$$$$$$.new && printf '%s\n' '$(2)' > $$t && if cmp -s $$t $(1); then rm $$t; else mv $$t $(1); fi
+@mkdir -p $(dir $(1)) && t=$(1).$$$$.new && printf '%s\n' '$(2)' > $$t && if cmp -s $$t $(1); then rm $$t; else mv $$t $(1); fi
 endef
 
 $(CFG)/data: FORCE
