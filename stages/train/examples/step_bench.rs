@@ -1,6 +1,8 @@
 //! Training-step throughput of the network alone (forward, combined loss,
 //! backward, Adam) on random batches: `step_bench BACKBONE SIZE BATCH STEPS THREADS`.
 //! Prints `samples/s` of the median step; the Python peer is bench/torch_step.py.
+//! `DEVICE=cuda` runs it on CUDA device 0 and `PRECISION=fp16|bf16` under
+//! the trainer's mixed precision (autocast, loss scaling), as `--fp16`/`--bf16` do.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -9,6 +11,7 @@ use rcic_model::{ModelConfig, Network};
 use rcic_train::loss::total_loss;
 use rcic_train::mixing::smooth_labels;
 use rcic_train::optimizer::Adam;
+use rcic_train::precision::{LossScaler, Precision};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
@@ -24,7 +27,25 @@ fn main() {
     tch::manual_seed(0);
     let mut config = ModelConfig::from_backbone(backbone).unwrap();
     config.cell_types = 4;
-    let vs = VarStore::new(Device::Cpu);
+    let device = match std::env::var("DEVICE").as_deref() {
+        Ok("cuda") => Device::Cuda(0),
+        Ok("cpu") | Err(_) => Device::Cpu,
+        Ok(other) => panic!("DEVICE: expected cpu or cuda, got {other:?}"),
+    };
+    assert!(
+        !device.is_cuda() || tch::Cuda::is_available(),
+        "DEVICE=cuda: libtorch sees no CUDA device"
+    );
+    let (fp16, bf16) = match std::env::var("PRECISION").as_deref() {
+        Ok("fp32") | Err(_) => (false, false),
+        Ok("fp16") => (true, false),
+        Ok("bf16") => (true, true),
+        Ok(other) => panic!("PRECISION: expected fp32, fp16 or bf16, got {other:?}"),
+    };
+    let precision = Precision::resolve(fp16, bf16, device);
+    precision.activate();
+    let mut scaler = LossScaler::new(precision);
+    let vs = VarStore::new(device);
     let net = Network::new(&vs, &config).unwrap();
     let trainable: BTreeMap<String, Tensor> = vs
         .variables()
@@ -32,27 +53,30 @@ fn main() {
         .filter(|(_, t)| t.requires_grad())
         .collect();
     let mut opt = Adam::new(trainable, 1e-5);
-    let x = Tensor::randn([batch, 6, size, size], (Kind::Float, Device::Cpu));
-    let s = Tensor::zeros([batch, 4], (Kind::Float, Device::Cpu)).index_fill(
+    let x = Tensor::randn([batch, 6, size, size], (Kind::Float, device));
+    let s = Tensor::zeros([batch, 4], (Kind::Float, device)).index_fill(
         1,
-        &Tensor::from_slice(&[0i64]),
+        &Tensor::from_slice(&[0i64]).to_device(device),
         1.0,
     );
     let y = smooth_labels(
-        &Tensor::randint(config.classes, [batch], (Kind::Int64, Device::Cpu)),
+        &Tensor::randint(config.classes, [batch], (Kind::Int64, device)),
         config.classes,
         0.0,
     );
     let mut times = Vec::new();
     for i in 0..steps + 2 {
         let t = Instant::now();
-        let out = net.forward_t(&x, &s, true);
+        let out = tch::autocast(precision.autocast(), || net.forward_t(&x, &s, true));
         let loss = total_loss(&out.logits, &out.cosines, &y, 0.2);
-        loss.backward();
+        (loss * scaler.scale()).backward();
         if std::env::var_os("NO_OPT").is_none() {
-            opt.step(1e-4, 1.0);
+            scaler.step(&mut opt, 1e-4);
         }
         opt.zero_grad();
+        if device.is_cuda() {
+            tch::Cuda::synchronize(0);
+        }
         if i >= 2 {
             times.push(t.elapsed().as_secs_f64());
         }

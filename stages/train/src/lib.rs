@@ -12,6 +12,7 @@ pub mod loss;
 pub mod metrics;
 pub mod mixing;
 pub mod optimizer;
+pub mod precision;
 pub mod pseudo;
 pub mod samples;
 pub mod schedule;

@@ -90,12 +90,17 @@ impl Adam {
         });
     }
 
-    /// Whether every gradient is finite (dynamic loss scaling skips otherwise).
+    /// Whether every gradient is finite (mixed precision skips the update
+    /// otherwise). One reduction per gradient, one device sync in all.
     pub fn grads_finite(&self) -> bool {
-        self.params.iter().all(|(_, p, _, _)| {
-            let g = p.grad();
-            !g.defined() || g.isfinite().all().int64_value(&[]) == 1
-        })
+        let flags: Vec<Tensor> = self
+            .params
+            .iter()
+            .map(|(_, p, _, _)| p.grad())
+            .filter(|g| g.defined())
+            .map(|g| g.isfinite().all())
+            .collect();
+        flags.is_empty() || Tensor::stack(&flags, 0).all().int64_value(&[]) == 1
     }
 
     /// Moments as named tensors, for checkpoints.

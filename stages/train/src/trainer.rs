@@ -23,6 +23,7 @@ use crate::error::TrainError;
 use crate::loader::{load, LoaderOptions, SiteInfo};
 use crate::log::Log;
 use crate::metrics::{self, MetricRow};
+use crate::precision::{LossScaler, Precision, StepOutcome};
 use crate::pseudo::{progress, select, Candidate};
 use crate::samples::{build, Pool, Splits};
 use crate::schedule::LrSchedule;
@@ -146,7 +147,8 @@ pub fn predict_rows(
     };
     let mut out = vec![Vec::new(); rows.len()];
     let pos: HashMap<u32, usize> = rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
-    let cuda_fp16 = o.fp16 && o.device.is_cuda();
+    let precision = Precision::resolve(o.fp16, o.bf16, o.device);
+    precision.activate();
     for b in load(&data.tensors, rows, infos.clone(), &lo) {
         let b = b?;
         let n = b.rows.len() as i64;
@@ -156,10 +158,11 @@ pub fn predict_rows(
         let s = Tensor::from_slice(&b.cell)
             .view([n, -1])
             .to_device(o.device);
-        let logits =
-            tch::no_grad(|| tch::autocast(cuda_fp16, || net.forward_t(&x, &s, false).logits))
-                .to_kind(Kind::Float)
-                .to_device(Device::Cpu);
+        let logits = tch::no_grad(|| {
+            tch::autocast(precision.autocast(), || net.forward_t(&x, &s, false).logits)
+        })
+        .to_kind(Kind::Float)
+        .to_device(Device::Cpu);
         let classes = logits.size()[1] as usize;
         let flat = Vec::<f32>::try_from(logits.flatten(0, -1))
             .map_err(|e| TrainError::Data(e.to_string()))?;
@@ -447,6 +450,7 @@ pub fn train(
     let mut pl = PlState::default();
     let mut best: Option<f64> = None;
     let mut rows_out: Vec<MetricRow> = Vec::new();
+    let mut resumed_scale: Option<(f64, u32)> = None;
     if let (Some((l, _)), true) = (load_ckpt, o.start_epoch > 0) {
         let sp = state_path(l);
         if sp.is_file() {
@@ -470,6 +474,10 @@ pub fn train(
                     .map_err(|e| TrainError::Data(format!("{}: pl metadata: {e}", sp.display())))?;
             }
             best = tf.metadata.get("best").and_then(|s| s.parse().ok());
+            resumed_scale = tf.metadata.get("loss_scale").and_then(|v| {
+                let (a, b) = v.split_once(',')?;
+                Some((a.parse().ok()?, b.parse().ok()?))
+            });
             log.info(format!(
                 "Resumed optimizer state (step {step}) and {} pseudo-labelled wells from {}",
                 pl.added.len(),
@@ -489,26 +497,15 @@ pub fn train(
     }
     let classes = config.classes;
     let n_ct = data.index.cell_types.len();
-    let cuda_fp16 = o.fp16 && o.device.is_cuda();
-    // float16 needs dynamic loss scaling; bfloat16 has float32's range.
-    let scaling = cuda_fp16 && !o.bf16;
-    let mut scale = if scaling { 65536.0 } else { 1.0 };
-    if cuda_fp16 {
-        rcic_model::set_cuda_autocast_dtype(if o.bf16 {
-            rcic_model::AutocastDtype::BFloat16
-        } else {
-            rcic_model::AutocastDtype::Float16
-        });
-        log.info(format!(
-            "mixed precision: autocast in {}",
-            if o.bf16 {
-                "bfloat16"
-            } else {
-                "float16 with dynamic loss scaling"
-            }
-        ));
+    let precision = Precision::resolve(o.fp16, o.bf16, o.device);
+    precision.activate();
+    if precision.autocast() {
+        log.info(format!("mixed precision: autocast in {}", precision.name()));
     }
-    let mut good_steps = 0u32;
+    let mut scaler = LossScaler::new(precision);
+    if let Some((scale, good)) = resumed_scale {
+        scaler.restore(scale, good);
+    }
     for epoch in o.start_epoch..o.epochs {
         let mut pl_added = None;
         if o.pl_epoch.is_some_and(|e| epoch >= e) {
@@ -589,26 +586,16 @@ pub fn train(
             tch::no_grad(|| {
                 crate::mixing::mix(&mut x, &mut s, &mut y, o.mixup, o.cutmix, &mut rng)
             });
-            let out = tch::autocast(cuda_fp16, || net.forward_t(&x, &s, true));
+            let out = tch::autocast(precision.autocast(), || net.forward_t(&x, &s, true));
             let loss = crate::loss::total_loss(&out.logits, &out.cosines, &y, o.metric_loss_coeff);
-            (&loss * scale).backward();
+            (&loss * scaler.scale()).backward();
             let acc = crate::loss::accuracy(&out.logits, &y);
             let lv = loss.double_value(&[]);
             if (i + 1) % o.gradient_accumulation.max(1) == 0 {
-                if cuda_fp16 && !opt.grads_finite() {
-                    if scaling {
-                        scale /= 2.0;
-                    }
-                    good_steps = 0;
+                if let StepOutcome::Skipped { scale } = scaler.step(&mut opt, lr) {
                     log.info(format!(
                         "mixed precision: non-finite gradients, step skipped, loss scale -> {scale}"
                     ));
-                } else {
-                    opt.step(lr, scale);
-                    good_steps += 1;
-                    if scaling && good_steps % 2000 == 0 {
-                        scale *= 2.0;
-                    }
                 }
                 opt.zero_grad();
             }
@@ -707,6 +694,8 @@ pub fn train(
             }
             let mut smeta = BTreeMap::new();
             smeta.insert("step".to_string(), opt.step.to_string());
+            let (scale, good) = scaler.state();
+            smeta.insert("loss_scale".to_string(), format!("{scale},{good}"));
             smeta.insert("pl".to_string(), serde_json::to_string(&pl).expect("json"));
             if let Some(b) = best {
                 smeta.insert("best".to_string(), b.to_string());
