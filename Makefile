@@ -25,7 +25,7 @@ export ORT_DYLIB_PATH = $(firstword $(wildcard $(VENV)/lib/python3*/site-package
 
 DEPS_STAMP := $(VENV)/.rcic-deps
 
-.PHONY: help deps build test bench clean-venv env submission preprocess train export predict ensemble data
+.PHONY: help deps build test bench device-pack clean-venv env submission preprocess train export predict ensemble data
 
 help:
 	@echo "make deps     create .venv with torch==2.11.0 and onnxruntime==1.31.1 (idempotent)"
@@ -37,6 +37,7 @@ help:
 	@echo "make report   the HTML report of the run (training curves, ensemble steps, sample sites)"
 	@echo "make bench    benchmarks against peers, one line per comparison"
 	@echo "make env      print the environment the binaries are built and run with"
+	@echo "make device-pack   stripped binaries in .device/bin for scripts/device-check.sh on a GPU machine"
 
 deps: $(DEPS_STAMP)
 
@@ -54,6 +55,16 @@ env: deps
 
 build: deps
 	$(CARGO) build --profile $(PROFILE) --workspace --bins --tests
+
+# The binaries scripts/device-check.sh runs on a GPU machine (which brings its
+# own PyTorch's libtorch), stripped so that they travel light.
+DEVICE_BINS := rcic-synth rcic-preprocess rcic-train rcic-export rcic-predict
+device-pack: deps
+	$(CARGO) build --profile $(PROFILE) -p rcic-synth -p rcic-preprocess -p rcic-train -p rcic-export -p rcic-predict --bins
+	$(CARGO) build --profile $(PROFILE) -p rcic-train --example step_bench
+	@rm -rf .device/bin && mkdir -p .device/bin
+	@cp $(addprefix $(BIN)/,$(DEVICE_BINS)) $(BIN)/examples/step_bench .device/bin/ && strip .device/bin/*
+	@du -sh .device/bin
 
 test: build
 	$(CARGO) test --workspace

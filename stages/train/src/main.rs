@@ -122,7 +122,7 @@ struct Args {
     #[arg(long, default_value = "sample")]
     data_normalization: String,
     /// Train on the control wells of every experiment (test ones too).
-    #[arg(long, default_value = "true", value_parser = parse_bool)]
+    #[arg(long, default_value = "true", value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     all_controls_train: bool,
     /// Validation fold 0..5, -1: none.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
@@ -169,8 +169,8 @@ struct Args {
     pl_size_func: String,
     #[arg(long, default_value_t = 50)]
     disp_batches: usize,
-    /// Mixed precision on CUDA (ignored with a warning on the CPU).
-    #[arg(long, default_value = "true", value_parser = parse_bool)]
+    /// Mixed precision on CUDA (ignored with a warning on the CPU); `--fp16 false` trains in float32.
+    #[arg(long, default_value = "true", value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     fp16: bool,
     /// Mixed precision in bfloat16 instead of float16 (no loss scaling; CUDA only, like --fp16).
     #[arg(long)]
@@ -437,4 +437,25 @@ fn run() -> Result<()> {
     ));
     println!("{}", a.save.as_ref().expect("checked").display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(extra: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from([&["rcic-train"], extra].concat())
+    }
+
+    #[test]
+    fn boolean_flags_take_the_reference_values() {
+        let a = parse(&[]).unwrap();
+        assert!(a.fp16 && a.all_controls_train);
+        let a = parse(&["--fp16", "false", "--all-controls-train", "0"]).unwrap();
+        assert!(!a.fp16 && !a.all_controls_train);
+        let a = parse(&["--fp16", "--all-controls-train", "True"]).unwrap();
+        assert!(a.fp16 && a.all_controls_train);
+        let e = parse(&["--fp16", "maybe"]).unwrap_err().to_string();
+        assert!(e.contains("--fp16") && e.contains("maybe"), "{e}");
+    }
 }
