@@ -8,8 +8,21 @@ use std::process::Command;
 
 use rcic_tests::bin;
 
+/// The repository root (cargo's CARGO_MANIFEST_DIR at run time, so that a
+/// test binary built in another checkout still looks here).
+fn repo() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
 fn python() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let repo = repo();
     let venv = std::env::var_os("VIRTUAL_ENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo.join(".venv"));
@@ -18,7 +31,7 @@ fn python() -> PathBuf {
 
 #[test]
 fn device_check_rehearses_every_step_on_the_cpu() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let repo = repo();
     let dir = tempfile::tempdir().unwrap();
     // The binaries this test was built with, where the script looks for them.
     let bins = dir.path().join("bin");

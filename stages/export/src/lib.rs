@@ -181,9 +181,17 @@ mod tests {
     /// checkpoint key and training options the binary adds).
     #[test]
     fn metadata_keys_match_the_schema_document() {
-        let doc = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../data-schemas/onnx.md"
+        let doc = std::fs::read_to_string(format!(
+            "{}/../../data-schemas/onnx.md",
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map_or_else(
+                    || std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+                        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+                        std::path::PathBuf::from
+                    ),
+                    std::path::PathBuf::from
+                )
+                .display()
         ))
         .unwrap();
         let block = doc

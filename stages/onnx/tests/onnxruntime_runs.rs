@@ -13,7 +13,12 @@ fn init_ort() -> ort::environment::Environment {
         .ok()
         .filter(|p| std::path::Path::new(p).exists())
         .or_else(|| {
-            let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
+            let venv = std::env::var_os("CARGO_MANIFEST_DIR")
+                .map_or_else(
+                    || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+                    std::path::PathBuf::from,
+                )
+                .join("../../.venv/lib");
             std::fs::read_dir(&venv)
                 .ok()?
                 .filter_map(|e| e.ok())

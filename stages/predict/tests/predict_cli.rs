@@ -158,7 +158,12 @@ fn load_names_outputs_as_the_reference() {
 fn pyarrow_reads_the_documented_schema() {
     let f = fixture();
     f.predict_ok(&["--model", &f.p("m.onnx"), "-o", &f.p("py/p.parquet")]);
-    let py = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let py = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../../.venv/bin/python");
     let script = "import sys, pyarrow.parquet as pq\nt = pq.read_table(sys.argv[1])\nprint(';'.join(f'{x.name}:{x.type}:{x.nullable}' for x in t.schema))\nprint(','.join(sorted(k.decode() for k in t.schema.metadata)))\nprint(t.num_rows, t.schema.metadata[b'classes'].decode(), sorted(set(t['split'].to_pylist())))";
     let o = std::process::Command::new(py)
         .args(["-c", script, &f.p("py/p.parquet")])
@@ -171,9 +176,17 @@ fn pyarrow_reads_the_documented_schema() {
     assert_eq!(lines[1], "classes,model_key,tta");
     assert!(lines[2].ends_with("36 ['test', 'val']"), "{}", lines[2]);
     // The document's schema block is the code's schema.
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data-schemas/predictions.md"
+    let doc = std::fs::read_to_string(format!(
+        "{}/../../data-schemas/predictions.md",
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(
+                || std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+                    || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+                    std::path::PathBuf::from
+                ),
+                std::path::PathBuf::from
+            )
+            .display()
     ))
     .unwrap();
     let block = doc

@@ -30,13 +30,30 @@ for path in sys.argv[1:]:
 fn python() -> PathBuf {
     let venv = std::env::var_os("VIRTUAL_ENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv")));
+        .unwrap_or_else(|| {
+            PathBuf::from(format!(
+                "{}/../../.venv",
+                std::env::var_os("CARGO_MANIFEST_DIR")
+                    .map_or_else(
+                        || std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+                            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+                            std::path::PathBuf::from
+                        ),
+                        std::path::PathBuf::from
+                    )
+                    .display()
+            ))
+        });
     venv.join("bin/python")
 }
 
 /// The `arrow-schema` block of a data-schemas document.
 fn documented(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
         .join("../../data-schemas")
         .join(format!("{name}.md"));
     let text = std::fs::read_to_string(path).unwrap();

@@ -65,7 +65,12 @@ pub fn synth_bin() -> PathBuf {
 
 /// The project venv's Python with pandas and scipy (`make deps`).
 pub fn python() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let p = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../../.venv/bin/python");
     assert!(
         p.is_file(),
         "{} missing: run `make deps` (pandas, scipy, pyarrow)",
@@ -75,7 +80,11 @@ pub fn python() -> PathBuf {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
         .join("tests/fixtures")
         .join(name)
 }

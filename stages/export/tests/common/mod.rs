@@ -13,7 +13,12 @@ use rcic_model::{ModelConfig, Network, RawTensor};
 use tch::{Device, Kind, Tensor};
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../..")
 }
 
 /// The process's one ORT environment (ORT allows one per process).
