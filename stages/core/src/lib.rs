@@ -11,6 +11,7 @@ pub mod folds;
 pub mod groupinfer;
 pub mod groups;
 pub mod index;
+pub mod metrics_table;
 pub mod pixelstats;
 pub mod pyrandom;
 pub mod schema;

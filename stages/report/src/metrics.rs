@@ -14,16 +14,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::{ReportError, Result};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricRow {
-    pub epoch: u32,
-    pub scope: String,
-    pub loss: Option<f64>,
-    pub accuracy: Option<f64>,
-    pub samples: u64,
-    pub lr: Option<f64>,
-    pub pseudo_labels: Option<u32>,
-}
+pub use rcic_core::metrics_table::MetricRow;
 
 /// One training run's metrics.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,30 +144,7 @@ fn read_batch(path: &Path, b: &RecordBatch, rows: &mut Vec<MetricRow>) -> Result
 /// Writes a metrics file with the documented schema (tests only).
 #[cfg(test)]
 pub(crate) fn write_for_test(path: &Path, rows: &[MetricRow], seed: u64) {
-    use arrow_array::{ArrayRef, Float64Array, StringArray, UInt32Array, UInt64Array};
-    use std::sync::Arc;
-    let mut schema = rcic_core::schema::metrics_schema();
-    schema.metadata.insert("seed", seed.to_string());
-    schema.metadata.insert("cv_number", "0");
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.epoch))),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.scope.as_str()),
-        )),
-        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.loss))),
-        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.accuracy))),
-        Arc::new(UInt64Array::from_iter_values(
-            rows.iter().map(|r| r.samples),
-        )),
-        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.lr))),
-        Arc::new(UInt32Array::from_iter(rows.iter().map(|r| r.pseudo_labels))),
-    ];
-    let batch = RecordBatch::try_new(Arc::new(schema), cols).unwrap();
-    let mut w =
-        parquet::arrow::ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None)
-            .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    rcic_core::metrics_table::write(path, rows, seed, 0).unwrap();
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ pub mod error;
 pub mod loader;
 pub mod log;
 pub mod loss;
-pub mod metrics;
 pub mod mixing;
 pub mod optimizer;
 pub mod precision;

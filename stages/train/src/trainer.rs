@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rcic_core::groupinfer::{choose_assignment, count_groups};
+use rcic_core::metrics_table::{self as metrics, MetricRow};
 use rcic_core::stats_table::StatsTable;
 use rcic_core::tensors::SiteTensors;
 use rcic_core::{DatasetIndex, Folds, SITES};
@@ -22,7 +23,6 @@ use crate::augment::{AugmentOptions, ChannelNorm, Normalization};
 use crate::error::TrainError;
 use crate::loader::{load, LoaderOptions, SiteInfo};
 use crate::log::Log;
-use crate::metrics::{self, MetricRow};
 use crate::precision::{LossScaler, Precision, StepOutcome};
 use crate::pseudo::{progress, select, Candidate};
 use crate::samples::{build, Pool, Splits};
@@ -717,7 +717,8 @@ pub fn train(
                 save_checkpoint(save, &vs, config, &meta)?;
             }
             let mp = PathBuf::from(format!("{}.metrics.parquet", save.display()));
-            metrics::write(&mp, &rows_out, o.seed, o.cv_number).map_err(TrainError::Data)?;
+            metrics::write(&mp, &rows_out, o.seed, o.cv_number)
+                .map_err(|e| TrainError::Data(e.to_string()))?;
         }
     }
     Ok(Outcome {
