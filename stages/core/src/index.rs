@@ -254,10 +254,14 @@ impl DatasetIndex {
                 problems.push(
                     &w.file,
                     Some(w.line),
-                    format!(
-                        "sirna {s} out of range: expected 0..{} (--classes {classes})",
-                        classes - 1
-                    ),
+                    if classes == 0 {
+                        format!("sirna {s} out of range: --classes 0 leaves no class")
+                    } else {
+                        format!(
+                            "sirna {s} out of range: expected 0..{} (--classes {classes})",
+                            classes - 1
+                        )
+                    },
                 );
             } else if w.well_type == WellType::Treatment && s >= treatments {
                 problems.push(
@@ -283,6 +287,34 @@ impl DatasetIndex {
                 Some(w.line),
                 format!("more than one negative-control class: {negatives:?}; expected one"),
             );
+        }
+        // Every experiment has plates 1..P with one P (RxRx1: 4), the most
+        // common last plate; a stray plate number above it would otherwise
+        // become P for every experiment and break the plate groups elsewhere.
+        let mut last_plate: BTreeMap<&str, u8> = BTreeMap::new();
+        for w in &raw {
+            let p = last_plate.entry(w.experiment.as_str()).or_default();
+            *p = (*p).max(w.plate);
+        }
+        let mut experiments_by_last: BTreeMap<u8, usize> = BTreeMap::new();
+        for &p in last_plate.values() {
+            *experiments_by_last.entry(p).or_default() += 1;
+        }
+        if experiments_by_last.len() > 1 {
+            let (&usual, _) = experiments_by_last
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .expect("non-empty");
+            for w in raw.iter().filter(|w| w.plate > usual) {
+                problems.push(
+                    &w.file,
+                    Some(w.line),
+                    format!(
+                        "plate {} of experiment {}: most experiments have plates 1..{usual}; expected a plate 1..{usual}",
+                        w.plate, w.experiment
+                    ),
+                );
+            }
         }
         problems.finish()?;
 

@@ -409,3 +409,51 @@ fn pixel_stats_are_pooled_per_experiment_and_checked() {
     assert_eq!(problems[0].0, "pixel_stats.csv");
     assert_eq!(problems[0].1, Some(4));
 }
+
+#[test]
+fn a_stray_plate_number_is_named_with_its_row() {
+    let d = tempfile::tempdir().unwrap();
+    common::small(d.path());
+    // Move train.csv's first well to plate 9 (its id_code too).
+    let train = d.path().join("train.csv");
+    let line = std::fs::read_to_string(&train)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let f: Vec<&str> = line.split(',').collect();
+    let moved = format!(
+        "{}_9_{},{},9,{},{}",
+        f[1],
+        f[3],
+        f[1],
+        f[3],
+        f[4..].join(",")
+    );
+    common::edit(&train, &line, &moved);
+    let problems = problems_of(load(d.path()).unwrap_err());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].0.ends_with("train.csv")
+            && problems[0].1 == Some(2)
+            && problems[0].2.contains("plate 9 of experiment A-01")
+            && problems[0].2.contains("expected a plate 1..4"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn classes_zero_is_an_error_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    common::small(d.path());
+    let opts = IndexOptions {
+        classes: Some(0),
+        ..Default::default()
+    };
+    let problems = problems_of(DatasetIndex::load(d.path(), &opts).unwrap_err());
+    assert!(
+        problems.iter().any(|p| p.2.contains("--classes 0")),
+        "{problems:?}"
+    );
+}
