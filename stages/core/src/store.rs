@@ -148,6 +148,35 @@ impl Artifact {
         self.dir.join(name)
     }
 
+    /// Checks that every file of the manifest exists with its size (cheap:
+    /// catches truncated, emptied and missing files); names every mismatch.
+    pub fn check_sizes(&self) -> Result<()> {
+        let bad: Vec<String> = self
+            .manifest
+            .files
+            .iter()
+            .filter_map(|f| match fs::metadata(self.dir.join(&f.path)) {
+                Err(e) => Some(format!("{}: {e}", f.path)),
+                Ok(m) if m.len() != f.bytes => Some(format!(
+                    "{}: {} bytes, manifest says {}",
+                    f.path,
+                    m.len(),
+                    f.bytes
+                )),
+                Ok(_) => None,
+            })
+            .collect();
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::Store(format!(
+                "artifact {} is incomplete or damaged: {}; recompute it (rerun the stage that made it)",
+                self.dir.display(),
+                bad.join("; ")
+            )))
+        }
+    }
+
     /// Re-hashes every file against the manifest; names every mismatch.
     pub fn verify(&self) -> Result<()> {
         let bad: Vec<String> = self
@@ -233,11 +262,7 @@ impl Store {
         }
         let ok = match verify {
             Verify::Full => art.verify().is_ok(),
-            Verify::Sizes => art.manifest.files.iter().all(|f| {
-                fs::metadata(dir.join(&f.path))
-                    .map(|m| m.len() == f.bytes)
-                    .unwrap_or(false)
-            }),
+            Verify::Sizes => art.check_sizes().is_ok(),
         };
         Ok(ok.then_some(art))
     }

@@ -172,7 +172,12 @@ impl SiteTensors {
     /// Opens every `tensors-*.parquet` of `dir` (an artifact folder), reads
     /// their footers and `row` columns, and checks that the rows are exactly
     /// 0..n, each once, and that every file has the same image size.
+    /// When the folder has a manifest (a published artifact), every file it
+    /// lists must be there with its size first.
     pub fn open(dir: &Path) -> Result<Self> {
+        if dir.join(crate::store::MANIFEST).is_file() {
+            crate::store::Artifact::open(dir)?.check_sizes()?;
+        }
         let rd = std::fs::read_dir(dir)
             .map_err(|e| CoreError::io(dir, "cannot list the tensors folder", e))?;
         let mut paths: Vec<PathBuf> = rd
@@ -728,6 +733,47 @@ mod tests {
         let mut it = t.batches(&rows, &o);
         it.next().unwrap().unwrap();
         drop(it);
+    }
+
+    #[test]
+    fn a_file_of_another_size_than_the_manifest_says_is_refused() {
+        let (d, _) = fixture();
+        let files: Vec<crate::store::FileEntry> = ["tensors-a.parquet", "tensors-b.parquet"]
+            .iter()
+            .map(|n| crate::store::FileEntry {
+                path: n.to_string(),
+                bytes: std::fs::metadata(d.path().join(n)).unwrap().len(),
+                blake3: String::new(),
+            })
+            .collect();
+        let manifest = crate::store::Manifest {
+            format: 1,
+            stage: "preprocess".into(),
+            version: "1".into(),
+            key: "k".into(),
+            params: serde_json::Value::Null,
+            inputs: Vec::new(),
+            files,
+            tool: String::new(),
+            created_unix: 0,
+        };
+        let m = d.path().join(crate::store::MANIFEST);
+        std::fs::write(&m, serde_json::to_string(&manifest).unwrap()).unwrap();
+        SiteTensors::open(d.path()).unwrap();
+        // Truncated by one byte.
+        let b = d.path().join("tensors-b.parquet");
+        let bytes = std::fs::read(&b).unwrap();
+        std::fs::write(&b, &bytes[..bytes.len() - 1]).unwrap();
+        let e = SiteTensors::open(d.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("tensors-b.parquet")
+                && e.contains("manifest says")
+                && e.contains("recompute"),
+            "{e}"
+        );
+        std::fs::remove_file(&b).unwrap();
+        let e = SiteTensors::open(d.path()).unwrap_err().to_string();
+        assert!(e.contains("tensors-b.parquet"), "{e}");
     }
 
     #[test]
