@@ -288,11 +288,8 @@ impl Store {
         let stage_dir = self.root.join(&spec.stage);
         fs::create_dir_all(&stage_dir)
             .map_err(|e| CoreError::io(&stage_dir, "cannot create stage folder", e))?;
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let tmp = stage_dir.join(format!(".tmp-{key}-{}-{nonce}", std::process::id()));
+        remove_dead_temporaries(&stage_dir);
+        let tmp = stage_dir.join(format!(".tmp-{key}-{}", owner_tag()));
         fs::create_dir_all(&tmp)
             .map_err(|e| CoreError::io(&tmp, "cannot create temporary folder", e))?;
         Ok(ArtifactWriter {
@@ -400,9 +397,9 @@ impl ArtifactWriter {
                 let _ = fs::remove_dir_all(&self.tmp);
                 return Ok(a);
             }
-            let trash =
-                self.tmp
-                    .with_file_name(format!(".trash-{}-{}", self.key, std::process::id()));
+            let trash = self
+                .tmp
+                .with_file_name(format!(".trash-{}-{}", self.key, owner_tag()));
             fs::rename(&self.final_dir, &trash).map_err(|e| {
                 CoreError::io(&self.final_dir, "cannot move a corrupt artifact aside", e)
             })?;
@@ -415,6 +412,59 @@ impl ArtifactWriter {
             dir: self.final_dir.clone(),
             manifest,
         })
+    }
+}
+
+/// `{host}-{pid}-{nonce}`: what temporary folder names end with, so that a
+/// later run can tell the leftovers of a killed process of this machine
+/// (a store may be shared by several machines) from live ones.
+fn owner_tag() -> String {
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{}-{}-{nonce}", host_tag(), std::process::id())
+}
+
+/// This machine's name with anything but ASCII letters and digits replaced.
+fn host_tag() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "host".into())
+}
+
+/// Whether a process of this machine is running; without /proc, assume so.
+fn process_alive(pid: u32) -> bool {
+    !Path::new("/proc/self").exists() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Removes the `.tmp-*`/`.trash-*` folders of `stage_dir` that processes of
+/// this machine left when they were killed (their PID no longer runs).
+/// Folders of other machines, of live processes, or of unknown form stay.
+fn remove_dead_temporaries(stage_dir: &Path) {
+    let host = host_tag();
+    let Ok(rd) = fs::read_dir(stage_dir) else {
+        return;
+    };
+    for e in rd.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name
+            .strip_prefix(".tmp-")
+            .or_else(|| name.strip_prefix(".trash-"))
+        else {
+            continue;
+        };
+        // key-host-pid-nonce, split from the right: [nonce, pid, host, key].
+        let parts: Vec<&str> = rest.rsplitn(4, '-').collect();
+        if parts.len() == 4
+            && parts[0].parse::<u128>().is_ok()
+            && parts[2] == host
+            && parts[1].parse::<u32>().is_ok_and(|pid| !process_alive(pid))
+        {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }
 

@@ -135,3 +135,37 @@ fn dataset_key_follows_content_not_location_or_time() {
     std::fs::write(b.path().join("train.csv"), "id_code \n").unwrap();
     assert_ne!(ka, dataset_key(b.path()).unwrap());
 }
+
+#[test]
+fn a_new_run_removes_what_killed_runs_of_this_machine_left() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path()).unwrap();
+    let stage = d.path().join("preprocess");
+    std::fs::create_dir_all(&stage).unwrap();
+    // The machine's name as temporary folders carry it.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let key = spec().key();
+    let dead_pid = 4_000_000_000u32; // above any Linux pid_max
+    let me = std::process::id();
+    let names = [
+        (format!(".tmp-{key}-{host}-{dead_pid}-1"), false),
+        (format!(".trash-{key}-{host}-{dead_pid}-2"), false),
+        (format!(".tmp-{key}-{host}-{me}-3"), true),
+        (format!(".tmp-{key}-otherhost-{dead_pid}-4"), true),
+        (format!(".tmp-{key}-{dead_pid}-5"), true),
+        ("notes".to_string(), true),
+    ];
+    for (n, _) in &names {
+        std::fs::create_dir_all(stage.join(n)).unwrap();
+    }
+    let w = store.begin(&spec()).unwrap();
+    std::fs::write(w.dir().join("a.bin"), b"ok").unwrap();
+    w.commit().unwrap();
+    for (n, kept) in &names {
+        assert_eq!(stage.join(n).exists(), *kept, "{n}");
+    }
+}
