@@ -6,16 +6,23 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
-    #[error("{path}: {source}")]
+    // The cause is part of the message (not a `source`), so an error chain
+    // printed with its causes says it once.
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}: could not encode PNG: {message}")]
     Png { path: PathBuf, message: String },
-    #[error("{path} exists and is not empty; pass --force to replace it")]
+    #[error("{} exists and is not empty; pass --force to replace it", path.display())]
     OutputExists { path: PathBuf },
+    #[error("{option} {}: {} is not a directory", path.display(), parent.display())]
+    ParentNotDir {
+        option: &'static str,
+        path: PathBuf,
+        parent: PathBuf,
+    },
     #[error("unknown experiment {name:?} for preset {preset}; expected one of: {known}")]
     UnknownExperiment {
         name: String,
@@ -36,5 +43,5 @@ pub type Result<T> = std::result::Result<T, SynthError>;
 /// Attaches a path to an I/O error.
 pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> SynthError {
     let path = path.into();
-    move |source| SynthError::Io { path, source }
+    move |cause| SynthError::Io { path, cause }
 }

@@ -19,7 +19,8 @@ use crate::batch::{ExperimentEffects, PlateEffects, SiteEffects};
 use crate::csvout::{write_pixel_stats, write_tables, SiteRef};
 use crate::error::{io, Result, SynthError};
 use crate::layout::{self, ExperimentLayout};
-use crate::output::{default_truth_dir, stage, Staged};
+use crate::output::{check_empty, default_truth_dir, stage, Staged};
+use crate::paths::{blocking_ancestor, resolve};
 use crate::phenotype::{class_delta, CellType};
 use crate::pixelstats::ImageStats;
 use crate::preset::{Preset, Spec, CHANNELS, SITES};
@@ -27,6 +28,10 @@ use crate::render::{render, SiteModel};
 use crate::seeds::Key;
 use crate::truth::{write_truth_json, TruthInfo};
 use crate::wells::Well;
+
+/// The most worker threads `--threads` accepts (more only exhausts the
+/// system's threads without any gain).
+pub const MAX_THREADS: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -38,7 +43,7 @@ pub struct Options {
     pub difficulty: f32,
     pub truth_out: Option<PathBuf>,
     pub images: bool,
-    /// 0 = all cores.
+    /// 0 = all cores; at most [`MAX_THREADS`].
     pub threads: usize,
     pub force: bool,
     pub progress: bool,
@@ -104,16 +109,20 @@ pub fn generate(opts: &Options) -> Result<Summary> {
         });
     }
     let chosen = spec.select(opts.experiments.as_deref())?;
+    if opts.threads > MAX_THREADS {
+        return Err(SynthError::InvalidOption {
+            option: "--threads",
+            message: format!(
+                "expected 0 (all cores) to {MAX_THREADS} worker threads, got {}",
+                opts.threads
+            ),
+        });
+    }
     let truth_dir = opts
         .truth_out
         .clone()
         .unwrap_or_else(|| default_truth_dir(&opts.out));
-    if truth_dir == opts.out {
-        return Err(SynthError::InvalidOption {
-            option: "--truth-out",
-            message: "must differ from --out".into(),
-        });
-    }
+    check_destinations(&opts.out, &truth_dir, opts.force)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
@@ -178,6 +187,45 @@ pub fn generate(opts: &Options) -> Result<Summary> {
         seconds: started.elapsed().as_secs_f64(),
         image_size: size,
     })
+}
+
+/// Refuses, before anything is created, output folders that cannot work:
+/// the truth folder equal to, inside or around the dataset folder (one
+/// publication would replace or hide the other), a path below a file, and
+/// a non-empty folder without `force`.
+fn check_destinations(out: &Path, truth: &Path, force: bool) -> Result<()> {
+    let (o, t) = (resolve(out), resolve(truth));
+    if t.starts_with(&o) {
+        return Err(SynthError::InvalidOption {
+            option: "--truth-out",
+            message: format!(
+                "{} is --out {} or inside it; the truth folder must lie outside the dataset folder",
+                truth.display(),
+                out.display()
+            ),
+        });
+    }
+    if o.starts_with(&t) {
+        return Err(SynthError::InvalidOption {
+            option: "--truth-out",
+            message: format!(
+                "{} contains --out {}; the dataset folder must lie outside the truth folder",
+                truth.display(),
+                out.display()
+            ),
+        });
+    }
+    for (option, dest) in [("--out", out), ("--truth-out", truth)] {
+        if let Some(parent) = blocking_ancestor(dest) {
+            return Err(SynthError::ParentNotDir {
+                option,
+                path: dest.to_path_buf(),
+                parent,
+            });
+        }
+        check_empty(dest, force)?;
+    }
+    Ok(())
 }
 
 fn publish_both(data: Staged, truth: Staged) -> Result<()> {

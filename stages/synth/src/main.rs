@@ -52,7 +52,8 @@ struct Cli {
     difficulty: f32,
 
     /// Folder for test_truth.csv (labels of test.csv) and truth.json
-    /// [default: <parent of --out>/<name of --out>-truth].
+    /// [default: <parent of --out>/<name of --out>-truth]. Must lie outside
+    /// --out, and --out outside it.
     #[arg(long)]
     truth_out: Option<PathBuf>,
 
@@ -60,7 +61,7 @@ struct Cli {
     #[arg(long)]
     no_images: bool,
 
-    /// Worker threads; 0 uses all cores.
+    /// Worker threads; 0 uses all cores; at most 1024.
     #[arg(long, default_value_t = 0)]
     threads: usize,
 

@@ -29,13 +29,19 @@ fn non_empty(p: &Path) -> bool {
     }
 }
 
-/// Checks `dest` and creates its temporary sibling.
-pub fn stage(dest: &Path, force: bool) -> Result<Staged> {
+/// Refuses an existing non-empty `dest` unless `force`.
+pub fn check_empty(dest: &Path, force: bool) -> Result<()> {
     if non_empty(dest) && !force {
         return Err(SynthError::OutputExists {
             path: dest.to_path_buf(),
         });
     }
+    Ok(())
+}
+
+/// Checks `dest` and creates its temporary sibling.
+pub fn stage(dest: &Path, force: bool) -> Result<Staged> {
+    check_empty(dest, force)?;
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(io(parent))?;
     }

@@ -121,3 +121,100 @@ fn image_size_and_custom_truth_folder() {
     assert_eq!(t["image_size"], 48);
     assert_eq!(t["experiments"].as_array().unwrap().len(), 1);
 }
+
+/// Lists a folder's entries (names), sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn nested_output_folders_are_refused_before_anything_is_created() {
+    let root = tempfile::tempdir().unwrap();
+    let r = |p: &str| root.path().join(p).to_str().unwrap().to_string();
+    // Truth inside (or equal to) the dataset folder: it would be lost.
+    for (out, truth) in [("g2", "g2/truth"), ("g3", "g3"), ("g4", "g4/./x/../y")] {
+        let err = synth_fails(&[
+            "--preset",
+            "tiny",
+            "--no-images",
+            "--out",
+            &r(out),
+            "--truth-out",
+            &r(truth),
+        ]);
+        assert!(
+            err.contains("--truth-out") && err.contains("inside it"),
+            "{err}"
+        );
+    }
+    // The dataset folder inside the truth folder.
+    let err = synth_fails(&[
+        "--preset",
+        "tiny",
+        "--no-images",
+        "--out",
+        &r("t3/data"),
+        "--truth-out",
+        &r("t3"),
+    ]);
+    assert!(
+        err.contains("--truth-out") && err.contains("contains --out"),
+        "{err}"
+    );
+    assert!(names(root.path()).is_empty(), "{:?}", names(root.path()));
+}
+
+#[test]
+fn a_file_where_a_folder_is_needed_is_named() {
+    let root = tempfile::tempdir().unwrap();
+    let f = root.path().join("f");
+    std::fs::write(&f, "x").unwrap();
+    let ok = root.path().join("ok");
+    for (flag, args) in [
+        ("--out", vec!["--out", f.join("x").to_str().unwrap()]),
+        (
+            "--truth-out",
+            vec![
+                "--out",
+                ok.to_str().unwrap(),
+                "--truth-out",
+                f.join("t").to_str().unwrap(),
+            ],
+        ),
+    ] {
+        let mut a = vec!["--preset", "tiny", "--no-images"];
+        a.extend(args);
+        let err = synth_fails(&a);
+        assert!(
+            err.contains(flag) && err.contains(&format!("{} is not a directory", f.display())),
+            "{err}"
+        );
+        assert!(!err.contains("File exists"), "{err}");
+    }
+    assert_eq!(names(root.path()), vec!["f"]);
+}
+
+#[test]
+fn too_many_threads_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("d");
+    for extra in [&[][..], &["--no-images"][..]] {
+        let mut a = vec![
+            "--preset",
+            "tiny",
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            "100000",
+        ];
+        a.extend(extra);
+        let err = synth_fails(&a);
+        assert!(err.contains("--threads") && err.contains("1024"), "{err}");
+    }
+    assert!(names(root.path()).is_empty());
+}
