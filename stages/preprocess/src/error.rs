@@ -31,18 +31,18 @@ pub enum PreprocessError {
     Core(#[from] rcic_core::CoreError),
     #[error("the PNG tree fails validation; nothing was published. {} offending file(s):\n{}", .0.len(), render(.0))]
     Invalid(Vec<FileProblem>),
-    #[error("{}: {what}: {source}", path.display())]
+    // Causes are part of the message (not a `source`), so an error chain
+    // printed with its causes says them once.
+    #[error("{}: {what}: {cause}", path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("parquet {}: {source}", path.display())]
+    #[error("parquet {}: {cause}", path.display())]
     Parquet {
         path: PathBuf,
-        #[source]
-        source: parquet::errors::ParquetError,
+        cause: parquet::errors::ParquetError,
     },
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
@@ -55,7 +55,7 @@ impl PreprocessError {
         Self::Io {
             path: path.into(),
             what,
-            source,
+            cause: source,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod log;
 pub mod merge;
 pub mod output;
 pub mod pack;
+pub mod paths;
 pub mod plan;
 pub mod png;
 pub mod stats;
@@ -94,6 +95,13 @@ fn write_log(dir: &Path, log: &log::Log) -> Result<()> {
 
 /// Runs the stage (in the current rayon pool).
 pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
+    if !(1..=22).contains(&opts.zstd_level) {
+        return Err(PreprocessError::Config(format!(
+            "--zstd-level {}: expected a zstd level 1..=22",
+            opts.zstd_level
+        )));
+    }
+    opts.dest.check(&opts.data, opts.shard)?;
     let index = DatasetIndex::load(&opts.data, &IndexOptions::default())?;
     let plates = plan::plates(&index);
     log.line(format!(

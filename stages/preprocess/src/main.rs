@@ -37,11 +37,13 @@ struct Args {
     /// would publish (same key, same tensor files) (default: unset).
     #[arg(long, value_name = "N")]
     merge: Option<usize>,
-    /// Worker threads; 0 means one per core.
-    #[arg(long, value_name = "T", default_value_t = 0)]
+    /// Worker threads; 0 means one per core; at most 1024.
+    #[arg(long, value_name = "T", default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
     threads: usize,
-    /// zstd level of the tensor files (1..22).
-    #[arg(long, value_name = "L", default_value_t = DEFAULT_ZSTD_LEVEL)]
+    /// zstd level of the tensor files (1..=22).
+    #[arg(long, value_name = "L", default_value_t = DEFAULT_ZSTD_LEVEL,
+          value_parser = clap::value_parser!(i32).range(1..=22))]
     zstd_level: i32,
     /// No log lines or progress bar on stderr (errors are still printed).
     #[arg(short, long, default_value_t = false)]

@@ -2,6 +2,9 @@
 //! (`STORE/<stage>/<key>/`, the default) or an explicit folder (`-o OUTDIR`,
 //! which receives the same files, manifest included). Either way files are
 //! written to a temporary folder first and published only when complete.
+//! `-o` is checked before any work: it must lie outside the dataset, and
+//! hold nothing but what an earlier `-o` run wrote there (its artifact, the
+//! shard folders of `--shard`), which a new run may reuse or replace.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +12,8 @@ use rcic_core::store::MANIFEST;
 use rcic_core::{Artifact, ArtifactWriter, StageSpec, Store, Verify};
 
 use crate::error::{PreprocessError, Result};
+use crate::paths::{blocking_ancestor, resolve};
+use crate::plan::Shard;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dest {
@@ -19,6 +24,51 @@ pub enum Dest {
 }
 
 impl Dest {
+    /// Refuses, before any work, an `-o` folder that is the dataset folder
+    /// `data` or lies inside it, lies below a file, or holds anything that
+    /// an earlier `-o` run did not write (`shard`: the run's own shard
+    /// folder is checked too).
+    pub fn check(&self, data: &Path, shard: Option<Shard>) -> Result<()> {
+        let Dest::Dir(dir) = self else {
+            return Ok(());
+        };
+        if resolve(dir).starts_with(resolve(data)) {
+            return Err(PreprocessError::Config(format!(
+                "-o {} is the --data folder {} or inside it; write the artifact outside the dataset",
+                dir.display(),
+                data.display()
+            )));
+        }
+        if let Some(parent) = blocking_ancestor(dir) {
+            return Err(PreprocessError::Config(format!(
+                "-o {}: {} is not a directory",
+                dir.display(),
+                parent.display()
+            )));
+        }
+        let mut dirs = vec![dir.clone()];
+        dirs.extend(shard.map(|s| dir.join(s.dir_name())));
+        for d in dirs {
+            if d.exists() && !d.is_dir() {
+                return Err(PreprocessError::Config(format!(
+                    "-o {}: {} exists and is not a directory",
+                    dir.display(),
+                    d.display()
+                )));
+            }
+            let foreign = foreign_entries(&d)?;
+            if !foreign.is_empty() {
+                return Err(PreprocessError::Config(format!(
+                    "-o {} exists and is not empty ({} not written by rcic-preprocess: {}); choose a new or empty folder",
+                    d.display(),
+                    foreign.len(),
+                    foreign.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// A verified artifact of `spec` already there, if any.
     pub fn existing(&self, spec: &StageSpec) -> Result<Option<Artifact>> {
         match self {
@@ -52,6 +102,54 @@ impl Dest {
             }
         }
     }
+}
+
+/// Whether `name` is a shard folder of `--shard I/N` (`shard-I-of-N`).
+fn is_shard_dir(name: &str) -> bool {
+    name.strip_prefix("shard-")
+        .and_then(|r| r.split_once("-of-"))
+        .is_some_and(|(i, n)| {
+            [i, n]
+                .iter()
+                .all(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
+/// The entries of `dir` (sorted; none when it does not exist) that an
+/// `-o` run does not write: anything but a preprocess artifact's manifest
+/// and files, shard folders and the hidden temporary stores of runs.
+fn foreign_entries(dir: &Path) -> Result<Vec<String>> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(PreprocessError::io(dir, "cannot list the output folder", e)),
+    };
+    let own: Vec<String> = Artifact::open(dir)
+        .ok()
+        .filter(|a| a.manifest.stage == crate::STAGE || a.manifest.stage == crate::SHARD_STAGE)
+        .map(|a| {
+            a.manifest
+                .files
+                .iter()
+                .filter_map(|f| f.path.split('/').next().map(str::to_string))
+                .chain([MANIFEST.to_string()])
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut foreign = Vec::new();
+    for e in rd {
+        let e = e.map_err(|e| PreprocessError::io(dir, "cannot list the output folder", e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_dir = e.path().is_dir();
+        if own.contains(&name)
+            || (is_dir && (is_shard_dir(&name) || name.starts_with(".tmp-store-")))
+        {
+            continue;
+        }
+        foreign.push(name);
+    }
+    foreign.sort();
+    Ok(foreign)
 }
 
 /// An artifact being written; dropped without [`commit`](Self::commit), it

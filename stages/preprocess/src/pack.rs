@@ -112,7 +112,7 @@ fn open_file(
     let f = File::create(path).map_err(|e| PreprocessError::io(path, "cannot create", e))?;
     let pq = |e| PreprocessError::Parquet {
         path: path.to_path_buf(),
-        source: e,
+        cause: e,
     };
     let w = ArrowWriter::try_new(
         BufWriter::with_capacity(1 << 20, f),
@@ -236,7 +236,7 @@ fn pack_group(
     let batch = RecordBatch::try_new(schema.clone(), cols)?;
     let pq = |e| PreprocessError::Parquet {
         path: PathBuf::from(plate.file_name()),
-        source: e,
+        cause: e,
     };
     let mut writers = factory
         .create_column_writers(group_index)
@@ -266,7 +266,7 @@ fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<()> {
                 let (w, p) = cur.as_mut().expect("open before groups");
                 let pq = |e| PreprocessError::Parquet {
                     path: p.clone(),
-                    source: e,
+                    cause: e,
                 };
                 for g in groups {
                     let mut rg = w.next_row_group().map_err(pq)?;
@@ -279,7 +279,7 @@ fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<()> {
             Msg::Close => {
                 let (w, p) = cur.take().expect("open before close");
                 w.close()
-                    .map_err(|e| PreprocessError::Parquet { path: p, source: e })?;
+                    .map_err(|e| PreprocessError::Parquet { path: p, cause: e })?;
             }
         }
     }

@@ -142,7 +142,7 @@ pub fn write_pixel_stats(plates: &[PlateSums], dataset_key: &str, path: &Path) -
         .build();
     let pq = |e| PreprocessError::Parquet {
         path: path.to_path_buf(),
-        source: e,
+        cause: e,
     };
     let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(pq)?;
     w.write(&batch).map_err(pq)?;
