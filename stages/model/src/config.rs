@@ -206,6 +206,85 @@ impl ModelConfig {
         }
     }
 
+    /// The fields in which `self` (e.g. a checkpoint's architecture) and
+    /// `other` (e.g. the requested one) differ, with both values; empty when
+    /// they are equal.
+    pub fn differences(&self, other: &Self) -> Vec<ConfigDifference> {
+        let mut d = Vec::new();
+        let mut cmp = |field: &'static str, a: String, b: String| {
+            if a != b {
+                d.push(ConfigDifference {
+                    field,
+                    left: a,
+                    right: b,
+                });
+            }
+        };
+        cmp("backbone", self.backbone.clone(), other.backbone.clone());
+        match (&self.arch, &other.arch) {
+            (BackboneKind::DenseNet(a), BackboneKind::DenseNet(b)) => {
+                cmp(
+                    "growth rate",
+                    a.growth_rate.to_string(),
+                    b.growth_rate.to_string(),
+                );
+                cmp("block config", list(&a.block_config), list(&b.block_config));
+                cmp(
+                    "initial features",
+                    a.num_init_features.to_string(),
+                    b.num_init_features.to_string(),
+                );
+                cmp(
+                    "bottleneck size",
+                    a.bn_size.to_string(),
+                    b.bn_size.to_string(),
+                );
+            }
+            (BackboneKind::ResNet(a), BackboneKind::ResNet(b)) => {
+                cmp("block", format!("{:?}", a.block), format!("{:?}", b.block));
+                cmp("layers", list(&a.layers), list(&b.layers));
+                cmp("groups", a.groups.to_string(), b.groups.to_string());
+                cmp(
+                    "width per group",
+                    a.width_per_group.to_string(),
+                    b.width_per_group.to_string(),
+                );
+            }
+            (a, b) => cmp("backbone family", family(a).into(), family(b).into()),
+        }
+        cmp(
+            "classes",
+            self.classes.to_string(),
+            other.classes.to_string(),
+        );
+        cmp(
+            "embedding size",
+            self.embedding_size.to_string(),
+            other.embedding_size.to_string(),
+        );
+        cmp(
+            "head hidden sizes",
+            list(&self.head_hidden),
+            list(&other.head_hidden),
+        );
+        cmp(
+            "concat cell type",
+            self.concat_cell_type.to_string(),
+            other.concat_cell_type.to_string(),
+        );
+        cmp(
+            "cell types",
+            self.cell_types.to_string(),
+            other.cell_types.to_string(),
+        );
+        cmp(
+            "batch-norm momentum",
+            self.bn_momentum.to_string(),
+            other.bn_momentum.to_string(),
+        );
+        d
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("config serialises")
     }
@@ -215,6 +294,35 @@ impl ModelConfig {
             .map_err(|e| ModelError::Config(format!("model configuration JSON: {e}")))?;
         c.validate()?;
         Ok(c)
+    }
+}
+
+/// One field in which two architectures differ ([`ModelConfig::differences`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigDifference {
+    /// The field, in words (`embedding size`, `block config`, ...).
+    pub field: &'static str,
+    /// Its value in the first configuration.
+    pub left: String,
+    /// Its value in the second.
+    pub right: String,
+}
+
+/// A comma list as the command line writes it (`none` when empty).
+fn list(v: &[i64]) -> String {
+    if v.is_empty() {
+        return "none".into();
+    }
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn family(a: &BackboneKind) -> &'static str {
+    match a {
+        BackboneKind::DenseNet(_) => "DenseNet",
+        BackboneKind::ResNet(_) => "ResNet",
     }
 }
 
@@ -247,5 +355,33 @@ mod tests {
         assert_eq!(ModelConfig::from_json(&c.to_json()).unwrap(), c);
         let e = ModelConfig::from_backbone("vgg16").unwrap_err().to_string();
         assert!(e.contains("vgg16") && e.contains("densenet161"), "{e}");
+    }
+
+    #[test]
+    fn differences_name_each_field_with_both_values() {
+        let a = ModelConfig::from_backbone("densenet-tiny").unwrap();
+        assert!(a.differences(&a).is_empty());
+        let mut b = a.clone();
+        b.embedding_size = 64;
+        if let BackboneKind::DenseNet(d) = &mut b.arch {
+            d.growth_rate = 12;
+        }
+        b.head_hidden = vec![16, 8];
+        let d = a.differences(&b);
+        let show: Vec<String> = d
+            .iter()
+            .map(|x| format!("{} {} / {}", x.field, x.left, x.right))
+            .collect();
+        assert_eq!(
+            show,
+            [
+                "growth rate 8 / 12",
+                "embedding size 1024 / 64",
+                "head hidden sizes none / 16,8"
+            ]
+        );
+        let r = ModelConfig::from_backbone("resnet18").unwrap();
+        let fields: Vec<&str> = a.differences(&r).iter().map(|x| x.field).collect();
+        assert_eq!(fields, ["backbone", "backbone family"]);
     }
 }

@@ -1,5 +1,7 @@
 //! The model library's error type: every message names the file, tensor or
-//! option at fault and what was expected.
+//! option at fault and what was expected. Each message is complete in
+//! itself: a wrapped error (io, libtorch) is part of the text and not also
+//! reported as the error's source, so an error chain (`{:#}`) says it once.
 
 use std::path::PathBuf;
 
@@ -11,10 +13,10 @@ pub enum ModelError {
     Config(String),
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: does not fit the model ({summary}):\n  {details}")]
     Mismatch {
@@ -23,7 +25,13 @@ pub enum ModelError {
         details: String,
     },
     #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
+    Torch(tch::TchError),
+}
+
+impl From<tch::TchError> for ModelError {
+    fn from(e: tch::TchError) -> Self {
+        Self::Torch(e)
+    }
 }
 
 impl ModelError {
@@ -34,10 +42,27 @@ impl ModelError {
         }
     }
 
-    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+    pub fn io(path: &std::path::Path, error: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_are_not_repeated_by_their_chain() {
+        let e = ModelError::io(
+            std::path::Path::new("ck/missing"),
+            std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
+        );
+        assert_eq!(e.to_string(), "ck/missing: No such file");
+        assert!(std::error::Error::source(&e).is_none(), "no second copy");
+        let t = ModelError::from(tch::TchError::Torch("bad shape".into()));
+        assert!(std::error::Error::source(&t).is_none());
     }
 }

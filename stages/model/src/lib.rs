@@ -11,6 +11,7 @@ pub mod config;
 pub mod densenet;
 pub mod device;
 pub mod error;
+pub mod input_size;
 pub mod layers;
 pub mod net;
 pub mod overrides;
@@ -22,7 +23,9 @@ pub mod safetensors;
 
 pub use autocast::{cuda_autocast_dtype, set_cuda_autocast_dtype, AutocastDtype};
 pub use checkpoint::{Checkpoint, Strictness};
-pub use config::{BackboneKind, DenseNetConfig, ModelConfig, ResBlock, ResNetConfig};
+pub use config::{
+    BackboneKind, ConfigDifference, DenseNetConfig, ModelConfig, ResBlock, ResNetConfig,
+};
 pub use device::{select_device, DeviceChoice, DeviceError};
 pub use error::ModelError;
 pub use net::{Network, Output};

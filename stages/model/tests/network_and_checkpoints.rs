@@ -169,3 +169,30 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
         "{e}"
     );
 }
+
+#[test]
+fn computed_input_sizes_match_libtorch() {
+    tch::manual_seed(0);
+    for (blocks, sizes) in [(4usize, vec![29i64, 33, 40, 64]), (6, vec![125, 130])] {
+        let mut c = tiny(5);
+        if let rcic_model::BackboneKind::DenseNet(d) = &mut c.arch {
+            d.block_config = vec![1; blocks];
+        }
+        let vs = tch::nn::VarStore::new(Device::Cpu);
+        let net = Network::new(&vs, &c).unwrap();
+        let min = c.min_image_size().unwrap();
+        assert_eq!(min, sizes[0], "{blocks} blocks");
+        for s in sizes {
+            let (x, _) = inputs(2, s);
+            let f = net.features_t(&x, false);
+            let side = c.feature_map_side(s).unwrap();
+            assert_eq!(f.size()[2..], [side, side], "{blocks} blocks, {s} px");
+        }
+        // One pixel less: libtorch refuses it too.
+        let (x, _) = inputs(2, min - 1);
+        assert!(c.check_image_size(min - 1).is_err());
+        let r =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| net.features_t(&x, false)));
+        assert!(r.is_err(), "{blocks} blocks at {} px", min - 1);
+    }
+}
