@@ -5,7 +5,9 @@
 //! pseudo-label selection.
 
 pub mod augment;
+pub mod divergence;
 pub mod error;
+pub mod flags;
 pub mod loader;
 pub mod log;
 pub mod loss;

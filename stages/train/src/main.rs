@@ -12,6 +12,7 @@ use rcic_core::tensors::SiteTensors;
 use rcic_core::{AliasConfig, DatasetIndex, Folds, IndexOptions};
 use rcic_model::{select_device, Checkpoint, ConfigOverrides, DeviceChoice};
 use rcic_train::augment::{AugmentOptions, Normalization};
+use rcic_train::flags;
 use rcic_train::log::Log;
 use rcic_train::schedule::LrSchedule;
 use rcic_train::sizefunc::SizeFunc;
@@ -32,8 +33,10 @@ fn parse_pair(s: &str) -> Result<(f64, f64), String> {
         .collect::<Result<_, _>>()
         .map_err(|_| format!("{s:?}: expected two numbers A,B"))?;
     match v.as_slice() {
-        [a, b] if *a >= 0.0 && *b >= 0.0 => Ok((*a, *b)),
-        _ => Err(format!("{s:?}: expected two non-negative numbers A,B")),
+        [a, b] if a.is_finite() && b.is_finite() && *a >= 0.0 && *b >= 0.0 => Ok((*a, *b)),
+        _ => Err(format!(
+            "{s:?}: expected two finite non-negative numbers A,B"
+        )),
     }
 }
 
@@ -188,14 +191,28 @@ struct Args {
 
 fn main() {
     if let Err(e) = run() {
-        eprintln!("error: {e:#}");
+        eprintln!(
+            "error: {}",
+            rcic_train::error::chain_message(e.chain().map(|c| c.to_string()))
+        );
         std::process::exit(1);
     }
 }
 
-fn run() -> Result<()> {
-    let a = Args::parse();
-    // Validate every option before any work.
+/// The flags' values once parsed and checked.
+struct Checked {
+    lr: LrSchedule,
+    size: SizeFunc,
+    normalization: Normalization,
+    head_hidden: Option<Vec<i64>>,
+    block_config: Option<Vec<i64>>,
+    device_choice: DeviceChoice,
+    aliases: AliasConfig,
+}
+
+/// Every check that needs the flags alone, before anything is read or
+/// written.
+fn validate(a: &Args) -> Result<Checked> {
     let lr: LrSchedule = a.lr.parse()?;
     let size: SizeFunc = a.pl_size_func.parse()?;
     let normalization: Normalization = a.data_normalization.parse()?;
@@ -228,22 +245,27 @@ fn run() -> Result<()> {
     if a.batch_size == 0 || a.gradient_accumulation == 0 || a.epochs == 0 {
         bail!("-b/--batch_size, --gradient-accumulation and -e/--epochs must be at least 1");
     }
-    if !(0.0..1.0).contains(&a.label_smoothing)
-        || a.mixup < 0.0
-        || a.cutmix < 0.0
-        || !(0.0..=1.0).contains(&a.metric_loss_coeff)
-    {
-        bail!("--label-smoothing in [0, 1), --mixup and --cutmix >= 0, --metric-loss-coeff in [0, 1] expected");
-    }
+    flags::fraction("--label-smoothing", a.label_smoothing, false)?;
+    flags::non_negative("--mixup", a.mixup)?;
+    flags::non_negative("--cutmix", a.cutmix)?;
+    flags::non_negative("--wd", a.wd)?;
+    flags::fraction("--metric-loss-coeff", a.metric_loss_coeff, true)?;
     if !(a.scale_aug > 0.0 && a.scale_aug <= 1.0) {
         bail!("--scale-aug {}: expected a value in (0, 1]", a.scale_aug);
     }
-    if a.pl_epoch.is_some_and(|e| e >= a.epochs) {
-        bail!(
-            "--pl-epoch {}: expected an epoch below -e/--epochs ({})",
-            a.pl_epoch.unwrap(),
-            a.epochs
-        );
+    flags::threads(a.threads)?;
+    flags::classes(a.classes)?;
+    if a.mode == "train" && !a.bench_data_path {
+        flags::start_epoch(a.start_epoch, a.epochs, a.load.is_some())?;
+    }
+    if let Some(pl) = a.pl_epoch {
+        if pl >= a.epochs {
+            bail!(
+                "--pl-epoch {pl}: expected an epoch below -e/--epochs ({})",
+                a.epochs
+            );
+        }
+        flags::pl_size_fractions(&size, pl, a.start_epoch, a.epochs)?;
     }
     if !(-1..=5).contains(&a.cv_number) {
         bail!(
@@ -251,6 +273,30 @@ fn run() -> Result<()> {
             a.cv_number
         );
     }
+    Ok(Checked {
+        lr,
+        size,
+        normalization,
+        head_hidden,
+        block_config,
+        device_choice,
+        aliases,
+    })
+}
+
+fn run() -> Result<()> {
+    let a = Args::parse();
+    // Every check comes before anything is written: the --save folder and
+    // NAME.log appear only once training starts.
+    let Checked {
+        lr,
+        size,
+        normalization,
+        head_hidden,
+        block_config,
+        device_choice,
+        aliases,
+    } = validate(&a)?;
     let threads = if a.threads == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -272,20 +318,8 @@ fn run() -> Result<()> {
         (t % 1_000_000_000) as u64
     });
 
-    if let Some(parent) = a
-        .save
-        .as_ref()
-        .and_then(|s| s.parent())
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("--save: cannot create {}", parent.display()))?;
-    }
-    let log_path = a
-        .save
-        .as_ref()
-        .map(|s| PathBuf::from(format!("{}.log", s.display())));
-    let log = Log::new(log_path.as_deref(), a.quiet).context("cannot open the log file")?;
+    // Lines logged before the log file exists are written to it once it does.
+    let log = Log::buffered(a.quiet);
     log.info(format!("Args: {a:?}"));
     log.info(format!("Seed: {seed}"));
     if (a.fp16 || a.bf16) && !device.is_cuda() {
@@ -331,7 +365,7 @@ fn run() -> Result<()> {
     // The --load checkpoint is read once: its architecture is the base of
     // the flags, its tensors go into the network.
     let loaded = match &a.load {
-        Some(p) => Some(Checkpoint::read(p).with_context(|| format!("--load {}", p.display()))?),
+        Some(p) => Some(Checkpoint::read(p).context("--load")?),
         None => None,
     };
     let load = a.load.as_deref().zip(loaded.as_ref());
@@ -357,6 +391,31 @@ fn run() -> Result<()> {
             "--classes {}: the data has {} classes",
             config.classes,
             data.index.classes
+        );
+    }
+    let image = data.tensors.image_size() as i64;
+    config.check_image_size(image).with_context(|| {
+        format!(
+            "the network does not fit the images of {} (fewer --block-config blocks, another --backbone, or rcic-preprocess at a larger --image-size)",
+            dir.display()
+        )
+    })?;
+    if let Some((p, ck)) = load {
+        trainer::check_architecture(p, ck, &config)?;
+    }
+    let folds = Folds::new(&data.index, a.data_split_seed);
+    let splits =
+        rcic_train::samples::build(&data.index, &folds, a.cv_number, a.all_controls_train)?;
+    // Statistics for --data-normalization exist for every well.
+    trainer::site_infos(&data, normalization)?;
+    // Pseudo-labels can only grow the first epoch's training set when a
+    // round runs before it.
+    let pl_before_first = a.pl_epoch.is_some_and(|e| e <= a.start_epoch) || a.start_epoch > 0;
+    if a.mode == "train" && !pl_before_first && splits.train.len() < a.batch_size {
+        bail!(
+            "-b/--batch_size {}: the training set ({} sites) holds less than one batch",
+            a.batch_size,
+            splits.train.len()
         );
     }
     let opts = TrainOptions {
@@ -403,9 +462,6 @@ fn run() -> Result<()> {
     }
     if a.mode == "val" {
         let (_vs, net) = trainer::build_network(&config, device, load, None, &log)?;
-        let folds = Folds::new(&data.index, a.data_split_seed);
-        let splits =
-            rcic_train::samples::build(&data.index, &folds, a.cv_number, a.all_controls_train)?;
         if splits.val.is_empty() {
             bail!("--cv-number {}: no validation sites to score", a.cv_number);
         }
@@ -421,21 +477,24 @@ fn run() -> Result<()> {
         println!("{acc}");
         return Ok(());
     }
-    let out = trainer::train(
-        &data,
-        &config,
-        &opts,
-        load,
-        a.pretrained.as_deref(),
-        &options_json,
-        &log,
-    )?;
+    let net = trainer::prepare_network(&config, &opts, load, a.pretrained.as_deref(), &log)?;
+
+    // All checked: from here on the run writes.
+    let save = a.save.as_ref().expect("checked");
+    if let Some(parent) = save.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("--save: cannot create {}", parent.display()))?;
+    }
+    let log_path = PathBuf::from(format!("{}.log", save.display()));
+    log.attach(&log_path)
+        .with_context(|| format!("--save: cannot open the log file {}", log_path.display()))?;
+    let out = trainer::train(&data, &config, net, &opts, load, &options_json, &log)?;
     log.info(format!(
         "Done: best validation accuracy {}",
         out.best_accuracy
             .map_or("n/a".into(), |v| format!("{v:.6}"))
     ));
-    println!("{}", a.save.as_ref().expect("checked").display());
+    println!("{}", save.display());
     Ok(())
 }
 
@@ -457,5 +516,37 @@ mod tests {
         assert!(a.fp16 && a.all_controls_train);
         let e = parse(&["--fp16", "maybe"]).unwrap_err().to_string();
         assert!(e.contains("--fp16") && e.contains("maybe"), "{e}");
+    }
+
+    #[test]
+    fn flag_checks_need_nothing_but_the_flags() {
+        let check = |extra: &[&str]| {
+            let a = parse(&[&["--save", "x/m"], extra].concat()).unwrap();
+            validate(&a).err().map(|e| e.to_string())
+        };
+        assert_eq!(check(&[]), None);
+        assert_eq!(
+            check(&["--start-epoch", "2", "--load", "x/m.1", "-e", "4"]),
+            None
+        );
+        for (extra, want) in [
+            (&["--mixup", "NaN"][..], "--mixup NaN"),
+            (&["--cutmix", "inf"], "--cutmix inf"),
+            (&["--wd", "NaN"], "--wd NaN"),
+            (&["--label-smoothing", "1"], "--label-smoothing 1"),
+            (&["--metric-loss-coeff", "NaN"], "--metric-loss-coeff NaN"),
+            (&["--classes", "0"], "--classes 0"),
+            (&["--threads", "2000"], "--threads 2000"),
+            (&["--start-epoch", "3"], "--start-epoch 3"),
+            (
+                &["--pl-epoch", "0", "-e", "2", "--pl-size-func", "x+0.6"],
+                "--pl-size-func",
+            ),
+        ] {
+            let e = check(extra).unwrap_or_default();
+            assert!(e.starts_with(want), "{extra:?}: {e}");
+        }
+        let e = parse(&["--pw-aug", "inf,0.1"]).unwrap_err().to_string();
+        assert!(e.contains("--pw-aug") && e.contains("finite"), "{e}");
     }
 }

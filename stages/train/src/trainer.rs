@@ -3,6 +3,8 @@
 //! accumulation and a per-batch learning rate; pseudo-labelling rounds at
 //! the start of epochs from `--pl-epoch`; validation after every epoch;
 //! checkpoints `NAME.<epoch>` (+ optimizer state) and the best `NAME`.
+//! A diverging run stops with an error and publishes no checkpoint of the
+//! epoch it diverged in (see `divergence`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
 use crate::augment::{AugmentOptions, ChannelNorm, Normalization};
+use crate::divergence::{first_non_finite, LossGuard};
 use crate::error::TrainError;
 use crate::loader::{load, LoaderOptions, SiteInfo};
 use crate::log::Log;
@@ -371,22 +374,72 @@ pub fn build_network(
         ));
     }
     if let Some((p, ck)) = load {
-        if let Some(c) = &ck.config {
-            if c != config {
-                return Err(TrainError::Data(format!(
-                    "--load {}: the checkpoint's architecture ({}, classes {}) differs from the requested one ({}, classes {})",
-                    p.display(),
-                    c.backbone,
-                    c.classes,
-                    config.backbone,
-                    config.classes
-                )));
-            }
-        }
+        check_architecture(p, ck, config)?;
         checkpoint::load_into(&vs, &ck.tensors, p, Strictness::Exact)?;
         log.info(format!("Loaded checkpoint {}", p.display()));
     }
     Ok((vs, net))
+}
+
+/// The flag that sets a field of [`rcic_model::ConfigDifference`].
+fn flag_of(field: &str) -> &'static str {
+    match field {
+        "backbone" | "backbone family" => " (--backbone)",
+        "growth rate" => " (--growth-rate)",
+        "block config" => " (--block-config)",
+        "initial features" => " (--init-features)",
+        "classes" => " (--classes)",
+        "embedding size" => " (--embedding-size)",
+        "head hidden sizes" => " (--head-hidden)",
+        "concat cell type" => " (--concat-cell-type)",
+        "cell types" => " (the data's cell types)",
+        "batch-norm momentum" => " (--bn-mom)",
+        _ => "",
+    }
+}
+
+/// Fails when the `--load` checkpoint's architecture (when it records one)
+/// is not `config`, naming every field that differs with both values.
+pub fn check_architecture(
+    path: &Path,
+    ck: &Checkpoint,
+    config: &ModelConfig,
+) -> Result<(), TrainError> {
+    let Some(c) = &ck.config else { return Ok(()) };
+    let diffs = c.differences(config);
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = diffs
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} in the checkpoint, {} requested{}",
+                d.field,
+                d.left,
+                d.right,
+                flag_of(d.field)
+            )
+        })
+        .collect();
+    Err(TrainError::Data(format!(
+        "--load {}: the checkpoint's architecture differs from the requested one: {}",
+        path.display(),
+        list.join("; ")
+    )))
+}
+
+/// The network a run trains: seeded by `seed`, then built and loaded as
+/// [`build_network`] does.
+pub fn prepare_network(
+    config: &ModelConfig,
+    o: &TrainOptions,
+    load: Option<(&Path, &Checkpoint)>,
+    pretrained: Option<&Path>,
+    log: &Log,
+) -> Result<(VarStore, Network), TrainError> {
+    tch::manual_seed(o.seed as i64);
+    build_network(config, o.device, load, pretrained, log)
 }
 
 fn named_trainable(vs: &VarStore) -> BTreeMap<String, Tensor> {
@@ -419,18 +472,16 @@ fn state_path(ckpt: &Path) -> PathBuf {
     PathBuf::from(format!("{}.state", ckpt.display()))
 }
 
-/// The training loop.
+/// The training loop on the network of [`prepare_network`].
 pub fn train(
     data: &Data,
     config: &ModelConfig,
+    (vs, net): (VarStore, Network),
     o: &TrainOptions,
     load_ckpt: Option<(&Path, &Checkpoint)>,
-    pretrained: Option<&Path>,
     options_json: &str,
     log: &Log,
 ) -> Result<Outcome, TrainError> {
-    tch::manual_seed(o.seed as i64);
-    let (vs, net) = build_network(config, o.device, load_ckpt, pretrained, log)?;
     let folds = Folds::new(&data.index, o.data_split_seed);
     let splits = build(&data.index, &folds, o.cv_number, o.all_controls_train)?;
     log.info(format!("Train dataset: {:?}", splits.train_experiments));
@@ -503,6 +554,7 @@ pub fn train(
         log.info(format!("mixed precision: autocast in {}", precision.name()));
     }
     let mut scaler = LossScaler::new(precision);
+    let mut guard = LossGuard::new(precision);
     if let Some((scale, good)) = resumed_scale {
         scaler.restore(scale, good);
     }
@@ -591,6 +643,20 @@ pub fn train(
             (&loss * scaler.scale()).backward();
             let acc = crate::loss::accuracy(&out.logits, &y);
             let lv = loss.double_value(&[]);
+            if let Err(run) = guard.check(lv) {
+                let what = if run == 1 {
+                    format!("the training loss is {lv}")
+                } else {
+                    format!(
+                        "the training loss has not been finite for {run} batches in a row ({})",
+                        precision.name()
+                    )
+                };
+                return Err(TrainError::Data(format!(
+                    "epoch {epoch}, batch {} of {total}: {what}: training diverged; no checkpoint of epoch {epoch} is published (a lower --lr may help)",
+                    i + 1
+                )));
+            }
             if (i + 1) % o.gradient_accumulation.max(1) == 0 {
                 if let StepOutcome::Skipped { scale } = scaler.step(&mut opt, lr) {
                     log.info(format!(
@@ -672,6 +738,12 @@ pub fn train(
             Some(acc)
         };
         if let Some(save) = &o.save {
+            let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
+            if let Some(name) = first_non_finite(&vars) {
+                return Err(TrainError::Data(format!(
+                    "epoch {epoch}: variable {name} is not finite after training: training diverged; no checkpoint of epoch {epoch} is published (a lower --lr may help)"
+                )));
+            }
             let mut meta = BTreeMap::new();
             meta.insert("rcic.train".to_string(), options_json.to_string());
             meta.insert("epoch".to_string(), epoch.to_string());
