@@ -51,12 +51,13 @@ impl fmt::Display for FileProblems {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
-    #[error("{}: {what}: {source}", path.display())]
+    // The causes are part of the messages and not also error sources, so
+    // that printing the chain does not say them twice.
+    #[error("{}: {what}: {cause}", path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{}: missing; expected {expected}", path.display())]
     MissingFile { path: PathBuf, expected: String },
@@ -68,14 +69,19 @@ pub enum CoreError {
     Config(String),
     #[error("artifact store: {0}")]
     Store(String),
-    #[error("parquet {}: {source}", path.display())]
+    #[error("parquet {}: {cause}", path.display())]
     Parquet {
         path: PathBuf,
-        #[source]
-        source: parquet::errors::ParquetError,
+        cause: parquet::errors::ParquetError,
     },
     #[error("arrow: {0}")]
-    Arrow(#[from] arrow_schema::ArrowError),
+    Arrow(arrow_schema::ArrowError),
+}
+
+impl From<arrow_schema::ArrowError> for CoreError {
+    fn from(e: arrow_schema::ArrowError) -> Self {
+        Self::Arrow(e)
+    }
 }
 
 fn count_problems(files: &[FileProblems]) -> usize {
@@ -96,7 +102,7 @@ impl CoreError {
         Self::Io {
             path: path.into(),
             what,
-            source,
+            cause: source,
         }
     }
 
@@ -177,5 +183,24 @@ impl Collector {
         } else {
             Err(CoreError::Invalid(self.files))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_is_said_once_in_the_message_and_not_again_as_source() {
+        let e = CoreError::io(
+            "x/y.csv",
+            "cannot read",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        assert_eq!(e.to_string(), "x/y.csv: cannot read: entity not found");
+        assert!(std::error::Error::source(&e).is_none());
+        let e = CoreError::from(arrow_schema::ArrowError::ComputeError("c".into()));
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(e.to_string().matches("c").count(), 1);
     }
 }

@@ -47,22 +47,22 @@ pub fn write(path: &Path, rows: &[MetricRow], seed: u64, cv_number: i32) -> Resu
     ];
     let batch = RecordBatch::try_new(Arc::new(schema), cols)?;
     let tmp = path.with_extension("parquet.tmp");
-    let parquet = |source| CoreError::Parquet {
+    let parquet = |cause| CoreError::Parquet {
         path: tmp.clone(),
-        source,
+        cause,
     };
-    let f = std::fs::File::create(&tmp).map_err(|source| CoreError::Io {
+    let f = std::fs::File::create(&tmp).map_err(|cause| CoreError::Io {
         path: tmp.clone(),
         what: "cannot create the metrics table",
-        source,
+        cause,
     })?;
     let mut w = ArrowWriter::try_new(f, batch.schema(), None).map_err(parquet)?;
     w.write(&batch).map_err(parquet)?;
     w.close().map_err(parquet)?;
-    std::fs::rename(&tmp, path).map_err(|source| CoreError::Io {
+    std::fs::rename(&tmp, path).map_err(|cause| CoreError::Io {
         path: path.to_path_buf(),
         what: "cannot publish the metrics table",
-        source,
+        cause,
     })
 }
 

@@ -70,7 +70,7 @@ pub fn write_sites(index: &DatasetIndex, dataset_key: &str, path: &Path) -> Resu
         .build();
     let pq = |e| CoreError::Parquet {
         path: path.to_path_buf(),
-        source: e,
+        cause: e,
     };
     let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(pq)?;
     w.write(&batch).map_err(pq)?;

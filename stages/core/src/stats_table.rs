@@ -24,7 +24,7 @@ impl StatsTable {
     pub fn read(path: &Path) -> Result<Self> {
         let pq = |e| CoreError::Parquet {
             path: path.to_path_buf(),
-            source: e,
+            cause: e,
         };
         let fmt = |m: &str| CoreError::Format {
             path: path.to_path_buf(),

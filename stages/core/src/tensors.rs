@@ -203,7 +203,7 @@ impl SiteTensors {
         for (fi, path) in paths.into_iter().enumerate() {
             let pq = |e| CoreError::Parquet {
                 path: path.clone(),
-                source: e,
+                cause: e,
             };
             let f = File::open(&path).map_err(|e| CoreError::io(&path, "cannot open", e))?;
             let file = PreadFile(Arc::new(f));
@@ -365,7 +365,7 @@ impl SiteTensors {
         let f = &self.inner.files[loc.file as usize];
         let pq = |e| CoreError::Parquet {
             path: f.path.clone(),
-            source: e,
+            cause: e,
         };
         let g = loc.group as usize;
         let group_rows = f.group_starts[g + 1] - f.group_starts[g];
