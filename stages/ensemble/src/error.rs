@@ -1,31 +1,31 @@
 //! The ensemble's errors. Each names the file (and row, class or flag) at
 //! fault and what was expected; none is raised after an output was written.
+//! Causes are part of the message (none is a `source`), so an error chain
+//! printed with its causes says each once.
 
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnsembleError {
-    #[error("{}: {what}: {source}", path.display())]
+    #[error("{}: {what}: {cause}", path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{}: not a readable Parquet file: {source}", path.display())]
+    #[error("{}: not a readable Parquet file: {cause}", path.display())]
     Parquet {
         path: PathBuf,
-        #[source]
-        source: parquet::errors::ParquetError,
+        cause: parquet::errors::ParquetError,
     },
     #[error("{}: {message}", path.display())]
     Input { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
     #[error("dataset index: {0}")]
-    Dataset(#[from] rcic_core::CoreError),
+    Dataset(rcic_core::CoreError),
     #[error("table: {0}")]
-    Polars(#[from] polars::error::PolarsError),
+    Polars(polars::error::PolarsError),
     #[error("plot: {0}")]
     Plot(String),
 }
@@ -35,7 +35,7 @@ impl EnsembleError {
         Self::Io {
             path: path.into(),
             what,
-            source,
+            cause: source,
         }
     }
 
@@ -44,6 +44,18 @@ impl EnsembleError {
             path: path.into(),
             message: message.into(),
         }
+    }
+}
+
+impl From<rcic_core::CoreError> for EnsembleError {
+    fn from(e: rcic_core::CoreError) -> Self {
+        Self::Dataset(e)
+    }
+}
+
+impl From<polars::error::PolarsError> for EnsembleError {
+    fn from(e: polars::error::PolarsError) -> Self {
+        Self::Polars(e)
     }
 }
 

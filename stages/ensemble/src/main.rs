@@ -10,8 +10,8 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use rcic_core::{AliasConfig, StageSpec, Store, Verify};
 use rcic_ensemble::log::Logger;
-use rcic_ensemble::output::Staged;
-use rcic_ensemble::pipeline::{submission_csv, Options};
+use rcic_ensemble::output::{check_output, Staged};
+use rcic_ensemble::pipeline::{check_options, submission_csv, Options};
 use rcic_ensemble::{plot, report};
 
 /// Bump when the same inputs would give different outputs. 2: RxRx1-shaped
@@ -26,7 +26,8 @@ const STAGE_VERSION: &str = "2";
     about = "Ensemble prediction files into a submission (REFERENCE section 9): per-file and ensemble accuracy, plate groups, per-plate linear sum assignment, id_code,sirna CSV and a report"
 )]
 struct Cli {
-    /// Prediction Parquet files (data-schemas/predictions.md), one or more.
+    /// Prediction Parquet files (data-schemas/predictions.md), one or more,
+    /// each once.
     #[arg(required = true, value_name = "PRED")]
     files: Vec<PathBuf>,
 
@@ -40,7 +41,8 @@ struct Cli {
     #[arg(long, default_value = "../data/")]
     data: PathBuf,
 
-    /// Weights of the files, comma-separated, one per file [default: all 1].
+    /// Weights of the files, comma-separated, one per file, each finite and
+    /// > 0 [default: all 1].
     #[arg(
         short = 'w',
         long = "weights",
@@ -72,7 +74,7 @@ struct Cli {
     temperature: Option<f64>,
 
     /// Beyond the reference (off by default): N Sinkhorn balancing
-    /// iterations per plate before the assignment.
+    /// iterations per plate before the assignment (at most 10000).
     #[arg(long, value_name = "N")]
     sinkhorn: Option<usize>,
 
@@ -117,6 +119,8 @@ fn real_main() -> Result<()> {
         sinkhorn: cli.sinkhorn,
         use_alias_labels: cli.use_alias_labels,
     };
+    check_options(&opts)?;
+    check_outputs(&cli)?;
     let mut log = Logger::default();
     log.info(&format!("Args: {cli:?}"));
 
@@ -170,7 +174,10 @@ fn real_main() -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    // The submission is published first: the report files beside it only
+    // once it is in place.
     let mut staged = Staged::default();
+    staged.add(out, submission_csv(&outcome.submission).as_bytes())?;
     staged.add(
         &dir.join(report::JSON),
         report::json(&outcome.report).as_bytes(),
@@ -180,9 +187,35 @@ fn real_main() -> Result<()> {
         report::markdown(&outcome.report, &name).as_bytes(),
     )?;
     staged.add(&dir.join(report::PNG), &plot::render(&outcome.report)?)?;
-    staged.add(out, submission_csv(&outcome.submission).as_bytes())?;
     log.info(&format!("Saving csv submission into {}", out.display()));
     staged.publish()?;
+    Ok(())
+}
+
+/// Checks -o before any work: a file path, not below a file, and neither it
+/// nor the report files written beside it (without --store) an input.
+fn check_outputs(cli: &Cli) -> Result<()> {
+    let Some(out) = &cli.output else {
+        return Ok(());
+    };
+    let csvs: Vec<PathBuf> = [
+        "train.csv",
+        "test.csv",
+        "train_controls.csv",
+        "test_controls.csv",
+    ]
+    .iter()
+    .map(|n| cli.data.join(n))
+    .collect();
+    let mut inputs: Vec<(&str, &Path)> = cli.files.iter().map(|f| ("PRED", f.as_path())).collect();
+    inputs.extend(cli.truth.iter().map(|t| ("--truth", t.as_path())));
+    inputs.extend(csvs.iter().map(|c| ("--data", c.as_path())));
+    let siblings: &[&str] = if cli.store.is_some() {
+        &[]
+    } else {
+        &[report::JSON, report::MARKDOWN, report::PNG]
+    };
+    check_output("-o", out, siblings, &inputs)?;
     Ok(())
 }
 

@@ -174,38 +174,69 @@ fn same_classes(files: &[(PredFile, FileRows)], f: &PredFile) -> Result<()> {
     }
 }
 
-/// Runs section 9.
-pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
-    let t0 = Instant::now();
-    let mut ph = Phases::new();
+/// The most Sinkhorn iterations `--sinkhorn` accepts: balancing converges
+/// in tens to hundreds of rounds, and each round of a real plate (277 wells
+/// x 1108 classes) costs about a millisecond, so this bounds a plate to
+/// about ten seconds.
+pub const MAX_SINKHORN: usize = 10_000;
+
+/// Checks the options that need no file read: one or more files, none
+/// given twice (same file by any path), one finite positive weight per
+/// file, a positive temperature, at most [`MAX_SINKHORN`] iterations.
+pub fn check_options(opts: &Options) -> Result<()> {
     if opts.files.is_empty() {
         return Err(EnsembleError::Usage(
             "no prediction files given; expected one or more PRED".into(),
         ));
     }
-    let weights = match &opts.weights {
-        None => vec![1.0; opts.files.len()],
-        Some(w) if w.len() != opts.files.len() => {
+    let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
+    for f in &opts.files {
+        let r = crate::paths::resolve(f);
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == r) {
+            return Err(EnsembleError::Usage(format!(
+                "prediction file {} is given twice (also as {}); give each file once and weight it with -w",
+                f.display(),
+                first.display()
+            )));
+        }
+        seen.push((r, f));
+    }
+    if let Some(w) = &opts.weights {
+        if w.len() != opts.files.len() {
             return Err(EnsembleError::Usage(format!(
                 "-w gives {} weight(s) for {} prediction file(s); expected one weight per file",
                 w.len(),
                 opts.files.len()
-            )))
+            )));
         }
-        Some(w) => {
-            if let Some(x) = w.iter().find(|x| !x.is_finite()) {
-                return Err(EnsembleError::Usage(format!(
-                    "-w: weight {x} is not a finite number"
-                )));
-            }
-            w.clone()
+        if let Some(x) = w.iter().find(|x| !(x.is_finite() && **x > 0.0)) {
+            return Err(EnsembleError::Usage(format!(
+                "-w/--weights: weight {x}; expected a finite number > 0 per file"
+            )));
         }
-    };
+    }
     if let Some(t) = opts.temperature.filter(|t| !(t.is_finite() && *t > 0.0)) {
         return Err(EnsembleError::Usage(format!(
             "--temperature {t}: expected a positive number"
         )));
     }
+    if let Some(n) = opts.sinkhorn.filter(|&n| n > MAX_SINKHORN) {
+        return Err(EnsembleError::Usage(format!(
+            "--sinkhorn {n}: expected at most {MAX_SINKHORN} iterations"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs section 9.
+pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
+    let t0 = Instant::now();
+    let mut ph = Phases::new();
+    check_options(opts)?;
+    let weights = opts
+        .weights
+        .clone()
+        .unwrap_or_else(|| vec![1.0; opts.files.len()]);
 
     // The dataset index, and meanwhile (with threads to spare) the keys of
     // every prediction file.

@@ -177,9 +177,9 @@ impl PredFile {
     fn read_columns(path: &Path, with_logits: bool) -> Result<Self> {
         let file = File::open(path)
             .map_err(|e| EnsembleError::io(path, "cannot open prediction file", e))?;
-        let pq = |source| EnsembleError::Parquet {
+        let pq = |cause| EnsembleError::Parquet {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
         let schema = builder.schema().clone();
