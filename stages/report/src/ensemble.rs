@@ -97,10 +97,10 @@ impl EnsembleReport {
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ReportError::io(path, "cannot read ensemble report", e))?;
-        serde_json::from_str(&text).map_err(|source| ReportError::Json {
+        serde_json::from_str(&text).map_err(|cause| ReportError::Json {
             path: path.to_path_buf(),
             what: "ensemble report.json (data-schemas/submission.md)",
-            source,
+            cause,
         })
     }
 }

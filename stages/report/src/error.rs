@@ -1,35 +1,33 @@
 //! The report crate's errors. Each names the file (or flag) at fault and what
 //! was expected; the binaries raise them before anything is written.
+//! Causes are part of the message (none is a `source`), so an error chain
+//! printed with its causes says each once.
 
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{}: {what}: {source}", path.display())]
+    #[error("{}: {what}: {cause}", path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{}: not a readable PNG: {source}", path.display())]
+    #[error("{}: not a readable PNG: {cause}", path.display())]
     Png {
         path: PathBuf,
-        #[source]
-        source: image::ImageError,
+        cause: image::ImageError,
     },
-    #[error("{}: not a readable Parquet file: {source}", path.display())]
+    #[error("{}: not a readable Parquet file: {cause}", path.display())]
     Parquet {
         path: PathBuf,
-        #[source]
-        source: parquet::errors::ParquetError,
+        cause: parquet::errors::ParquetError,
     },
-    #[error("{}: not a readable {what}: {source}", path.display())]
+    #[error("{}: not a readable {what}: {cause}", path.display())]
     Json {
         path: PathBuf,
         what: &'static str,
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     #[error("{}: {message}", path.display())]
     Input { path: PathBuf, message: String },
@@ -42,7 +40,7 @@ impl ReportError {
         Self::Io {
             path: path.into(),
             what,
-            source,
+            cause: source,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod metrics;
 pub mod output;
 pub mod page;
+pub mod paths;
 pub mod samples;
 pub mod site;
 pub mod steps;

@@ -32,9 +32,9 @@ impl Metrics {
     pub fn read(path: &Path) -> Result<Self> {
         let file =
             File::open(path).map_err(|e| ReportError::io(path, "cannot open metrics file", e))?;
-        let pq = |source| ReportError::Parquet {
+        let pq = |cause| ReportError::Parquet {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
         let schema = builder.schema().clone();

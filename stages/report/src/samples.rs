@@ -101,9 +101,9 @@ pub fn render(root: &Path, cat: &Catalog, k: usize, max_size: u32) -> Result<Vec
             } else {
                 img
             };
-            let png = encode_png(&img).map_err(|source| ReportError::Png {
+            let png = encode_png(&img).map_err(|cause| ReportError::Png {
                 path: loc.channel_path(root, SITE, 1),
-                source,
+                cause,
             })?;
             Ok(Sample {
                 entry: e.clone(),

@@ -112,10 +112,10 @@ fn check_site(site: u8) -> Result<()> {
 pub fn read_channel(path: &Path) -> Result<GrayImage> {
     let bytes =
         std::fs::read(path).map_err(|e| ReportError::io(path, "cannot read channel image", e))?;
-    let img = image::load_from_memory_with_format(&bytes, ImageFormat::Png).map_err(|source| {
+    let img = image::load_from_memory_with_format(&bytes, ImageFormat::Png).map_err(|cause| {
         ReportError::Png {
             path: path.to_path_buf(),
-            source,
+            cause,
         }
     })?;
     match img {

@@ -74,9 +74,9 @@ pub fn site_scores(
     val_labels: &HashMap<String, u32>,
     test_labels: &HashMap<String, u32>,
 ) -> Result<(SiteScore, SiteScore)> {
-    let pq = |source| ReportError::Parquet {
+    let pq = |cause| ReportError::Parquet {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let bad = |message: String| ReportError::Input {
         path: path.to_path_buf(),

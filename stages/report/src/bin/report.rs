@@ -8,13 +8,13 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Parser;
 use rcic_report::catalog::Catalog;
 use rcic_report::curves::{self, Run};
 use rcic_report::ensemble::EnsembleReport;
 use rcic_report::metrics::Metrics;
-use rcic_report::output::write_atomic;
+use rcic_report::output::{check_output, write_atomic};
 use rcic_report::page::{document, Section};
 use rcic_report::{samples, steps};
 
@@ -25,7 +25,8 @@ use rcic_report::{samples, steps};
     about = "One self-contained HTML page of a run: training curves (metrics Parquet), ensemble accuracy by step (report.json) and sample site composites (dataset)"
 )]
 struct Cli {
-    /// HTML file to write (atomically: a temporary sibling renamed into place).
+    /// HTML file to write (atomically: a temporary sibling renamed into
+    /// place); none of the inputs, outside --data.
     #[arg(
         short = 'o',
         long = "output",
@@ -90,6 +91,11 @@ fn read_runs(args: &[String]) -> Result<Vec<Run>> {
     let mut names = BTreeSet::new();
     for arg in args {
         let (name, path) = split_metrics_arg(arg);
+        if name.is_none() && arg.starts_with('=') && !path.exists() {
+            bail!(
+                "--metrics {arg}: no file {arg}, and the NAME before '=' is empty; expected NAME=FILE or FILE (with the flag: --metrics NAME=FILE or --metrics=FILE)"
+            );
+        }
         let metrics = Metrics::read(&path)?;
         let name = name.unwrap_or_else(|| match &metrics.seed {
             Some(s) => format!("seed {s}"),
@@ -134,6 +140,15 @@ fn real_main() -> Result<()> {
     if cli.samples.is_some() && cli.data.is_none() {
         bail!("--samples needs --data DIR (the dataset the sites come from)");
     }
+
+    let metrics_files: Vec<PathBuf> = cli.metrics.iter().map(|a| split_metrics_arg(a).1).collect();
+    let mut inputs: Vec<(&str, &Path)> = metrics_files
+        .iter()
+        .map(|p| ("--metrics", p.as_path()))
+        .collect();
+    inputs.extend(cli.ensemble.iter().map(|p| ("--ensemble", p.as_path())));
+    let dirs: Vec<(&str, &Path)> = cli.data.iter().map(|d| ("--data", d.as_path())).collect();
+    check_output("-o", &output, &inputs, &dirs)?;
 
     // Read everything first: a bad input writes nothing.
     let runs = read_runs(&cli.metrics)?;
@@ -182,8 +197,8 @@ fn real_main() -> Result<()> {
         inputs.join(", ")
     );
     let html = document(&cli.title, &meta, &sections);
-    write_atomic(&output, html.as_bytes())
-        .with_context(|| format!("cannot write {}", output.display()))?;
+    // The error names the file and what failed.
+    write_atomic(&output, html.as_bytes())?;
     eprintln!(
         "wrote {} ({} KB: {})",
         output.display(),

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use rcic_report::catalog::Catalog;
-use rcic_report::output::write_atomic;
+use rcic_report::output::{check_output, write_atomic};
 use rcic_report::site::{encode_png, locate, read_composite, resize};
 
 #[derive(Parser, Debug)]
@@ -32,7 +32,8 @@ struct Cli {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     site: u8,
 
-    /// PNG to write (atomically: a temporary sibling renamed into place).
+    /// PNG to write (atomically: a temporary sibling renamed into place);
+    /// outside --data.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
 
@@ -51,6 +52,7 @@ fn main() {
 
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
+    check_output("-o", &cli.output, &[], &[("--data", &cli.data)])?;
     let cat = Catalog::read(&cli.data)?;
     let loc = locate(&cat, &cli.id_code, cli.site)?;
     let img = read_composite(&cli.data, &loc, cli.site)?;
