@@ -1,10 +1,12 @@
 //! `rcic-artifact`: the Makefile's seal tool. `seal FILE...` records each
 //! finished output's digest; `check DIR...` removes every seal (and file)
-//! that no longer matches, before make decides what to rebuild.
+//! that no longer matches, before make decides what to rebuild. A DIR that
+//! does not exist is an error (a mistyped path would otherwise check
+//! nothing, silently) unless `--missing-ok` says it may not exist yet.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -28,6 +30,10 @@ enum Cmd {
     Check {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// A DIR that does not exist has no seals (say so for a store that
+        /// a first run has yet to create); without it, that is an error.
+        #[arg(long)]
+        missing_ok: bool,
     },
 }
 
@@ -38,7 +44,15 @@ fn main() -> Result<()> {
                 rcic_artifact::seal_file(&f).with_context(|| format!("sealing {}", f.display()))?;
             }
         }
-        Cmd::Check { dirs } => {
+        Cmd::Check { dirs, missing_ok } => {
+            for d in &dirs {
+                if !missing_ok && !d.exists() {
+                    bail!(
+                        "{}: no such folder; expected a folder of sealed outputs (--missing-ok: a missing one has no seals)",
+                        d.display()
+                    );
+                }
+            }
             for d in dirs {
                 let removed = rcic_artifact::check_tree(&d)
                     .with_context(|| format!("checking the seals under {}", d.display()))?;

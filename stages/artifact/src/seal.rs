@@ -8,12 +8,10 @@ use std::path::{Path, PathBuf};
 /// Errors of sealing and checking.
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    // The cause is part of the message (not a `source`), so an error chain
+    // printed with its causes says it once.
+    #[error("{}: {cause}", path.display())]
+    Io { path: PathBuf, cause: io::Error },
     #[error("{path}: not a seal (expected `<64 hex digits>  <file name>`)")]
     Malformed { path: PathBuf },
     #[error("{path}: is not a file name with a parent folder")]
@@ -23,9 +21,9 @@ pub enum SealError {
 type Result<T> = std::result::Result<T, SealError>;
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SealError + '_ {
-    move |source| SealError::Io {
+    move |cause| SealError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
