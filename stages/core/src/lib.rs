@@ -12,6 +12,7 @@ pub mod groupinfer;
 pub mod groups;
 pub mod index;
 pub mod metrics_table;
+pub mod paths;
 pub mod pixelstats;
 pub mod pyrandom;
 pub mod schema;

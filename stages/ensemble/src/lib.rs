@@ -10,7 +10,6 @@ pub mod log;
 pub mod lsa;
 pub mod output;
 pub mod pages;
-pub mod paths;
 pub mod pipeline;
 pub mod plot;
 pub mod read;

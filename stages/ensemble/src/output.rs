@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{EnsembleError, Result};
-use crate::paths::{blocking_ancestor, resolve};
+use rcic_core::paths::{blocking_ancestor, resolve};
 
 /// Files staged for an atomic publish.
 #[derive(Default)]

@@ -191,7 +191,7 @@ pub fn check_options(opts: &Options) -> Result<()> {
     }
     let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
     for f in &opts.files {
-        let r = crate::paths::resolve(f);
+        let r = rcic_core::paths::resolve(f);
         if let Some((_, first)) = seen.iter().find(|(s, _)| *s == r) {
             return Err(EnsembleError::Usage(format!(
                 "prediction file {} is given twice (also as {}); give each file once and weight it with -w",

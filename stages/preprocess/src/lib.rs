@@ -14,7 +14,6 @@ pub mod log;
 pub mod merge;
 pub mod output;
 pub mod pack;
-pub mod paths;
 pub mod plan;
 pub mod png;
 pub mod stats;

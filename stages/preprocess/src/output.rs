@@ -12,8 +12,8 @@ use rcic_core::store::MANIFEST;
 use rcic_core::{Artifact, ArtifactWriter, StageSpec, Store, Verify};
 
 use crate::error::{PreprocessError, Result};
-use crate::paths::{blocking_ancestor, resolve};
 use crate::plan::Shard;
+use rcic_core::paths::{blocking_ancestor, resolve};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dest {

@@ -13,7 +13,6 @@ pub mod error;
 pub mod metrics;
 pub mod output;
 pub mod page;
-pub mod paths;
 pub mod samples;
 pub mod site;
 pub mod steps;

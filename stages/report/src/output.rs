@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::{ReportError, Result};
-use crate::paths::{blocking_ancestor, resolve};
+use rcic_core::paths::{blocking_ancestor, resolve};
 
 /// Checks, before any work, that `out` (given as `flag`) can be written: it
 /// is not a folder, its nearest existing ancestor is a folder, it is none

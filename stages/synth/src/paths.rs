@@ -1,7 +1,8 @@
 //! Where an output folder really is, before anything is created: its
 //! resolved path (to tell whether two folders are the same or nested,
 //! though neither may exist yet) and whether its nearest existing ancestor
-//! is a folder at all.
+//! is a folder at all. The same as rcic-core's `paths`: the generator does
+//! not depend on the product's core library.
 
 use std::path::{Component, Path, PathBuf};
 

@@ -1,7 +1,9 @@
 //! Where an output folder really is, before anything is created: its
 //! resolved path (to tell whether two folders are the same or nested,
 //! though neither may exist yet) and whether its nearest existing ancestor
-//! is a folder at all.
+//! is a folder at all. Shared by the stages that check their outputs
+//! against their inputs (rcic-synth, which does not depend on this crate,
+//! keeps its own copy).
 
 use std::path::{Component, Path, PathBuf};
 
