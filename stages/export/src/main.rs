@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use rcic_core::{Artifact, StageSpec, Store, Verify};
+use rcic_core::{StageSpec, Store, Verify};
 use rcic_export::{build_onnx, verified_tensors, ExportOptions, EXPORT_VERSION};
 use rcic_model::{Checkpoint, ConfigOverrides};
 
@@ -77,15 +77,9 @@ fn log(t0: Instant, msg: &str) {
     eprintln!("[rcic-export {:7.2}s] {msg}", t0.elapsed().as_secs_f64());
 }
 
-/// The checkpoint's artifact key when it lies in a store artifact, else a hash of the file.
+/// The checkpoint's key: its own content (blake3 of the file), never a
+/// manifest found beside it, which may describe another file.
 fn checkpoint_key(path: &Path) -> Result<String> {
-    if let Some(dir) = path.parent() {
-        if dir.join(rcic_core::store::MANIFEST).is_file() {
-            if let Ok(a) = Artifact::open(dir) {
-                return Ok(a.key().to_string());
-            }
-        }
-    }
     let (_, h) = rcic_core::store::hash_file(path)
         .with_context(|| format!("cannot hash {}", path.display()))?;
     Ok(h[..rcic_core::store::KEY_LEN].to_string())

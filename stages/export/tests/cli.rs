@@ -83,6 +83,54 @@ fn exports_checks_and_reuses_store_artifacts() {
 }
 
 #[test]
+fn the_store_key_follows_the_checkpoints_content_not_a_manifest_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = checkpoint(dir.path());
+    // Another checkpoint (other weights) in the same folder, and a valid
+    // manifest of some artifact beside both.
+    let config = ModelConfig::from_backbone("densenet-tiny").unwrap();
+    let (vs, _) = random_network(&config, 3);
+    let other = dir.path().join("other.safetensors");
+    save(&other, &vs, &config, &BTreeMap::new()).unwrap();
+    let store = dir.path().join("artifacts");
+    let first = export(&[
+        "--load",
+        ck.to_str().unwrap(),
+        "-o",
+        dir.path().join("m.onnx").to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let art = String::from_utf8_lossy(&first.stdout).trim().to_string();
+    std::fs::copy(
+        Path::new(&art).join("manifest.json"),
+        dir.path().join("manifest.json"),
+    )
+    .unwrap();
+    let run = |p: &Path| {
+        let o = export(&[
+            "--load",
+            p.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (
+            String::from_utf8_lossy(&o.stdout).trim().to_string(),
+            stderr(&o),
+        )
+    };
+    let (a, _) = run(&ck);
+    let (b, log) = run(&other);
+    assert_ne!(a, b, "another checkpoint must not reuse this one's model");
+    assert!(!log.contains("reusing"), "{log}");
+    let (a2, log) = run(&ck);
+    assert_eq!(a2, a);
+    assert!(log.contains("reusing"), "{log}");
+}
+
+#[test]
 fn clear_errors_for_wrong_classes_architecture_and_truncation() {
     let dir = tempfile::tempdir().unwrap();
     let ckp = checkpoint(dir.path());
