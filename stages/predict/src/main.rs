@@ -145,6 +145,41 @@ fn key_of(path: &Path) -> Result<String> {
     Ok(h[..rcic_core::store::KEY_LEN].to_string())
 }
 
+/// -o and --threads, before any work: -o is a file path whose folder
+/// exists or can be made (no file on the way), and none of the inputs.
+fn check_output(a: &Args) -> Result<()> {
+    if a.threads > 1024 {
+        bail!("--threads {}: expected 0 (all cores) to 1024", a.threads);
+    }
+    let Some(o) = &a.output else { return Ok(()) };
+    if o.is_dir() {
+        bail!(
+            "-o {}: is a folder; expected the path of the predictions file",
+            o.display()
+        );
+    }
+    if let Some(f) = rcic_core::paths::blocking_ancestor(o) {
+        bail!("-o {}: {} is not a directory", o.display(), f.display());
+    }
+    let out = rcic_core::paths::resolve(o);
+    let inputs = a
+        .model
+        .iter()
+        .map(|m| ("--model", m))
+        .chain(a.load.iter().map(|l| ("--load", l)))
+        .chain(a.merge.iter().map(|m| ("--merge", m)));
+    for (flag, p) in inputs {
+        if rcic_core::paths::resolve(p) == out {
+            bail!(
+                "-o {} is the {flag} input {}; expected another path",
+                o.display(),
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn run() -> Result<()> {
     let a = Args::parse();
     let log = Log {
@@ -152,6 +187,7 @@ fn run() -> Result<()> {
         quiet: a.quiet,
         lines: Mutex::new(Vec::new()),
     };
+    check_output(&a)?;
     if !a.merge.is_empty() {
         return merge(&a, &log);
     }

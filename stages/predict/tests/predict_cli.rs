@@ -253,3 +253,51 @@ fn bad_input_fails_before_any_work() {
         assert!(!f.root.join("bad").exists(), "{a:?} wrote output");
     }
 }
+
+#[test]
+fn an_output_that_is_a_folder_an_input_or_below_a_file_is_refused_up_front() {
+    let f = fixture();
+    std::fs::create_dir_all(f.root.join("outs/dir")).unwrap();
+    std::fs::write(f.root.join("outs/file"), "x").unwrap();
+    let model = f.p("m.onnx");
+    let before = std::fs::read(&model).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (f.p("outs/dir"), "is a folder"),
+        (f.p("outs/file/p.parquet"), "is not a directory"),
+        (model.clone(), "is the --model input"),
+    ];
+    for (out, want) in cases {
+        let o = f.predict(&["--model", &model, "-o", &out]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(want),
+            "-o {out}: expected {want:?}, got:\n{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        before,
+        "the model is untouched"
+    );
+    let left: Vec<_> = std::fs::read_dir(f.root.join("outs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "nothing written beside: {left:?}");
+    let o = run(
+        "rcic-predict",
+        &[
+            "--model",
+            &model,
+            "--threads",
+            "100000",
+            "-o",
+            &f.p("outs/t.parquet"),
+        ],
+    );
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--threads 100000"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
