@@ -8,4 +8,7 @@ pub enum ExportError {
     MissingTensor(String),
     #[error("{0}")]
     Options(String),
+    /// An output path that cannot or must not be written.
+    #[error("{0}")]
+    Output(String),
 }

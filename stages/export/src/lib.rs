@@ -6,6 +6,8 @@
 
 pub mod error;
 pub mod graph;
+pub mod message;
+pub mod output_path;
 pub mod tta;
 
 use std::collections::BTreeMap;
@@ -42,6 +44,33 @@ impl Default for ExportOptions {
     }
 }
 
+impl ExportOptions {
+    /// Checks the options (before any work): the TTA count and crop
+    /// fraction, and a fixed image size with TTA.
+    pub fn check(&self) -> Result<(), ExportError> {
+        tta::check_count(self.tta, true).map_err(ExportError::Options)?;
+        if self.tta > 0 && self.image_size.is_none() {
+            return Err(ExportError::Options(
+                "--tta inside the graph needs --image-size (the crops are fixed index maps)".into(),
+            ));
+        }
+        if !(self.tta_size > 0.0 && self.tta_size <= 1.0) {
+            return Err(ExportError::Options(format!(
+                "--tta-size {}: expected a crop fraction in (0, 1]",
+                self.tta_size
+            )));
+        }
+        if let Some(s) = self.image_size {
+            if s < 32 {
+                return Err(ExportError::Options(format!(
+                    "--image-size {s}: expected at least 32 (the backbones downsample by 32)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Checks the checkpoint's tensors against the architecture by building the
 /// tch model and loading them strictly; returns the tensors as the model
 /// holds them (float32), so the graph is written from verified data.
@@ -70,24 +99,7 @@ pub fn build_onnx(
     tensors: &BTreeMap<String, RawTensor>,
     opts: &ExportOptions,
 ) -> Result<Model, ExportError> {
-    if opts.tta > 0 && opts.image_size.is_none() {
-        return Err(ExportError::Options(
-            "--tta inside the graph needs --image-size (the crops are fixed index maps)".into(),
-        ));
-    }
-    if !(opts.tta_size > 0.0 && opts.tta_size <= 1.0) {
-        return Err(ExportError::Options(format!(
-            "--tta-size {}: expected a crop fraction in (0, 1]",
-            opts.tta_size
-        )));
-    }
-    if let Some(s) = opts.image_size {
-        if s < 32 {
-            return Err(ExportError::Options(format!(
-                "--image-size {s}: expected at least 32 (the backbones downsample by 32)"
-            )));
-        }
-    }
+    opts.check()?;
     let mut b = GraphBuilder::new("rcic");
     let dim = |s: Option<i64>, name: &str| s.map_or_else(|| Err(name.to_string()), Ok);
     let image = b.input(

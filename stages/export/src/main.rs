@@ -9,6 +9,8 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use rcic_core::{StageSpec, Store, Verify};
+use rcic_export::message::error_chain;
+use rcic_export::output_path::{check_not_input, check_writable, Input, TempFile};
 use rcic_export::{build_onnx, verified_tensors, ExportOptions, EXPORT_VERSION};
 use rcic_model::{Checkpoint, ConfigOverrides};
 
@@ -60,8 +62,9 @@ struct Args {
     /// Half-precision weights and compute (inputs and logits stay float32). Default: float32.
     #[arg(long)]
     fp16: bool,
-    /// Number of TTA variants inside the graph (REFERENCE section 8; 8 = the
-    /// square's symmetries). Default: none (TTA is then the predict stage's job).
+    /// Number of TTA variants inside the graph, 0 (none) or 1 to 64
+    /// (REFERENCE section 8; 8 = the square's symmetries). Default: none (TTA
+    /// is then the predict stage's job).
     #[arg(long, default_value_t = 0)]
     tta: usize,
     /// Crop fraction of the TTA variants.
@@ -85,11 +88,51 @@ fn checkpoint_key(path: &Path) -> Result<String> {
     Ok(h[..rcic_core::store::KEY_LEN].to_string())
 }
 
-fn main() -> Result<()> {
+/// Where `-o FILE` is written first.
+fn temporary_of(o: &Path) -> PathBuf {
+    o.with_extension("onnx.tmp")
+}
+
+/// Writes `bytes` to `o` through its temporary name (removed on failure).
+fn write_output(o: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = TempFile::new(temporary_of(o));
+    std::fs::write(tmp.path(), bytes)
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.persist(o)
+        .with_context(|| format!("renaming {} to {}", temporary_of(o).display(), o.display()))?;
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {}", error_chain(e.as_ref()));
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
     let a = Args::parse();
     let t0 = Instant::now();
     if a.output.is_none() && a.store.is_none() {
         bail!("give -o FILE, --store DIR, or both");
+    }
+    let opts = ExportOptions {
+        fp16: a.fp16,
+        tta: a.tta,
+        tta_size: a.tta_size,
+        image_size: a.image_size,
+    };
+    // Every flag checked before any work.
+    opts.check()?;
+    if let Some(o) = &a.output {
+        check_writable(&format!("-o {}", o.display()), o, false)?;
+        let load = [Input::File("--load", &a.load)];
+        check_not_input("-o", o, &load)?;
+        check_not_input(
+            &format!("-o {}: its temporary", o.display()),
+            &temporary_of(o),
+            &load,
+        )?;
     }
     let ckpt = Checkpoint::read(&a.load)
         .with_context(|| format!("reading checkpoint {}", a.load.display()))?;
@@ -108,12 +151,6 @@ fn main() -> Result<()> {
     let config = overrides
         .apply(ckpt.config.as_ref())
         .with_context(|| format!("architecture of {}", a.load.display()))?;
-    let opts = ExportOptions {
-        fp16: a.fp16,
-        tta: a.tta,
-        tta_size: a.tta_size,
-        image_size: a.image_size,
-    };
     let key = checkpoint_key(&a.load)?;
     log(
         t0,
@@ -144,8 +181,10 @@ fn main() -> Result<()> {
         if let Some(art) = store.lookup(&spec, Verify::Full)? {
             log(t0, &format!("reusing {}", art.dir.display()));
             if let Some(o) = &a.output {
-                std::fs::copy(art.file("model.onnx"), o)
-                    .with_context(|| format!("copying to {}", o.display()))?;
+                let p = art.file("model.onnx");
+                let bytes =
+                    std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+                write_output(o, &bytes)?;
             }
             println!("{}", art.dir.display());
             return Ok(());
@@ -183,9 +222,7 @@ fn main() -> Result<()> {
         println!("{}", art.dir.display());
     }
     if let Some(o) = &a.output {
-        let tmp = o.with_extension("onnx.tmp");
-        std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, o).with_context(|| format!("renaming to {}", o.display()))?;
+        write_output(o, &bytes)?;
         log(t0, &format!("wrote {}", o.display()));
     }
     Ok(())

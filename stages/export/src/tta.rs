@@ -6,6 +6,25 @@
 //! exactly, with no float coordinate arithmetic at run time), followed by a
 //! Transpose for the transposed variants.
 
+/// The most variants `--tta` accepts, in the export stage (inside the
+/// graph) and in the predict stage (on the host) alike: a grid of 8 x 8
+/// crops, far beyond the reference's 8 symmetries, while a graph of N
+/// variants holds N copies of the gathers and runs N times the batch.
+pub const MAX_VARIANTS: usize = 64;
+
+/// Checks a `--tta` value: 1 to [`MAX_VARIANTS`], or 0 where `zero_is_none`
+/// (the export stage: no TTA inside the graph).
+pub fn check_count(n: usize, zero_is_none: bool) -> Result<(), String> {
+    if (1..=MAX_VARIANTS).contains(&n) || (zero_is_none && n == 0) {
+        return Ok(());
+    }
+    Err(if zero_is_none {
+        format!("--tta {n}: expected 0 (no TTA in the graph) or 1 to {MAX_VARIANTS} variants")
+    } else {
+        format!("--tta {n}: expected 1 to {MAX_VARIANTS} variants")
+    })
+}
+
 /// Python's `round` (half to even) of a non-negative value.
 pub fn py_round(v: f64) -> i64 {
     let f = v.floor();
@@ -92,6 +111,18 @@ pub fn variants(n: usize, r: f64, h: i64, w: i64) -> Vec<Variant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variant_counts_are_bounded() {
+        assert!(check_count(0, true).is_ok() && check_count(64, true).is_ok());
+        assert!(check_count(0, false)
+            .unwrap_err()
+            .contains("expected 1 to 64"));
+        assert!(check_count(65, true)
+            .unwrap_err()
+            .contains("--tta 65: expected 0"));
+        assert!(check_count(100000, false).is_err());
+    }
 
     #[test]
     fn python_rounding_and_torch_nearest() {

@@ -174,3 +174,100 @@ fn clear_errors_for_wrong_classes_architecture_and_truncation() {
     );
     assert!(!Path::new(out).exists(), "no output on failure");
 }
+
+#[test]
+fn an_output_that_is_the_input_a_folder_or_below_a_file_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckp = checkpoint(dir.path());
+    let ck = ckp.to_str().unwrap();
+    let before = std::fs::read(&ckp).unwrap();
+    std::fs::create_dir(dir.path().join("dir")).unwrap();
+    std::fs::write(dir.path().join("file"), "x").unwrap();
+    let store = dir.path().join("artifacts");
+    let same = dir.path().join("dir/../tiny.safetensors");
+    let cases: Vec<(std::path::PathBuf, String)> = vec![
+        (
+            same.clone(),
+            format!("-o {} is the input --load {ck}", same.display()),
+        ),
+        (dir.path().join("dir"), "is a folder".into()),
+        (
+            dir.path().join("file/m.onnx"),
+            format!("{} is not a directory", dir.path().join("file").display()),
+        ),
+        (dir.path().join("none/m.onnx"), "does not exist".into()),
+    ];
+    for (out, want) in cases {
+        let o = export(&[
+            "--load",
+            ck,
+            "-o",
+            out.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        let e = stderr(&o);
+        assert!(!o.status.success() && e.contains(&want), "-o {out:?}: {e}");
+    }
+    assert_eq!(
+        std::fs::read(&ckp).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    assert!(!store.exists(), "nothing published before the checks");
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["dir", "file", "tiny.safetensors"],
+        "no temporary left"
+    );
+}
+
+#[test]
+fn tta_counts_are_those_the_predict_stage_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = checkpoint(dir.path());
+    let out = dir.path().join("m.onnx");
+    for n in ["100000", "65"] {
+        let o = export(&[
+            "--load",
+            ck.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--tta",
+            n,
+            "--image-size",
+            "32",
+        ]);
+        let e = stderr(&o);
+        assert!(
+            !o.status.success()
+                && e.contains(&format!(
+                    "--tta {n}: expected 0 (no TTA in the graph) or 1 to 64 variants"
+                )),
+            "{e}"
+        );
+        assert!(!out.exists());
+    }
+    assert_eq!(rcic_export::tta::MAX_VARIANTS, 64);
+}
+
+#[test]
+fn a_missing_checkpoint_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let o = export(&[
+        "--load",
+        missing.to_str().unwrap(),
+        "-o",
+        dir.path().join("m.onnx").to_str().unwrap(),
+    ]);
+    let e = stderr(&o);
+    assert!(!o.status.success() && e.starts_with("error: "), "{e}");
+    assert_eq!(e.matches("(os error 2)").count(), 1, "{e}");
+    assert_eq!(e.matches(missing.to_str().unwrap()).count(), 1, "{e}");
+}
