@@ -16,10 +16,12 @@ use clap::Parser;
 use rcic_core::stats_table::StatsTable;
 use rcic_core::tensors::SiteTensors;
 use rcic_core::{AliasConfig, Artifact, DatasetIndex, IndexOptions, StageSpec, Store, Verify};
+use rcic_export::message::error_chain;
+use rcic_export::output_path::{check_not_input, check_writable, Input};
 use rcic_predict::engine::Engine;
 use rcic_predict::model_info::TrainedWith;
 use rcic_predict::ort_engine::{OrtDevice, OrtEngine};
-use rcic_predict::output::Predictions;
+use rcic_predict::output::{self, Predictions};
 use rcic_predict::pipeline::{predict, RunOptions};
 use rcic_predict::sites::{self, Shard};
 use rcic_predict::tch_engine::TchEngine;
@@ -57,7 +59,7 @@ struct Args {
     /// Suffix of CKPT.output<suffix> with --load.
     #[arg(long, default_value = "")]
     pred_suffix: String,
-    /// TTA variants (1: none; 8 with --tta-size 1: the square's symmetries). Ignored when the graph has TTA inside.
+    /// TTA variants, 1 to 64 (1: none; 8 with --tta-size 1: the square's symmetries). Ignored when the graph has TTA inside.
     #[arg(long, default_value_t = 1)]
     tta: usize,
     /// TTA crop fraction r in (0, 1].
@@ -95,7 +97,7 @@ struct Args {
     /// Merge shard outputs (files or predict artifact folders) into -o FILE or the single run's store artifact.
     #[arg(long, num_args = 1..)]
     merge: Vec<PathBuf>,
-    /// Threads of the engine and the reader (0: all cores).
+    /// Threads of the engine and the reader (0: all cores; at most 1024).
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// No progress bar, log only to the log file.
@@ -132,9 +134,12 @@ impl Log {
     }
 }
 
+/// The most threads `--threads` accepts.
+const MAX_THREADS: usize = 1024;
+
 fn main() {
     if let Err(e) = run() {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error_chain(e.as_ref()));
         std::process::exit(1);
     }
 }
@@ -145,39 +150,80 @@ fn key_of(path: &Path) -> Result<String> {
     Ok(h[..rcic_core::store::KEY_LEN].to_string())
 }
 
-/// -o and --threads, before any work: -o is a file path whose folder
-/// exists or can be made (no file on the way), and none of the inputs.
-fn check_output(a: &Args) -> Result<()> {
-    if a.threads > 1024 {
-        bail!("--threads {}: expected 0 (all cores) to 1024", a.threads);
+/// The files a run writes, when not a store artifact: `-o FILE` and
+/// `FILE.log`, or with `--load CKPT` (no -o, no --merge)
+/// `CKPT.output<--pred-suffix>` and `CKPT.output.log`; each with how
+/// messages name it.
+fn file_outputs(a: &Args) -> Option<(String, PathBuf, PathBuf)> {
+    match (&a.output, &a.load) {
+        (Some(o), _) => Some((
+            format!("-o {}", o.display()),
+            o.clone(),
+            PathBuf::from(format!("{}.log", o.display())),
+        )),
+        (None, Some(ckpt)) if a.merge.is_empty() => Some((
+            format!("--load {}: its output", ckpt.display()),
+            PathBuf::from(format!("{}.output{}", ckpt.display(), a.pred_suffix)),
+            PathBuf::from(format!("{}.output.log", ckpt.display())),
+        )),
+        _ => None,
     }
-    let Some(o) = &a.output else { return Ok(()) };
-    if o.is_dir() {
+}
+
+/// Checks the output files (the predictions, their temporary and the log)
+/// against `inputs`.
+fn check_not_inputs(a: &Args, inputs: &[Input]) -> Result<()> {
+    let Some((what, o, l)) = file_outputs(a) else {
+        return Ok(());
+    };
+    let flag = what.strip_suffix(": its output").unwrap_or("-o");
+    check_not_input(flag, &o, inputs)?;
+    check_not_input(&format!("{what}: its log"), &l, inputs)?;
+    check_not_input(
+        &format!("{what}: its temporary"),
+        &output::temporary_of(&o),
+        inputs,
+    )?;
+    Ok(())
+}
+
+/// --threads and the output files, before any work: each output a file
+/// path whose folder exists or can be made (no file on the way), none of
+/// them an input: the model, the checkpoint, a merged part, a file of
+/// --data or anything inside the --tensors artifact (the artifact found in
+/// --store is checked once it is known).
+fn check_output(a: &Args) -> Result<()> {
+    if a.threads > MAX_THREADS {
         bail!(
-            "-o {}: is a folder; expected the path of the predictions file",
-            o.display()
+            "--threads {}: expected 0 (all cores) to {MAX_THREADS}",
+            a.threads
         );
     }
-    if let Some(f) = rcic_core::paths::blocking_ancestor(o) {
-        bail!("-o {}: {} is not a directory", o.display(), f.display());
+    if let Some((what, o, l)) = file_outputs(a) {
+        check_writable(&what, &o, true)?;
+        check_writable(&format!("{what}: its log {}", l.display()), &l, true)?;
     }
-    let out = rcic_core::paths::resolve(o);
-    let inputs = a
-        .model
-        .iter()
-        .map(|m| ("--model", m))
-        .chain(a.load.iter().map(|l| ("--load", l)))
-        .chain(a.merge.iter().map(|m| ("--merge", m)));
-    for (flag, p) in inputs {
-        if rcic_core::paths::resolve(p) == out {
-            bail!(
-                "-o {} is the {flag} input {}; expected another path",
-                o.display(),
-                p.display()
-            );
+    let mut inputs = Vec::new();
+    if let Some(m) = &a.model {
+        inputs.push(Input::File("--model", m));
+    }
+    if let Some(l) = &a.load {
+        inputs.push(Input::File("--load", l));
+    }
+    for m in &a.merge {
+        inputs.push(if m.is_dir() {
+            Input::Sealed("--merge", m)
+        } else {
+            Input::File("--merge", m)
+        });
+    }
+    if a.merge.is_empty() {
+        inputs.push(Input::Files("--data", &a.data));
+        if let Some(t) = &a.tensors {
+            inputs.push(Input::Sealed("--tensors", t));
         }
     }
-    Ok(())
+    check_not_inputs(a, &inputs)
 }
 
 fn run() -> Result<()> {
@@ -192,9 +238,7 @@ fn run() -> Result<()> {
         return merge(&a, &log);
     }
     // Every flag checked before any work.
-    if a.tta == 0 {
-        bail!("--tta {}: expected at least 1", a.tta);
-    }
+    rcic_export::tta::check_count(a.tta, false).map_err(anyhow::Error::msg)?;
     if !(a.tta_size > 0.0 && a.tta_size <= 1.0) {
         bail!(
             "--tta-size {}: expected a crop fraction in (0, 1]",
@@ -309,6 +353,9 @@ fn run() -> Result<()> {
     )
     .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
     let dir = rcic_train::source::find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
+    if a.tensors.is_none() {
+        check_not_inputs(&a, &[Input::Sealed("--store", &dir)])?;
+    }
     let tensors = SiteTensors::open(&dir)?;
     if tensors.len() != index.site_count() {
         bail!("{}: {} sites, but the dataset index of {} has {}; expected the preprocess artifact of that data", dir.display(), tensors.len(), a.data.display(), index.site_count());
@@ -353,14 +400,7 @@ fn run() -> Result<()> {
     .input("tensors", &tensors_key);
 
     // Where the output goes.
-    let file_out: Option<(PathBuf, PathBuf)> = match (&a.output, &a.load) {
-        (Some(o), _) => Some((o.clone(), PathBuf::from(format!("{}.log", o.display())))),
-        (None, Some(ckpt)) => Some((
-            PathBuf::from(format!("{}.output{}", ckpt.display(), a.pred_suffix)),
-            PathBuf::from(format!("{}.output.log", ckpt.display())),
-        )),
-        (None, None) => None,
-    };
+    let file_out: Option<(PathBuf, PathBuf)> = file_outputs(&a).map(|(_, o, l)| (o, l));
     let store = if file_out.is_none() {
         Some(Store::open(&a.store).context("opening the artifact store")?)
     } else {
@@ -418,6 +458,7 @@ fn run() -> Result<()> {
         classes: engine.shape().classes as usize,
         tta: tta_total.to_string(),
         model_key: model_key.clone(),
+        shard,
         split: targets.iter().map(|t| t.split.to_string()).collect(),
         id_code: targets.iter().map(|t| t.id_code.clone()).collect(),
         site: targets.iter().map(|t| t.site).collect(),
@@ -454,12 +495,21 @@ fn merge(a: &Args, log: &Log) -> Result<()> {
         } else {
             p.clone()
         };
-        parts.push(Predictions::read(&file).with_context(|| format!("--merge {}", p.display()))?);
+        let mut part =
+            Predictions::read(&file).with_context(|| format!("--merge {}", p.display()))?;
         if p.is_dir() {
             let art = Artifact::open(p)
                 .with_context(|| format!("--merge {}: not a predict artifact", p.display()))?;
+            // A shard artifact published before shard outputs named
+            // themselves in their metadata: its manifest says which shard.
+            if part.shard.is_none() {
+                part.shard = art.manifest.params["shard"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok());
+            }
             specs.push(art.manifest);
         }
+        parts.push((p.display().to_string(), part));
     }
     let merged = Predictions::merge(parts)?;
     log.info(format!(

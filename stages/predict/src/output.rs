@@ -1,8 +1,11 @@
-//! The predictions Parquet (data-schemas/predictions.md): writing one,
-//! reading one back, and merging shards into the single run's file (rows
-//! sorted by (split, id_code, site), the order a single run writes).
+//! The predictions Parquet (data-schemas/predictions.md): writing one
+//! (through a temporary name, removed on failure), reading one back, and
+//! merging shards into the single run's file: exactly one output of each
+//! shard I of 0..N (a shard output names itself in its `shard` metadata),
+//! rows sorted by (split, id_code, site), the order a single run writes.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -16,8 +19,15 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use rcic_core::schema::predictions_schema;
+use rcic_export::output_path::TempFile;
 
 use crate::error::PredictError;
+use crate::sites::Shard;
+
+/// Where a predictions file is written before it is renamed into place.
+pub fn temporary_of(path: &Path) -> PathBuf {
+    path.with_extension("parquet.tmp")
+}
 
 /// Predictions in memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +35,9 @@ pub struct Predictions {
     pub classes: usize,
     pub tta: String,
     pub model_key: String,
+    /// The `--shard I/N` this file holds (metadata `shard`); None for a
+    /// single run's file and a merged one.
+    pub shard: Option<Shard>,
     pub split: Vec<String>,
     pub id_code: Vec<String>,
     pub site: Vec<u8>,
@@ -55,6 +68,9 @@ impl Predictions {
         schema
             .metadata
             .insert("model_key".to_string(), self.model_key.clone());
+        if let Some(sh) = self.shard {
+            schema.metadata.insert("shard".to_string(), sh.to_string());
+        }
         let schema = Arc::new(schema);
         let item = Arc::new(Field::new("item", arrow_schema::DataType::Float32, false));
         let logits = FixedSizeListArray::try_new(
@@ -71,9 +87,9 @@ impl Predictions {
             Arc::new(logits),
         ];
         let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| err(e.to_string()))?;
-        let tmp = path.with_extension("parquet.tmp");
-        let file = std::fs::File::create(&tmp)
-            .map_err(|e| err(format!("cannot create {}: {e}", tmp.display())))?;
+        let tmp = TempFile::new(temporary_of(path));
+        let file = std::fs::File::create(tmp.path())
+            .map_err(|e| err(format!("cannot create {}: {e}", tmp.path().display())))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
             .build();
@@ -81,8 +97,12 @@ impl Predictions {
             ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| err(e.to_string()))?;
         w.write(&batch).map_err(|e| err(e.to_string()))?;
         w.close().map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&tmp, path)
-            .map_err(|e| err(format!("cannot rename {}: {e}", tmp.display())))?;
+        tmp.persist(path).map_err(|e| {
+            err(format!(
+                "cannot rename {}: {e}",
+                temporary_of(path).display()
+            ))
+        })?;
         Ok(())
     }
 
@@ -103,6 +123,16 @@ impl Predictions {
             classes,
             tta: meta.get("tta").cloned().unwrap_or_default(),
             model_key: meta.get("model_key").cloned().unwrap_or_default(),
+            shard: meta
+                .get("shard")
+                .map(|v| {
+                    v.parse::<Shard>().map_err(|_| {
+                        err(format!(
+                            "metadata shard {v:?}: expected I/N with 0 <= I < N"
+                        ))
+                    })
+                })
+                .transpose()?,
             split: vec![],
             id_code: vec![],
             site: vec![],
@@ -138,8 +168,13 @@ impl Predictions {
         Ok(p)
     }
 
-    /// Merges shards: same classes, TTA and model; no site twice; rows sorted by (split, id_code, site).
-    pub fn merge(parts: Vec<Predictions>) -> Result<Self, PredictError> {
+    /// Merges shards, each given with a label naming it in messages (its
+    /// path): exactly one output of each shard I of 0..N with one common N;
+    /// same classes, TTA and model; no site twice; rows sorted by (split,
+    /// id_code, site). The result is no shard (`shard` None).
+    pub fn merge(parts: Vec<(String, Predictions)>) -> Result<Self, PredictError> {
+        check_shard_set(&parts)?;
+        let parts: Vec<Predictions> = parts.into_iter().map(|(_, p)| p).collect();
         let first = parts
             .first()
             .ok_or_else(|| PredictError::Flag("merge: no shards given".into()))?;
@@ -175,6 +210,7 @@ impl Predictions {
             classes,
             tta,
             model_key,
+            shard: None,
             split: vec![],
             id_code: vec![],
             site: vec![],
@@ -187,5 +223,130 @@ impl Predictions {
             out.logits.extend(l);
         }
         Ok(out)
+    }
+}
+
+/// Whether labelled parts are exactly the N shards of one `--shard I/N`
+/// run: every part a shard output, one common N, each I of 0..N once;
+/// otherwise an error naming the parts that are no shards, the shards given
+/// twice and the shards missing.
+pub fn check_shard_set(parts: &[(String, Predictions)]) -> Result<(), PredictError> {
+    let bad = |m: String| Err(PredictError::Mismatch(format!("merge: {m}")));
+    let Some((first, _)) = parts.first() else {
+        return bad("no shards given".into());
+    };
+    let mut count: Option<(usize, &str)> = None;
+    let mut by_index: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for (label, p) in parts {
+        let Some(sh) = p.shard else {
+            return bad(format!(
+                "{label} is not a shard output (no shard metadata); expected the outputs of rcic-predict --shard I/N"
+            ));
+        };
+        match count {
+            None => count = Some((sh.count, label)),
+            Some((n, other)) if n != sh.count => {
+                return bad(format!(
+                    "{label} is shard {sh} but {other} is a shard of {n}; expected the shards of one --shard I/N run"
+                ));
+            }
+            _ => {}
+        }
+        by_index.entry(sh.index).or_default().push(label);
+    }
+    let n = count.map_or(0, |(n, _)| n);
+    let mut problems = Vec::new();
+    for (i, labels) in &by_index {
+        if labels.len() > 1 {
+            problems.push(format!(
+                "shard {i}/{n} given {} times ({})",
+                labels.len(),
+                labels.join(", ")
+            ));
+        }
+    }
+    let missing: Vec<String> = (0..n)
+        .filter(|i| !by_index.contains_key(i))
+        .map(|i| format!("{i}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        problems.push(format!(
+            "shard{} {} missing",
+            if missing.len() > 1 { "s" } else { "" },
+            missing.join(", ")
+        ));
+    }
+    if !problems.is_empty() {
+        return bad(format!(
+            "{}; expected each of the {n} shards of the run of {first} exactly once",
+            problems.join("; ")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(shard: Option<(usize, usize)>) -> Predictions {
+        Predictions {
+            classes: 1,
+            tta: "1".into(),
+            model_key: "k".into(),
+            shard: shard.map(|(index, count)| Shard { index, count }),
+            split: vec![],
+            id_code: vec![],
+            site: vec![],
+            logits: vec![],
+        }
+    }
+
+    fn check(parts: &[(&str, Option<(usize, usize)>)]) -> Result<(), String> {
+        let parts: Vec<(String, Predictions)> = parts
+            .iter()
+            .map(|(l, s)| (l.to_string(), part(*s)))
+            .collect();
+        check_shard_set(&parts).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("p.parquet");
+        std::fs::create_dir(&target).unwrap();
+        assert!(part(Some((0, 1))).write(&target).is_err());
+        assert!(!temporary_of(&target).exists());
+        let ok = d.path().join("q.parquet");
+        part(Some((1, 2))).write(&ok).unwrap();
+        assert_eq!(Predictions::read(&ok).unwrap(), part(Some((1, 2))));
+        assert!(!temporary_of(&ok).exists());
+    }
+
+    #[test]
+    fn a_merge_needs_each_shard_exactly_once() {
+        assert!(check(&[
+            ("a", Some((1, 3))),
+            ("b", Some((0, 3))),
+            ("c", Some((2, 3)))
+        ])
+        .is_ok());
+        assert!(check(&[("a", Some((0, 1)))]).is_ok());
+        let e = check(&[("a", Some((0, 3))), ("b", Some((1, 3)))]).unwrap_err();
+        assert!(e.contains("shard 2/3 missing"), "{e}");
+        let e = check(&[
+            ("a", Some((0, 3))),
+            ("b", Some((0, 3))),
+            ("c", Some((1, 3))),
+        ])
+        .unwrap_err();
+        assert!(
+            e.contains("shard 0/3 given 2 times (a, b)") && e.contains("shard 2/3 missing"),
+            "{e}"
+        );
+        let e = check(&[("a", Some((0, 2))), ("b", Some((1, 3)))]).unwrap_err();
+        assert!(e.contains("b is shard 1/3 but a is a shard of 2"), "{e}");
+        let e = check(&[("a", Some((0, 2))), ("b", None)]).unwrap_err();
+        assert!(e.contains("b is not a shard output"), "{e}");
     }
 }

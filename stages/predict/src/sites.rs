@@ -35,6 +35,12 @@ pub struct Shard {
     pub count: usize,
 }
 
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 impl std::str::FromStr for Shard {
     type Err = PredictError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

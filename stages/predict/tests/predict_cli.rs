@@ -239,6 +239,19 @@ fn bad_input_fails_before_any_work() {
             "--shard",
         ),
         (vec!["--engine".into(), "tch".into()], "--load"),
+        (
+            vec![
+                "--model".into(),
+                f.p("m.onnx"),
+                "--tta".into(),
+                "100000".into(),
+            ],
+            "--tta 100000: expected 1 to 64 variants",
+        ),
+        (
+            vec!["--model".into(), f.p("m.onnx"), "--tta".into(), "0".into()],
+            "--tta 0: expected 1 to 64 variants",
+        ),
     ];
     for (k, (args, want)) in cases.into_iter().enumerate() {
         let out = f.p(&format!("bad/{k}.parquet"));
@@ -254,6 +267,15 @@ fn bad_input_fails_before_any_work() {
     }
 }
 
+/// The fixture's preprocess artifact folder.
+fn tensors_dir(f: &Fixture) -> std::path::PathBuf {
+    std::fs::read_dir(f.root.join("art/preprocess"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("manifest.json").is_file())
+        .unwrap()
+}
+
 #[test]
 fn an_output_that_is_a_folder_an_input_or_below_a_file_is_refused_up_front() {
     let f = fixture();
@@ -264,13 +286,23 @@ fn an_output_that_is_a_folder_an_input_or_below_a_file_is_refused_up_front() {
     let cases: Vec<(String, &str)> = vec![
         (f.p("outs/dir"), "is a folder"),
         (f.p("outs/file/p.parquet"), "is not a directory"),
-        (model.clone(), "is the --model input"),
+        (model.clone(), "-o {o} is the input --model {model}"),
+        (
+            f.p("tiny/train.csv"),
+            "-o {o} is a file of the input --data",
+        ),
+        (
+            format!("{}/x.parquet", tensors_dir(f).display()),
+            "(the input artifact of --store)",
+        ),
     ];
+    let csv = std::fs::read(f.root.join("tiny/train.csv")).unwrap();
     for (out, want) in cases {
         let o = f.predict(&["--model", &model, "-o", &out]);
         let err = String::from_utf8_lossy(&o.stderr);
+        let want = want.replace("{o}", &out).replace("{model}", &model);
         assert!(
-            !o.status.success() && err.contains(want),
+            !o.status.success() && err.contains(&want),
             "-o {out}: expected {want:?}, got:\n{err}"
         );
     }
@@ -284,6 +316,31 @@ fn an_output_that_is_a_folder_an_input_or_below_a_file_is_refused_up_front() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left.len(), 2, "nothing written beside: {left:?}");
+    assert_eq!(std::fs::read(f.root.join("tiny/train.csv")).unwrap(), csv);
+    assert!(!tensors_dir(f).join("x.parquet").exists());
+    // With --tensors the artifact is named by that flag; a checkpoint is
+    // not overwritten by -o either.
+    let t = tensors_dir(f);
+    let o = f.predict(&[
+        "--model",
+        &model,
+        "--tensors",
+        t.to_str().unwrap(),
+        "-o",
+        t.join("pixel_stats.parquet").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("(the input artifact of --tensors)"),
+        "{err}"
+    );
+    let ck = f.p("ck/m");
+    let o = f.predict(&["--engine", "tch", "--load", &ck, "-o", &ck]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains(&format!("-o {ck} is the input --load {ck}")),
+        "{err}"
+    );
     let o = run(
         "rcic-predict",
         &[
@@ -300,4 +357,135 @@ fn an_output_that_is_a_folder_an_input_or_below_a_file_is_refused_up_front() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// The merge takes exactly one output of each shard of one --shard I/N
+/// run (each shard output says which it is in its `shard` metadata), and
+/// the merge of all of them is the single run's file, byte for byte.
+#[test]
+fn a_merge_needs_every_shard_exactly_once() {
+    let f = fixture();
+    let model = f.p("m.onnx");
+    let mut shards = Vec::new();
+    for i in 0..3 {
+        let out = f.p(&format!("sh/{i}.parquet"));
+        f.predict_ok(&["--model", &model, "--shard", &format!("{i}/3"), "-o", &out]);
+        assert_eq!(
+            read(std::path::Path::new(&out))
+                .shard
+                .map(|s| s.to_string()),
+            Some(format!("{i}/3"))
+        );
+        shards.push(out);
+    }
+    let single = f.p("sh/single.parquet");
+    f.predict_ok(&["--model", &model, "-o", &single]);
+    assert_eq!(read(std::path::Path::new(&single)).shard, None);
+    let other = f.p("sh/two-0.parquet");
+    f.predict_ok(&["--model", &model, "--shard", "0/2", "-o", &other]);
+    let merge = |parts: &[&str]| {
+        let out = f.p("sh/merged.parquet");
+        let mut args = vec!["--merge"];
+        args.extend_from_slice(parts);
+        args.extend(["-o", &out]);
+        run("rcic-predict", &args)
+    };
+    let (s0, s1, s2) = (shards[0].as_str(), shards[1].as_str(), shards[2].as_str());
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec![s0, s1], "shard 2/3 missing".into()),
+        (vec![s0], "shards 1/3, 2/3 missing".into()),
+        (
+            vec![s0, s1, s1],
+            format!("shard 1/3 given 2 times ({s1}, {s1}); shard 2/3 missing"),
+        ),
+        (
+            vec![s0, s1, s2, &other],
+            format!("{other} is shard 0/2 but {s0} is a shard of 3"),
+        ),
+        (
+            vec![s0, s1, s2, &single],
+            format!("{single} is not a shard output"),
+        ),
+    ];
+    for (parts, want) in cases {
+        let o = merge(&parts);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(&want),
+            "--merge {parts:?}: expected {want:?}, got:\n{err}"
+        );
+        assert!(
+            !f.root.join("sh/merged.parquet").exists(),
+            "{parts:?} wrote output"
+        );
+    }
+    let o = merge(&[s2, s0, s1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(f.root.join("sh/merged.parquet")).unwrap(),
+        std::fs::read(&single).unwrap(),
+        "the merge of all shards is the single run's file"
+    );
+}
+
+/// data-schemas/predictions.md's table lists exactly the metadata keys a
+/// shard output has (the single run's keys, in its schema block, plus
+/// `shard`).
+#[test]
+fn the_documented_metadata_keys_are_those_written() {
+    let f = fixture();
+    let out = f.p("doc/s.parquet");
+    f.predict_ok(&["--model", &f.p("m.onnx"), "--shard", "1/2", "-o", &out]);
+    let file = std::fs::File::open(&out).unwrap();
+    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let mut written: Vec<String> = b.schema().metadata().keys().cloned().collect();
+    written.sort();
+    let doc = std::fs::read_to_string(
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(
+                || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+                std::path::PathBuf::from,
+            )
+            .join("../../data-schemas/predictions.md"),
+    )
+    .unwrap();
+    let columns = ["split", "id_code", "site", "logits"];
+    let mut documented: Vec<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(k, _)| k.to_string()))
+        .filter(|k| !columns.contains(&k.as_str()))
+        .collect();
+    documented.sort();
+    assert_eq!(documented, written);
+}
+
+/// A missing model or checkpoint is reported once, not once per cause.
+#[test]
+fn a_missing_model_is_said_once() {
+    let f = fixture();
+    let o = f.predict(&[
+        "--engine",
+        "tch",
+        "--load",
+        &f.p("nope/ck"),
+        "-o",
+        &f.p("once/p.parquet"),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+    assert_eq!(err.matches("nope/ck").count(), 1, "{err}");
+    let o = f.predict(&["--model", &f.p("nope.onnx"), "-o", &f.p("once/p.parquet")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("does not exist"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches(&format!("{}:", f.p("nope.onnx"))).count(),
+        1,
+        "{err}"
+    );
+    assert!(!f.root.join("once").exists());
 }
