@@ -72,10 +72,10 @@ test: build
 
 # Benchmarks print `<name>: ours X, baseline Y, ratio R (threads T, median of n)`.
 bench: build
-	stages/preprocess/bench.sh
-	stages/train/bench.sh
-	stages/ensemble/bench.sh
-	stages/predict/bench.sh
+	stages/2-preprocess/bench.sh
+	stages/3-train/bench.sh
+	stages/6-ensemble/bench.sh
+	stages/5-predict/bench.sh
 	@d=$$(mktemp -d) && $(CARGO_TARGET_DIR)/debug/rcic-synth --preset demo --out $$d/demo --seed 0 --threads 2 2>&1 | grep generated | sed 's/^/synth demo 64px: /'; rm -rf $$d
 
 clean-venv:

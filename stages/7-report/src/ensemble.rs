@@ -1,5 +1,5 @@
 //! Reading the ensemble stage's `report.json` (data-schemas/submission.md,
-//! written by stages/ensemble/src/report.rs): the run facts, the files, the
+//! written by stages/6-ensemble/src/report.rs): the run facts, the files, the
 //! accuracy after each step and the plate-group choices. Only what the page
 //! shows is read; other keys are ignored, so the page survives additions.
 

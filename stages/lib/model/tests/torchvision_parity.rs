@@ -22,7 +22,7 @@ fn fixtures() -> &'static Path {
             || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
             std::path::PathBuf::from,
         );
-        let python = root.join("../../.venv/bin/python");
+        let python = root.join("../../../.venv/bin/python");
         assert!(
             python.exists(),
             "{} missing: run `make deps`",

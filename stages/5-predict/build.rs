@@ -1,4 +1,4 @@
-//! Bakes an rpath to libtorch (as stages/model/build.rs does) so the binary
+//! Bakes an rpath to libtorch (as stages/lib/model/build.rs does) so the binary
 //! and tests find it without LD_LIBRARY_PATH, and records the project venv's
 //! ONNX Runtime library, when present at build time, as the fallback after
 //! ORT_DYLIB_PATH (RCIC_ORT_DEFAULT).

@@ -9,7 +9,7 @@ fn every_documented_schema_matches_the_code() {
             || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
             std::path::PathBuf::from,
         )
-        .join("../../data-schemas");
+        .join("../../../data-schemas");
     let mut checked = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();

@@ -18,7 +18,7 @@ fn init_ort() -> ort::environment::Environment {
                     || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
                     std::path::PathBuf::from,
                 )
-                .join("../../.venv/lib");
+                .join("../../../.venv/lib");
             std::fs::read_dir(&venv)
                 .ok()?
                 .filter_map(|e| e.ok())

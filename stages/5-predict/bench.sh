@@ -3,7 +3,7 @@
 # the whole stage: reading, normalisation, TTA, inference, writing) vs
 # PyTorch eager CPU on the same weights (bench_torch.py: inference and TTA
 # only, random inputs), per backbone@size. Same threads, median of RUNS.
-#   BENCH="densenet-tiny:64:320 densenet161:128:80" RUNS=3 THREADS=2 stages/predict/bench.sh
+#   BENCH="densenet-tiny:64:320 densenet161:128:80" RUNS=3 THREADS=2 stages/5-predict/bench.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
