@@ -3,11 +3,11 @@
 //! (`rcic-report`) with the training curves of the train stage's metrics, the
 //! ensemble's accuracy by step, and sample site composites.
 
-pub mod base64;
 pub mod catalog;
 pub mod chart;
 pub mod composite;
 pub mod curves;
+pub mod datauri;
 pub mod ensemble;
 pub mod error;
 pub mod metrics;

@@ -11,7 +11,7 @@ use std::path::Path;
 use rcic_core::wells::cell_type;
 use rcic_core::WellType;
 
-use crate::base64::data_uri;
+use crate::datauri::data_uri;
 use crate::catalog::{Catalog, Entry};
 use crate::composite::RXRX1_COLOURS;
 use crate::error::{ReportError, Result};
