@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rcic_tests::bin;
+use rcic_testkit::bin;
 
 /// The repository root (cargo's CARGO_MANIFEST_DIR at run time, so that a
 /// test binary built in another checkout still looks here).

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime};
 
-use rcic_tests::{bin, run_ok};
+use rcic_testkit::{bin, run_ok};
 
 struct Pipeline {
     repo: PathBuf,

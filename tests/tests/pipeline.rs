@@ -2,7 +2,8 @@
 //! export -> predict (TTA) -> ensemble, for every fold, so that a layout-alias
 //! target in the validation fold (predicted as test and as validation) works.
 
-use rcic_tests::{preprocess, run_ok, tiny_model};
+use rcic_testkit::run_ok;
+use rcic_testkit::tiny::{model as tiny_model, preprocess};
 
 #[test]
 fn tiny_chain_produces_a_submission_for_every_test_well() {

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use image::{GrayImage, RgbImage};
-use rcic_tests::{bin, preprocess, run_ok, tiny_model};
+use rcic_testkit::tiny::{model as tiny_model, preprocess};
+use rcic_testkit::{bin, run_ok};
 
 /// rxrx1-utils' `RGB_MAP`: colour and display range of channels 1..6.
 const RGB_MAP: [([f64; 3], f64); 6] = [

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rcic_core::{
     AliasConfig, DatasetIndex, Folds, IndexOptions, LabelSource, LayoutAlias, Split, WellType,
 };
-use rcic_tests::run_ok;
+use rcic_testkit::run_ok;
 
 struct Truth {
     groups: Vec<BTreeSet<u32>>,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rcic_tests::{bin, run_ok};
+use rcic_testkit::{bin, run_ok};
 
 struct Fixture {
     _dir: tempfile::TempDir,

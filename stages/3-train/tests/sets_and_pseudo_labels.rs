@@ -3,14 +3,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rcic_core::{fixtures, AliasConfig, DatasetIndex, Folds, IndexOptions, WellType};
+use rcic_core::{AliasConfig, DatasetIndex, Folds, IndexOptions, WellType};
 use rcic_train::pseudo::{progress, select, Candidate};
 use rcic_train::samples::{build, Pool};
 use rcic_train::sizefunc::SizeFunc;
 
 fn index() -> (tempfile::TempDir, DatasetIndex) {
     let d = tempfile::tempdir().unwrap();
-    fixtures::write(
+    rcic_testkit::csv_sets::write(
         d.path(),
         &[
             ("A-01", true, 0),

@@ -6,7 +6,6 @@ pub mod alias;
 pub mod clock;
 mod csvread;
 pub mod error;
-pub mod fixtures;
 pub mod folds;
 pub mod groupinfer;
 pub mod groups;

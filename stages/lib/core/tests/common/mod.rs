@@ -1,5 +1,5 @@
-//! Re-exports the library's hand-made datasets for these tests.
+//! Re-exports the hand-made datasets of rcic-testkit for these tests.
 
 #![allow(unused_imports)]
 
-pub use rcic_core::fixtures::*;
+pub use rcic_testkit::csv_sets::*;

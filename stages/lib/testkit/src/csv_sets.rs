@@ -1,7 +1,7 @@
 //! Hand-made Kaggle-layout CSV sets for tests of every crate: 8 treatments
 //! in 4 groups of 2, two controls (8 positive, 9 negative), every plate 2
-//! treatments + 2 controls. Small enough to reason about by hand. Test
-//! helpers: they panic on I/O errors.
+//! treatments + 2 controls. Small enough to reason about by hand. They
+//! panic on I/O errors, as test helpers may.
 
 use std::fmt::Write as _;
 use std::path::Path;
