@@ -13,12 +13,7 @@ use rcic_model::{ModelConfig, Network, RawTensor};
 use tch::{Device, Kind, Tensor};
 
 pub fn repo() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(
-            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-            std::path::PathBuf::from,
-        )
-        .join("../..")
+    rcic_testkit::repo()
 }
 
 /// The process's one ORT environment (ORT allows one per process).
@@ -29,21 +24,7 @@ pub fn ort_env() -> &'static ort::environment::Environment {
 
 /// ORT_DYLIB_PATH, else the project venv's library.
 fn make_env() -> ort::environment::Environment {
-    let path = std::env::var("ORT_DYLIB_PATH")
-        .ok()
-        .filter(|p| Path::new(p).exists())
-        .or_else(|| {
-            std::fs::read_dir(repo().join(".venv/lib"))
-                .ok()?
-                .filter_map(|e| e.ok())
-                .find_map(|py| {
-                    let p = py
-                        .path()
-                        .join("site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1");
-                    p.exists().then(|| p.to_string_lossy().into_owned())
-                })
-        });
-    let path = path.expect("libonnxruntime not found: run `make deps` (or set ORT_DYLIB_PATH)");
+    let path = rcic_testkit::onnxruntime_library();
     ort::init_from(&path)
         .expect("load libonnxruntime")
         .build()

@@ -9,27 +9,7 @@ use rcic_onnx::{Attribute, DataType, Graph, Model, Node, Tensor, ValueInfo};
 
 /// ORT_DYLIB_PATH (set by the Makefile), else the project venv's library.
 fn init_ort() -> ort::environment::Environment {
-    let path = std::env::var("ORT_DYLIB_PATH")
-        .ok()
-        .filter(|p| std::path::Path::new(p).exists())
-        .or_else(|| {
-            let venv = std::env::var_os("CARGO_MANIFEST_DIR")
-                .map_or_else(
-                    || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-                    std::path::PathBuf::from,
-                )
-                .join("../../../.venv/lib");
-            std::fs::read_dir(&venv)
-                .ok()?
-                .filter_map(|e| e.ok())
-                .find_map(|py| {
-                    let p = py
-                        .path()
-                        .join("site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1");
-                    p.exists().then(|| p.to_string_lossy().into_owned())
-                })
-        });
-    let path = path.expect("libonnxruntime not found: run `make deps` (or set ORT_DYLIB_PATH)");
+    let path = rcic_testkit::onnxruntime_library();
     ort::init_from(&path)
         .expect("load libonnxruntime")
         .build()

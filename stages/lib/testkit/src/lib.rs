@@ -61,3 +61,26 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The repository root (found from the running test's crate folder, read
+/// at run time: cargo may reuse a test binary built in another checkout).
+pub fn repo() -> PathBuf {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    rcic_build::repo_root(&manifest).expect("the repository root (a folder with requirements.txt)")
+}
+
+/// The project venv's python (test oracles, benchmark peers).
+pub fn python() -> PathBuf {
+    repo().join(".venv/bin/python")
+}
+
+/// The ONNX Runtime library: ORT_DYLIB_PATH (set by the Makefile), else
+/// the project venv's, of the version requirements.txt pins.
+pub fn onnxruntime_library() -> String {
+    std::env::var("ORT_DYLIB_PATH")
+        .ok()
+        .filter(|p| std::path::Path::new(p).exists())
+        .or_else(|| rcic_build::venv_onnxruntime(&repo()).map(|p| p.to_string_lossy().into_owned()))
+        .expect("libonnxruntime not found: run `make deps` (or set ORT_DYLIB_PATH)")
+}
