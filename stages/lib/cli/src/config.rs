@@ -6,6 +6,8 @@
 //! then the flag's default. `--print-config` prints the resolved
 //! configuration (every flag of the stage with the value it would run with)
 //! as a TOML section and exits: the pipeline's reuse stamps are that text.
+//! A flag given twice on the command line takes its last value, so that
+//! wrappers can put overrides after a default.
 //! The file format is documented in data-schemas/presets.md.
 
 use std::collections::BTreeSet;
@@ -64,6 +66,7 @@ pub fn parse_from<A: Parser>(
 /// required when only printing).
 fn command<A: CommandFactory>(print: bool) -> Command {
     let cmd = A::command()
+        .args_override_self(true)
         .arg(
             Arg::new(CONFIG)
                 .long(CONFIG)
