@@ -3,6 +3,7 @@
 //! resumed run continues exactly; the update is `torch.optim.Adam`'s formula
 //! (bias-corrected moments, denominator sqrt(v)/sqrt(1-b2^t) + eps), computed
 //! with few temporaries.
+//! No crate serves: tch's optimizer state cannot be saved and restored bit-exactly.
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,7 @@
 //! A tiny parser instead of `eval`: x, numbers, + - * / ^, parentheses, unary
 //! minus; nothing else. Parsed at start-up so a bad expression fails before
 //! epoch 0.
+//! No crate serves: expression crates (evalexpr, meval) accept far more than this grammar.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,6 +1,7 @@
 //! Python's `random.Random` (MT19937 seeded by `init_by_array`, `shuffle`
 //! through `_randbelow`), reproduced bit for bit so that the validation folds
 //! drawn from `--data-split-seed` are the reference's folds on RxRx1.
+//! No crate serves: none reproduces CPython's seeding, `_randbelow` and `shuffle` bit for bit.
 
 /// A Mersenne Twister in the state CPython's `random.Random(seed)` puts it.
 pub struct PyRandom {

@@ -4,6 +4,7 @@
 //! storages, as in torchvision's older `densenet161-8d451a50.pth`). Only
 //! what a state dict needs is understood: dicts, tuples, strings, numbers,
 //! `OrderedDict`, `_rebuild_tensor_v2`/`_rebuild_parameter` and storages.
+//! No crate serves: serde-pickle cannot follow torch's storages; tch loads only libtorch's files.
 
 use std::collections::BTreeMap;
 use std::path::Path;

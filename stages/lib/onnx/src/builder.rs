@@ -1,6 +1,7 @@
 //! A graph builder: one method per ONNX operator the export stage uses
 //! (opset 17 semantics), each adding a node with a fresh output name and
 //! returning that name, so that a network is written as straight-line code.
+//! No crate serves: Rust's ONNX crates (tract, ort, candle-onnx) read models, none writes one.
 
 use crate::graph::{Attribute, DataType, Graph, Node, Tensor, ValueInfo};
 

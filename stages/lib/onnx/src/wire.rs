@@ -1,5 +1,6 @@
 //! The protobuf wire format, as much of it as ONNX needs: varints,
 //! length-delimited fields, fixed32 floats, packed repeated integers.
+//! No crate serves: Rust's ONNX bindings need protobuf code generation, far more than this.
 
 /// Appends protobuf fields to a byte buffer.
 #[derive(Default)]
