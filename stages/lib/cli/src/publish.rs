@@ -3,13 +3,14 @@
 //! complete, so a failed or killed run leaves no output that looks finished
 //! and no clobbered previous version. [`AtomicFile`] for one file written as
 //! a stream, [`write_atomic`] for bytes at hand, [`Staged`] for several files
-//! that appear together (all written before the first is renamed).
+//! that appear together (all written before the first is renamed),
+//! [`StagedDir`] for a whole folder.
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempDir};
 
 use crate::CliError;
 
@@ -109,6 +110,56 @@ impl Staged {
     }
 }
 
+/// A folder filled under a temporary sibling name and renamed into place.
+#[derive(Debug)]
+pub struct StagedDir {
+    tmp: TempDir,
+    dest: PathBuf,
+}
+
+impl StagedDir {
+    /// Creates the temporary sibling of `dest` (and `dest`'s parent).
+    pub fn create(dest: &Path) -> Result<Self, CliError> {
+        let dir = folder_of(dest);
+        fs::create_dir_all(dir).map_err(|e| CliError::io(dir, "cannot create the output folder", e))?;
+        let name = dest.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".partial")
+            .tempdir_in(dir)
+            .map_err(|e| CliError::io(dir, "cannot create a temporary folder", e))?;
+        Ok(Self {
+            tmp,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    /// The temporary folder to fill.
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Renames the folder into place; what was at `dest` is moved aside
+    /// first and removed once the new folder is there.
+    pub fn publish(self) -> Result<(), CliError> {
+        let dest = self.dest;
+        let tmp = self.tmp.keep();
+        let old = dest.exists().then(|| tmp.with_extension("old"));
+        if let Some(old) = &old {
+            fs::rename(&dest, old).map_err(|e| CliError::io(&dest, "cannot move the previous output aside", e))?;
+        }
+        if let Err(e) = fs::rename(&tmp, &dest) {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(CliError::io(&dest, "cannot move into place", e));
+        }
+        if let Some(old) = old {
+            let gone = if old.is_dir() { fs::remove_dir_all(&old) } else { fs::remove_file(&old) };
+            gone.map_err(|e| CliError::io(&old, "cannot remove the previous output", e))?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +188,23 @@ mod tests {
         assert_eq!(names(d.path()), ["out.csv"]);
         write_atomic(&d.path().join("sub/x"), b"1").unwrap();
         assert!(d.path().join("sub/x").is_file());
+    }
+
+    #[test]
+    fn a_staged_folder_appears_whole_or_not_at_all() {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("out");
+        let s = StagedDir::create(&dest).unwrap();
+        fs::write(s.path().join("x"), b"1").unwrap();
+        drop(s);
+        assert!(names(d.path()).is_empty());
+        fs::create_dir(&dest).unwrap();
+        fs::write(dest.join("old"), b"0").unwrap();
+        let s = StagedDir::create(&dest).unwrap();
+        fs::write(s.path().join("x"), b"1").unwrap();
+        s.publish().unwrap();
+        assert_eq!(names(d.path()), ["out"]);
+        assert_eq!(names(&dest), ["x"]);
     }
 
     #[test]
