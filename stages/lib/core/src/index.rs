@@ -172,299 +172,39 @@ impl DatasetIndex {
                         .into(),
             });
         }
-        let mut problems = Collector::new(opts.max_problems);
-        let mut raw = Vec::new();
-        for (name, split, columns) in [
-            ("train.csv", Split::Train, TRAIN_COLUMNS),
-            ("test.csv", Split::Test, TEST_COLUMNS),
-            ("train_controls.csv", Split::Train, CONTROL_COLUMNS),
-            ("test_controls.csv", Split::Test, CONTROL_COLUMNS),
-        ] {
-            let path = root.join(name);
-            let table = CsvTable::read(&path, &mut problems)?;
-            let cols = table.columns(&path, columns)?;
-            for (line, rec) in &table.rows {
-                let field = |i: usize| rec.get(cols[i]).unwrap_or("").trim();
-                if let Some(w) =
-                    parse_row(&path, *line, split, &field, columns.len(), &mut problems)
-                {
-                    raw.push(w);
-                }
-            }
-        }
-        problems.finish()?;
-        let mut problems = Collector::new(opts.max_problems);
+        let raw = read_rows(&root, opts.max_problems)?;
 
-        // Duplicates and experiments present in both splits.
-        let mut seen: HashMap<(&str, u8, Well), (&Path, usize)> = HashMap::new();
-        let mut split_of: BTreeMap<&str, (Split, &Path, usize)> = BTreeMap::new();
-        for w in &raw {
-            if let Some((f, l)) = seen.insert((&w.experiment, w.plate, w.well), (&w.file, w.line)) {
-                problems.push(
-                    &w.file,
-                    Some(w.line),
-                    format!(
-                        "duplicate well {}: already listed at {}:{}",
-                        id_code(&w.experiment, w.plate, w.well),
-                        f.display(),
-                        l
-                    ),
-                );
-            }
-            match split_of.get(w.experiment.as_str()) {
-                Some(&(s, f, l)) if s != w.split => problems.push(
-                    &w.file,
-                    Some(w.line),
-                    format!(
-                        "experiment {} is listed as {} here but as {} at {}:{}",
-                        w.experiment,
-                        w.split.as_str(),
-                        s.as_str(),
-                        f.display(),
-                        l
-                    ),
-                ),
-                Some(_) => {}
-                None => {
-                    split_of.insert(&w.experiment, (w.split, &w.file, w.line));
-                }
-            }
-        }
-
-        // Class ranges: controls are numbered after the treatments.
-        let control_min = raw
-            .iter()
-            .filter(|w| w.well_type != WellType::Treatment)
-            .filter_map(|w| w.sirna)
-            .min();
-        let train_max = raw
-            .iter()
-            .filter(|w| w.well_type == WellType::Treatment)
-            .filter_map(|w| w.sirna)
-            .max();
-        let treatments = control_min.unwrap_or_else(|| train_max.map_or(0, |m| m + 1));
-        let data_max = raw.iter().filter_map(|w| w.sirna).max();
-        let classes = opts
-            .classes
-            .unwrap_or_else(|| data_max.map_or(treatments, |m| m + 1));
-        let mut negatives = BTreeSet::new();
-        for w in &raw {
-            let Some(s) = w.sirna else { continue };
-            if s >= classes {
-                problems.push(
-                    &w.file,
-                    Some(w.line),
-                    if classes == 0 {
-                        format!("sirna {s} out of range: --classes 0 leaves no class")
-                    } else {
-                        format!(
-                            "sirna {s} out of range: expected 0..{} (--classes {classes})",
-                            classes - 1
-                        )
-                    },
-                );
-            } else if w.well_type == WellType::Treatment && s >= treatments {
-                problems.push(
-                    &w.file,
-                    Some(w.line),
-                    format!("sirna {s} is a control class here (controls start at {treatments}); expected a treatment below {treatments}"),
-                );
-            }
-            if w.well_type == WellType::NegativeControl {
-                negatives.insert(s);
-            }
-        }
-        if negatives.len() > 1 {
-            let w = raw
-                .iter()
-                .find(|w| {
-                    w.well_type == WellType::NegativeControl
-                        && w.sirna != negatives.first().copied()
-                })
-                .unwrap();
-            problems.push(
-                &w.file,
-                Some(w.line),
-                format!("more than one negative-control class: {negatives:?}; expected one"),
-            );
-        }
-        // Every experiment has plates 1..P with one P (RxRx1: 4), the most
-        // common last plate; a stray plate number above it would otherwise
-        // become P for every experiment and break the plate groups elsewhere.
-        let mut last_plate: BTreeMap<&str, u8> = BTreeMap::new();
-        for w in &raw {
-            let p = last_plate.entry(w.experiment.as_str()).or_default();
-            *p = (*p).max(w.plate);
-        }
-        let mut experiments_by_last: BTreeMap<u8, usize> = BTreeMap::new();
-        for &p in last_plate.values() {
-            *experiments_by_last.entry(p).or_default() += 1;
-        }
-        if experiments_by_last.len() > 1 {
-            let (&usual, _) = experiments_by_last
-                .iter()
-                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-                .expect("non-empty");
-            for w in raw.iter().filter(|w| w.plate > usual) {
-                problems.push(
-                    &w.file,
-                    Some(w.line),
-                    format!(
-                        "plate {} of experiment {}: most experiments have plates 1..{usual}; expected a plate 1..{usual}",
-                        w.plate, w.experiment
-                    ),
-                );
-            }
-        }
+        // Duplicates, experiments in both splits, class ranges, plates.
+        let mut problems = Collector::new(opts.max_problems);
+        let split_of = check_duplicates_and_splits(&raw, &mut problems);
+        let ranges = class_ranges(&raw, opts.classes, &mut problems);
+        check_last_plates(&raw, &mut problems);
         problems.finish()?;
 
-        // Typed tables.
-        let mut experiments: Vec<Experiment> = split_of
-            .iter()
-            .map(|(name, (split, _, _))| Experiment {
-                name: name.to_string(),
-                cell_type: cell_type(name).to_string(),
-                split: *split,
-            })
-            .collect();
-        experiments.sort_by(|a, b| a.name.cmp(&b.name));
-        let exp_index: HashMap<&str, usize> = experiments
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.name.as_str(), i))
-            .collect();
-        let mut cell_types: Vec<String> = experiments.iter().map(|e| e.cell_type.clone()).collect();
-        cell_types.sort();
-        cell_types.dedup();
-        let plates_per_experiment = raw.iter().map(|w| w.plate).max().unwrap_or(0);
-        let mut wells: Vec<(WellRecord, PathBuf, usize)> = raw
-            .iter()
-            .map(|w| {
-                (
-                    WellRecord {
-                        experiment: exp_index[w.experiment.as_str()],
-                        plate: w.plate,
-                        well: w.well,
-                        well_type: w.well_type,
-                        sirna: w.sirna,
-                        label: w.sirna,
-                        label_source: if w.sirna.is_some() {
-                            LabelSource::Csv
-                        } else {
-                            LabelSource::None
-                        },
-                    },
-                    w.file.clone(),
-                    w.line,
-                )
-            })
-            .collect();
-        wells.sort_by_key(|(w, _, _)| (w.experiment, w.plate, w.well));
-
-        // Layout aliases.
+        let Tables {
+            experiments,
+            cell_types,
+            plates_per_experiment,
+            mut wells,
+        } = typed_tables(&raw, &split_of);
         let aliases = resolve_aliases(&opts.aliases, &experiments)?;
-        let mut problems = Collector::new(opts.max_problems);
-        let position: HashMap<(usize, u8, Well), usize> = wells
-            .iter()
-            .enumerate()
-            .map(|(i, (w, _, _))| ((w.experiment, w.plate, w.well), i))
-            .collect();
-        for a in &aliases {
-            let (t, s) = (exp_index[a.target.as_str()], exp_index[a.source.as_str()]);
-            for i in 0..wells.len() {
-                let (w, file, line) = &wells[i];
-                if w.experiment != t {
-                    continue;
-                }
-                let sp = a.source_plate(w.plate, plates_per_experiment);
-                let Some(&j) = position.get(&(s, sp, w.well)) else {
-                    problems.push(
-                        file,
-                        Some(*line),
-                        format!(
-                            "layout alias {a}: source well {} does not exist",
-                            id_code(&a.source, sp, w.well)
-                        ),
-                    );
-                    continue;
-                };
-                let src = wells[j].0.sirna;
-                let (file, line) = (file.clone(), *line);
-                let w = &mut wells[i].0;
-                match (w.well_type, src) {
-                    (WellType::Treatment, Some(s)) if s < treatments => {
-                        w.label = Some(s);
-                        w.label_source = LabelSource::Alias;
-                    }
-                    (WellType::Treatment, _) => problems.push(
-                        &file,
-                        Some(line),
-                        format!(
-                            "layout alias {a}: source well {} is not a labelled treatment",
-                            id_code(&a.source, sp, w.well)
-                        ),
-                    ),
-                    (_, Some(s)) => {
-                        let ok = Some(s) == w.sirna
-                            || Some(s) == negatives.first().copied()
-                            || w.sirna == negatives.first().copied();
-                        if !ok {
-                            problems.push(
-                                &file,
-                                Some(line),
-                                format!(
-                                    "layout alias {a}: control sirna {:?} disagrees with source well {} (sirna {s})",
-                                    w.sirna,
-                                    id_code(&a.source, sp, w.well)
-                                ),
-                            );
-                        }
-                    }
-                    (_, None) => {}
-                }
-            }
-        }
-        problems.finish()?;
-
-        // Plate groups from the labelled training plates.
-        let mut plate_sets: BTreeMap<(usize, u8), BTreeSet<u32>> = BTreeMap::new();
-        for (w, _, _) in &wells {
-            if experiments[w.experiment].split == Split::Train && w.well_type == WellType::Treatment
-            {
-                plate_sets
-                    .entry((w.experiment, w.plate))
-                    .or_default()
-                    .extend(w.sirna);
-            }
-        }
-        let labelled: Vec<LabelledPlate> = plate_sets
-            .into_iter()
-            .map(|((e, p), t)| LabelledPlate {
-                experiment: experiments[e].name.clone(),
-                plate: p,
-                treatments: t,
-            })
-            .collect();
-        let mut groups =
-            PlateGroups::derive(&labelled, plates_per_experiment as usize).map_err(|errs| {
-                let mut c = Collector::new(opts.max_problems);
-                for e in errs {
-                    c.push(&root.join("train.csv"), None, e);
-                }
-                c.finish().unwrap_err()
-            })?;
-        for a in &aliases {
-            if let Some(src) = groups.assignment.get(&a.source).cloned() {
-                let tgt = (1..=plates_per_experiment)
-                    .map(|p| {
-                        src.get(a.source_plate(p, plates_per_experiment) as usize - 1)
-                            .copied()
-                            .unwrap_or(usize::MAX)
-                    })
-                    .collect();
-                groups.assignment.insert(a.target.clone(), tgt);
-            }
-        }
+        let negative_control = ranges.negatives.first().copied();
+        apply_aliases(
+            &aliases,
+            &experiments,
+            &mut wells,
+            plates_per_experiment,
+            (ranges.treatments, negative_control),
+            opts.max_problems,
+        )?;
+        let groups = plate_groups(
+            &root,
+            opts.max_problems,
+            &experiments,
+            &wells,
+            &aliases,
+            plates_per_experiment,
+        )?;
 
         let pixel_stats =
             PixelStats::load_optional(&root.join("pixel_stats.csv"), opts.max_problems)?;
@@ -474,9 +214,9 @@ impl DatasetIndex {
             experiments,
             cell_types,
             wells: wells.into_iter().map(|(w, _, _)| w).collect(),
-            treatments,
-            classes,
-            negative_control: negatives.first().copied(),
+            treatments: ranges.treatments,
+            classes: ranges.classes,
+            negative_control,
             plates_per_experiment,
             groups,
             aliases,
@@ -534,6 +274,367 @@ impl DatasetIndex {
             .join(format!("Plate{}", w.plate))
             .join(format!("{}_s{}_w{}.png", w.well, site, channel))
     }
+}
+
+// The phases of `DatasetIndex::load`, in order.
+
+/// A well with the file and line it was read from.
+type Located = (WellRecord, PathBuf, usize);
+
+/// The rows of the four CSVs (every row problem collected before failing).
+fn read_rows(root: &Path, max_problems: usize) -> Result<Vec<RawWell>> {
+    let mut problems = Collector::new(max_problems);
+    let mut raw = Vec::new();
+    for (name, split, columns) in [
+        ("train.csv", Split::Train, TRAIN_COLUMNS),
+        ("test.csv", Split::Test, TEST_COLUMNS),
+        ("train_controls.csv", Split::Train, CONTROL_COLUMNS),
+        ("test_controls.csv", Split::Test, CONTROL_COLUMNS),
+    ] {
+        let path = root.join(name);
+        let table = CsvTable::read(&path, &mut problems)?;
+        let cols = table.columns(&path, columns)?;
+        for (line, rec) in &table.rows {
+            let field = |i: usize| rec.get(cols[i]).unwrap_or("").trim();
+            if let Some(w) = parse_row(&path, *line, split, &field, columns.len(), &mut problems) {
+                raw.push(w);
+            }
+        }
+    }
+    problems.finish()?;
+    Ok(raw)
+}
+
+/// Duplicates and experiments present in both splits; each experiment's split.
+fn check_duplicates_and_splits<'a>(
+    raw: &'a [RawWell],
+    problems: &mut Collector,
+) -> BTreeMap<&'a str, Split> {
+    let mut seen: HashMap<(&str, u8, Well), (&Path, usize)> = HashMap::new();
+    let mut split_of: BTreeMap<&str, (Split, &Path, usize)> = BTreeMap::new();
+    for w in raw {
+        if let Some((f, l)) = seen.insert((&w.experiment, w.plate, w.well), (&w.file, w.line)) {
+            problems.push(
+                &w.file,
+                Some(w.line),
+                format!(
+                    "duplicate well {}: already listed at {}:{}",
+                    id_code(&w.experiment, w.plate, w.well),
+                    f.display(),
+                    l
+                ),
+            );
+        }
+        match split_of.get(w.experiment.as_str()) {
+            Some(&(s, f, l)) if s != w.split => problems.push(
+                &w.file,
+                Some(w.line),
+                format!(
+                    "experiment {} is listed as {} here but as {} at {}:{}",
+                    w.experiment,
+                    w.split.as_str(),
+                    s.as_str(),
+                    f.display(),
+                    l
+                ),
+            ),
+            Some(_) => {}
+            None => {
+                split_of.insert(&w.experiment, (w.split, &w.file, w.line));
+            }
+        }
+    }
+    split_of.into_iter().map(|(e, (s, _, _))| (e, s)).collect()
+}
+
+/// The class numbering the data implies.
+struct ClassRanges {
+    /// Treatment classes are 0..treatments.
+    treatments: u32,
+    /// All classes are 0..classes.
+    classes: u32,
+    /// The negative controls' classes (one when the data is right).
+    negatives: BTreeSet<u32>,
+}
+
+/// Class ranges (controls are numbered after the treatments), each sirna
+/// checked against them, and one negative-control class.
+fn class_ranges(raw: &[RawWell], classes: Option<u32>, problems: &mut Collector) -> ClassRanges {
+    let control_min = raw
+        .iter()
+        .filter(|w| w.well_type != WellType::Treatment)
+        .filter_map(|w| w.sirna)
+        .min();
+    let train_max = raw
+        .iter()
+        .filter(|w| w.well_type == WellType::Treatment)
+        .filter_map(|w| w.sirna)
+        .max();
+    let treatments = control_min.unwrap_or_else(|| train_max.map_or(0, |m| m + 1));
+    let data_max = raw.iter().filter_map(|w| w.sirna).max();
+    let classes = classes.unwrap_or_else(|| data_max.map_or(treatments, |m| m + 1));
+    let mut negatives = BTreeSet::new();
+    for w in raw {
+        let Some(s) = w.sirna else { continue };
+        if s >= classes {
+            problems.push(
+                &w.file,
+                Some(w.line),
+                if classes == 0 {
+                    format!("sirna {s} out of range: --classes 0 leaves no class")
+                } else {
+                    format!(
+                        "sirna {s} out of range: expected 0..{} (--classes {classes})",
+                        classes - 1
+                    )
+                },
+            );
+        } else if w.well_type == WellType::Treatment && s >= treatments {
+            problems.push(
+                &w.file,
+                Some(w.line),
+                format!("sirna {s} is a control class here (controls start at {treatments}); expected a treatment below {treatments}"),
+            );
+        }
+        if w.well_type == WellType::NegativeControl {
+            negatives.insert(s);
+        }
+    }
+    if negatives.len() > 1 {
+        let w = raw
+            .iter()
+            .find(|w| {
+                w.well_type == WellType::NegativeControl && w.sirna != negatives.first().copied()
+            })
+            .unwrap();
+        problems.push(
+            &w.file,
+            Some(w.line),
+            format!("more than one negative-control class: {negatives:?}; expected one"),
+        );
+    }
+    ClassRanges {
+        treatments,
+        classes,
+        negatives,
+    }
+}
+
+/// Every experiment has plates 1..P with one P (RxRx1: 4), the most common
+/// last plate; a stray plate number above it would otherwise become P for
+/// every experiment and break the plate groups elsewhere.
+fn check_last_plates(raw: &[RawWell], problems: &mut Collector) {
+    let mut last_plate: BTreeMap<&str, u8> = BTreeMap::new();
+    for w in raw {
+        let p = last_plate.entry(w.experiment.as_str()).or_default();
+        *p = (*p).max(w.plate);
+    }
+    let mut experiments_by_last: BTreeMap<u8, usize> = BTreeMap::new();
+    for &p in last_plate.values() {
+        *experiments_by_last.entry(p).or_default() += 1;
+    }
+    if experiments_by_last.len() > 1 {
+        let (&usual, _) = experiments_by_last
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .expect("non-empty");
+        for w in raw.iter().filter(|w| w.plate > usual) {
+            problems.push(
+                &w.file,
+                Some(w.line),
+                format!(
+                    "plate {} of experiment {}: most experiments have plates 1..{usual}; expected a plate 1..{usual}",
+                    w.plate, w.experiment
+                ),
+            );
+        }
+    }
+}
+
+/// The typed tables of checked rows.
+struct Tables {
+    experiments: Vec<Experiment>,
+    cell_types: Vec<String>,
+    plates_per_experiment: u8,
+    /// Sorted by (experiment, plate, well).
+    wells: Vec<Located>,
+}
+
+fn experiment_index(experiments: &[Experiment]) -> HashMap<&str, usize> {
+    experiments
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect()
+}
+
+fn typed_tables(raw: &[RawWell], split_of: &BTreeMap<&str, Split>) -> Tables {
+    let mut experiments: Vec<Experiment> = split_of
+        .iter()
+        .map(|(name, split)| Experiment {
+            name: name.to_string(),
+            cell_type: cell_type(name).to_string(),
+            split: *split,
+        })
+        .collect();
+    experiments.sort_by(|a, b| a.name.cmp(&b.name));
+    let exp_index = experiment_index(&experiments);
+    let mut cell_types: Vec<String> = experiments.iter().map(|e| e.cell_type.clone()).collect();
+    cell_types.sort();
+    cell_types.dedup();
+    let plates_per_experiment = raw.iter().map(|w| w.plate).max().unwrap_or(0);
+    let mut wells: Vec<Located> = raw
+        .iter()
+        .map(|w| {
+            (
+                WellRecord {
+                    experiment: exp_index[w.experiment.as_str()],
+                    plate: w.plate,
+                    well: w.well,
+                    well_type: w.well_type,
+                    sirna: w.sirna,
+                    label: w.sirna,
+                    label_source: if w.sirna.is_some() {
+                        LabelSource::Csv
+                    } else {
+                        LabelSource::None
+                    },
+                },
+                w.file.clone(),
+                w.line,
+            )
+        })
+        .collect();
+    wells.sort_by_key(|(w, _, _)| (w.experiment, w.plate, w.well));
+    Tables {
+        experiments,
+        cell_types,
+        plates_per_experiment,
+        wells,
+    }
+}
+
+/// Layout aliases: each target treatment takes its source well's label;
+/// controls must agree with the source (or be the negative control).
+fn apply_aliases(
+    aliases: &[LayoutAlias],
+    experiments: &[Experiment],
+    wells: &mut [Located],
+    plates_per_experiment: u8,
+    (treatments, negative): (u32, Option<u32>),
+    max_problems: usize,
+) -> Result<()> {
+    let exp_index = experiment_index(experiments);
+    let mut problems = Collector::new(max_problems);
+    let position: HashMap<(usize, u8, Well), usize> = wells
+        .iter()
+        .enumerate()
+        .map(|(i, (w, _, _))| ((w.experiment, w.plate, w.well), i))
+        .collect();
+    for a in aliases {
+        let (t, s) = (exp_index[a.target.as_str()], exp_index[a.source.as_str()]);
+        for i in 0..wells.len() {
+            let (w, file, line) = &wells[i];
+            if w.experiment != t {
+                continue;
+            }
+            let sp = a.source_plate(w.plate, plates_per_experiment);
+            let Some(&j) = position.get(&(s, sp, w.well)) else {
+                problems.push(
+                    file,
+                    Some(*line),
+                    format!(
+                        "layout alias {a}: source well {} does not exist",
+                        id_code(&a.source, sp, w.well)
+                    ),
+                );
+                continue;
+            };
+            let src = wells[j].0.sirna;
+            let (file, line) = (file.clone(), *line);
+            let w = &mut wells[i].0;
+            match (w.well_type, src) {
+                (WellType::Treatment, Some(s)) if s < treatments => {
+                    w.label = Some(s);
+                    w.label_source = LabelSource::Alias;
+                }
+                (WellType::Treatment, _) => problems.push(
+                    &file,
+                    Some(line),
+                    format!(
+                        "layout alias {a}: source well {} is not a labelled treatment",
+                        id_code(&a.source, sp, w.well)
+                    ),
+                ),
+                (_, Some(s)) => {
+                    let ok = Some(s) == w.sirna || Some(s) == negative || w.sirna == negative;
+                    if !ok {
+                        problems.push(
+                            &file,
+                            Some(line),
+                            format!(
+                                "layout alias {a}: control sirna {:?} disagrees with source well {} (sirna {s})",
+                                w.sirna,
+                                id_code(&a.source, sp, w.well)
+                            ),
+                        );
+                    }
+                }
+                (_, None) => {}
+            }
+        }
+    }
+    problems.finish()
+}
+
+/// Plate groups from the labelled training plates; an alias target takes
+/// its source's assignment, plate by plate.
+fn plate_groups(
+    root: &Path,
+    max_problems: usize,
+    experiments: &[Experiment],
+    wells: &[Located],
+    aliases: &[LayoutAlias],
+    plates_per_experiment: u8,
+) -> Result<PlateGroups> {
+    let mut plate_sets: BTreeMap<(usize, u8), BTreeSet<u32>> = BTreeMap::new();
+    for (w, _, _) in wells {
+        if experiments[w.experiment].split == Split::Train && w.well_type == WellType::Treatment {
+            plate_sets
+                .entry((w.experiment, w.plate))
+                .or_default()
+                .extend(w.sirna);
+        }
+    }
+    let labelled: Vec<LabelledPlate> = plate_sets
+        .into_iter()
+        .map(|((e, p), t)| LabelledPlate {
+            experiment: experiments[e].name.clone(),
+            plate: p,
+            treatments: t,
+        })
+        .collect();
+    let mut groups =
+        PlateGroups::derive(&labelled, plates_per_experiment as usize).map_err(|errs| {
+            let mut c = Collector::new(max_problems);
+            for e in errs {
+                c.push(&root.join("train.csv"), None, e);
+            }
+            c.finish().unwrap_err()
+        })?;
+    for a in aliases {
+        if let Some(src) = groups.assignment.get(&a.source).cloned() {
+            let tgt = (1..=plates_per_experiment)
+                .map(|p| {
+                    src.get(a.source_plate(p, plates_per_experiment) as usize - 1)
+                        .copied()
+                        .unwrap_or(usize::MAX)
+                })
+                .collect();
+            groups.assignment.insert(a.target.clone(), tgt);
+        }
+    }
+    Ok(groups)
 }
 
 fn parse_row<'a>(
