@@ -394,60 +394,106 @@ fn persistent(pid: Value) -> Result<Value, String> {
 
 /// Unpickles one object; returns it and the bytes consumed.
 fn unpickle(b: &[u8]) -> Result<(Value, usize), String> {
-    let mut stack: Vec<Value> = Vec::new();
-    let mut memo: BTreeMap<u32, Value> = BTreeMap::new();
-    let mut i = 0usize;
-    let eof = || "pickle ends early (truncated file?)".to_string();
-    macro_rules! take {
-        ($n:expr) => {{
-            let s = b.get(i..i + $n).ok_or_else(eof)?;
-            i += $n;
-            s
-        }};
+    let mut u = Unpickler {
+        b,
+        i: 0,
+        stack: Vec::new(),
+        memo: BTreeMap::new(),
+    };
+    loop {
+        let op = u.take(1)?[0];
+        match op {
+            0x80 => {
+                u.take(1)?;
+            }
+            0x95 => {
+                u.take(8)?;
+            }
+            b'.' => return Ok((u.stack.pop().ok_or("empty pickle")?, u.i)),
+            _ => {
+                let done = u.constant(op)? || u.memo_op(op)? || u.container(op)? || u.call(op)?;
+                if !done {
+                    return Err(format!(
+                        "unsupported pickle opcode 0x{op:02x} at byte {}",
+                        u.i - 1
+                    ));
+                }
+            }
+        }
     }
-    macro_rules! pop {
-        () => {
-            stack.pop().ok_or("pickle stack underflow")?
-        };
+}
+
+/// The pickle machine: the bytes, the read position, the stack and the
+/// memo. Each group of opcodes is one method that says whether `op` was
+/// one of its own.
+struct Unpickler<'a> {
+    b: &'a [u8],
+    i: usize,
+    stack: Vec<Value>,
+    memo: BTreeMap<u32, Value>,
+}
+
+fn eof() -> String {
+    "pickle ends early (truncated file?)".to_string()
+}
+
+impl<'a> Unpickler<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let s = self.b.get(self.i..self.i + n).ok_or_else(eof)?;
+        self.i += n;
+        Ok(s)
     }
-    let pop_mark = |stack: &mut Vec<Value>| -> Result<Vec<Value>, String> {
-        let m = stack
+
+    fn pop(&mut self) -> Result<Value, String> {
+        self.stack
+            .pop()
+            .ok_or_else(|| "pickle stack underflow".to_string())
+    }
+
+    /// The items above the topmost mark, the mark removed.
+    fn pop_mark(&mut self) -> Result<Vec<Value>, String> {
+        let m = self
+            .stack
             .iter()
             .rposition(|v| matches!(v, Value::Mark))
             .ok_or("pickle: no mark")?;
-        let items = stack.split_off(m + 1);
-        stack.pop();
+        let items = self.stack.split_off(m + 1);
+        self.stack.pop();
         Ok(items)
-    };
-    loop {
-        let op = *take!(1).first().unwrap();
-        match op {
-            0x80 => {
-                take!(1);
-            }
-            0x95 => {
-                take!(8);
-            }
-            b'.' => return Ok((stack.pop().ok_or("empty pickle")?, i)),
-            b'}' => stack.push(Value::Dict(Vec::new())),
-            b']' => stack.push(Value::List(Vec::new())),
-            b')' => stack.push(Value::Tuple(Vec::new())),
-            b'N' => stack.push(Value::None),
-            0x88 => stack.push(Value::Bool(true)),
-            0x89 => stack.push(Value::Bool(false)),
-            b'(' => stack.push(Value::Mark),
-            b'K' => stack.push(Value::Int(take!(1)[0] as i128)),
+    }
+
+    /// A newline-terminated text argument.
+    fn line(&mut self) -> Result<String, String> {
+        let b = &self.b[self.i..];
+        let end = b.iter().position(|&c| c == b'\n').ok_or_else(eof)?;
+        let s = String::from_utf8_lossy(&b[..end]).into_owned();
+        self.i += end + 1;
+        Ok(s)
+    }
+
+    /// Constants: empty containers, None, booleans, the mark, numbers,
+    /// strings and globals.
+    fn constant(&mut self, op: u8) -> Result<bool, String> {
+        let v = match op {
+            b'}' => Value::Dict(Vec::new()),
+            b']' => Value::List(Vec::new()),
+            b')' => Value::Tuple(Vec::new()),
+            b'N' => Value::None,
+            0x88 => Value::Bool(true),
+            0x89 => Value::Bool(false),
+            b'(' => Value::Mark,
+            b'K' => Value::Int(self.take(1)?[0] as i128),
             b'M' => {
-                let s = take!(2);
-                stack.push(Value::Int(u16::from_le_bytes([s[0], s[1]]) as i128))
+                let s = self.take(2)?;
+                Value::Int(u16::from_le_bytes([s[0], s[1]]) as i128)
             }
             b'J' => {
-                let s = take!(4);
-                stack.push(Value::Int(i32::from_le_bytes(s.try_into().unwrap()) as i128))
+                let s = self.take(4)?;
+                Value::Int(i32::from_le_bytes(s.try_into().unwrap()) as i128)
             }
             0x8a => {
-                let n = take!(1)[0] as usize;
-                let s = take!(n);
+                let n = self.take(1)?[0] as usize;
+                let s = self.take(n)?;
                 if n > 16 {
                     return Err("pickle: integer too long".into());
                 }
@@ -457,146 +503,153 @@ fn unpickle(b: &[u8]) -> Result<(Value, usize), String> {
                     [0u8; 16]
                 };
                 buf[..n].copy_from_slice(s);
-                stack.push(Value::Int(i128::from_le_bytes(buf)))
+                Value::Int(i128::from_le_bytes(buf))
             }
             b'G' => {
-                let s = take!(8);
-                stack.push(Value::Float(f64::from_be_bytes(s.try_into().unwrap())))
+                let s = self.take(8)?;
+                Value::Float(f64::from_be_bytes(s.try_into().unwrap()))
             }
             b'X' | b'T' => {
-                let s = take!(4);
+                let s = self.take(4)?;
                 let n = u32::from_le_bytes(s.try_into().unwrap()) as usize;
-                stack.push(Value::Str(String::from_utf8_lossy(take!(n)).into_owned()))
+                Value::Str(String::from_utf8_lossy(self.take(n)?).into_owned())
             }
             0x8c | b'U' => {
-                let n = take!(1)[0] as usize;
-                stack.push(Value::Str(String::from_utf8_lossy(take!(n)).into_owned()))
+                let n = self.take(1)?[0] as usize;
+                Value::Str(String::from_utf8_lossy(self.take(n)?).into_owned())
             }
             b'c' => {
-                let mut line = || -> Result<String, String> {
-                    let end = b[i..].iter().position(|&c| c == b'\n').ok_or_else(eof)?;
-                    let s = String::from_utf8_lossy(&b[i..i + end]).into_owned();
-                    i += end + 1;
-                    Ok(s)
-                };
-                let (m, n) = (line()?, line()?);
-                stack.push(Value::Global(m, n))
+                let (m, n) = (self.line()?, self.line()?);
+                Value::Global(m, n)
             }
             0x93 => {
-                let n = pop!();
-                let m = pop!();
+                let n = self.pop()?;
+                let m = self.pop()?;
                 match (m, n) {
-                    (Value::Str(m), Value::Str(n)) => stack.push(Value::Global(m, n)),
+                    (Value::Str(m), Value::Str(n)) => Value::Global(m, n),
                     _ => return Err("pickle: STACK_GLOBAL needs two strings".into()),
                 }
             }
-            b'q' => {
-                let k = take!(1)[0] as u32;
-                memo.insert(
-                    k,
-                    stack.last().ok_or("pickle: memo of empty stack")?.clone(),
-                );
-            }
-            b'r' => {
-                let k = u32::from_le_bytes(take!(4).try_into().unwrap());
-                memo.insert(
-                    k,
-                    stack.last().ok_or("pickle: memo of empty stack")?.clone(),
-                );
-            }
-            0x94 => {
-                let k = memo.len() as u32;
-                memo.insert(
-                    k,
-                    stack.last().ok_or("pickle: memo of empty stack")?.clone(),
-                );
-            }
-            b'h' => {
-                let k = take!(1)[0] as u32;
-                stack.push(memo.get(&k).ok_or("pickle: unknown memo key")?.clone())
-            }
-            b'j' => {
-                let k = u32::from_le_bytes(take!(4).try_into().unwrap());
-                stack.push(memo.get(&k).ok_or("pickle: unknown memo key")?.clone())
-            }
+            _ => return Ok(false),
+        };
+        self.stack.push(v);
+        Ok(true)
+    }
+
+    /// Memo puts and gets.
+    fn memo_op(&mut self, op: u8) -> Result<bool, String> {
+        let put = match op {
+            b'q' => Some(self.take(1)?[0] as u32),
+            b'r' => Some(u32::from_le_bytes(self.take(4)?.try_into().unwrap())),
+            0x94 => Some(self.memo.len() as u32),
+            _ => None,
+        };
+        if let Some(k) = put {
+            let top = self.stack.last().ok_or("pickle: memo of empty stack")?;
+            self.memo.insert(k, top.clone());
+            return Ok(true);
+        }
+        let get = match op {
+            b'h' => self.take(1)?[0] as u32,
+            b'j' => u32::from_le_bytes(self.take(4)?.try_into().unwrap()),
+            _ => return Ok(false),
+        };
+        let v = self
+            .memo
+            .get(&get)
+            .ok_or("pickle: unknown memo key")?
+            .clone();
+        self.stack.push(v);
+        Ok(true)
+    }
+
+    /// Tuples, lists and dicts built from the stack, and appends to them.
+    fn container(&mut self, op: u8) -> Result<bool, String> {
+        match op {
             b't' => {
-                let items = pop_mark(&mut stack)?;
-                stack.push(Value::Tuple(items))
+                let items = self.pop_mark()?;
+                self.stack.push(Value::Tuple(items))
             }
             0x85 => {
-                let a = pop!();
-                stack.push(Value::Tuple(vec![a]))
+                let a = self.pop()?;
+                self.stack.push(Value::Tuple(vec![a]))
             }
             0x86 => {
-                let b2 = pop!();
-                let a = pop!();
-                stack.push(Value::Tuple(vec![a, b2]))
+                let b2 = self.pop()?;
+                let a = self.pop()?;
+                self.stack.push(Value::Tuple(vec![a, b2]))
             }
             0x87 => {
-                let c = pop!();
-                let b2 = pop!();
-                let a = pop!();
-                stack.push(Value::Tuple(vec![a, b2, c]))
+                let c = self.pop()?;
+                let b2 = self.pop()?;
+                let a = self.pop()?;
+                self.stack.push(Value::Tuple(vec![a, b2, c]))
             }
             b'l' => {
-                let items = pop_mark(&mut stack)?;
-                stack.push(Value::List(items))
+                let items = self.pop_mark()?;
+                self.stack.push(Value::List(items))
             }
             b'd' => {
-                let items = pop_mark(&mut stack)?;
-                let mut d = Vec::new();
-                let mut it = items.into_iter();
-                while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                    d.push((k, v));
-                }
-                stack.push(Value::Dict(d))
+                let items = self.pop_mark()?;
+                self.stack.push(Value::Dict(pairs(items)))
             }
             b'a' => {
-                let v = pop!();
-                if let Some(Value::List(l)) = stack.last_mut() {
+                let v = self.pop()?;
+                if let Some(Value::List(l)) = self.stack.last_mut() {
                     l.push(v);
                 }
             }
             b'e' => {
-                let items = pop_mark(&mut stack)?;
-                if let Some(Value::List(l)) = stack.last_mut() {
+                let items = self.pop_mark()?;
+                if let Some(Value::List(l)) = self.stack.last_mut() {
                     l.extend(items);
                 }
             }
             b's' => {
-                let v = pop!();
-                let k = pop!();
-                if let Some(Value::Dict(d)) = stack.last_mut() {
+                let v = self.pop()?;
+                let k = self.pop()?;
+                if let Some(Value::Dict(d)) = self.stack.last_mut() {
                     d.push((k, v));
                 }
             }
             b'u' => {
-                let items = pop_mark(&mut stack)?;
-                if let Some(Value::Dict(d)) = stack.last_mut() {
-                    let mut it = items.into_iter();
-                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        d.push((k, v));
-                    }
+                let items = self.pop_mark()?;
+                if let Some(Value::Dict(d)) = self.stack.last_mut() {
+                    d.extend(pairs(items));
                 }
             }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Calls (REDUCE), persistent ids (torch's storages) and BUILD.
+    fn call(&mut self, op: u8) -> Result<bool, String> {
+        match op {
             b'R' => {
-                let args = pop!();
-                let f = pop!();
-                stack.push(reduce(f, args)?)
+                let args = self.pop()?;
+                let f = self.pop()?;
+                self.stack.push(reduce(f, args)?)
             }
             b'Q' => {
-                let pid = pop!();
-                stack.push(persistent(pid)?)
+                let pid = self.pop()?;
+                self.stack.push(persistent(pid)?)
             }
             b'b' => {
-                pop!(); // BUILD state (e.g. a state dict's _metadata): not needed
+                self.pop()?; // BUILD state (e.g. a state dict's _metadata): not needed
             }
-            other => {
-                return Err(format!(
-                    "unsupported pickle opcode 0x{other:02x} at byte {}",
-                    i - 1
-                ))
-            }
+            _ => return Ok(false),
         }
+        Ok(true)
     }
+}
+
+/// Alternate keys and values as pairs (an odd last item is dropped).
+fn pairs(items: Vec<Value>) -> Vec<(Value, Value)> {
+    let mut d = Vec::new();
+    let mut it = items.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        d.push((k, v));
+    }
+    d
 }

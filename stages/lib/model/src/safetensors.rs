@@ -115,7 +115,7 @@ pub fn write(
 pub fn sniff(bytes: &[u8]) -> bool {
     bytes.len() >= 9
         && u64::from_le_bytes(bytes[..8].try_into().unwrap()) < (1 << 30)
-        && bytes[8] == b'{'
+        && bytes[8..].starts_with(b"{")
 }
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<TensorFile, ModelError> {
