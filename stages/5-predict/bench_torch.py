@@ -1,6 +1,6 @@
 """Baseline of stages/5-predict/bench.sh: PyTorch eager CPU inference of the
 same network (torchvision DenseNet with a 6-channel conv0, the reference's
-neck and head) with the 8 TTA variants of REFERENCE section 8 (r = 1: the
+neck and head) with the 8 TTA variants of docs/method.md section 8 (r = 1: the
 square's symmetries), and the writer of those weights as a checkpoint with
 our names (data-schemas/checkpoint.md) for rcic-export.
 

@@ -1,4 +1,4 @@
-//! The training loss (REFERENCE section 5): dense cross-entropy on the head
+//! The training loss (docs/method.md section 5): dense cross-entropy on the head
 //! logits plus ArcFace (s = 30, m = 0.5) on the metric branch's cosines,
 //! weighted 1 - c and c by `--metric-loss-coeff` (default 0.2).
 

@@ -1,4 +1,4 @@
-//! Batch-level target construction and mixing (REFERENCE section 3 step 4):
+//! Batch-level target construction and mixing (docs/method.md section 3 step 4):
 //! dense targets with label smoothing, then mixup and CutMix with a permuted
 //! batch; images, cell-type vectors and targets are mixed alike. The random
 //! draws come from a generator the caller seeds per batch.

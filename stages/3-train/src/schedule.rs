@@ -1,5 +1,5 @@
 //! The learning-rate schedule of `--lr SCHEDULE,v1,e1,v2,e2,...,vn`
-//! (REFERENCE section 5): ranges [0,e1), [e1,e2), ..., [e(n-1), epochs),
+//! (docs/method.md section 5): ranges [0,e1), [e1,e2), ..., [e(n-1), epochs),
 //! cosine or constant within each, evaluated at fractional epochs so the
 //! rate can be set every batch.
 

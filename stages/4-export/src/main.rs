@@ -63,7 +63,7 @@ struct Args {
     #[arg(long)]
     fp16: bool,
     /// Number of TTA variants inside the graph, 0 (none) or 1 to 64
-    /// (REFERENCE section 8; 8 = the square's symmetries). Default: none (TTA
+    /// (docs/method.md section 8; 8 = the square's symmetries). Default: none (TTA
     /// is then the predict stage's job).
     #[arg(long, default_value_t = 0)]
     tta: usize,

@@ -1,5 +1,5 @@
 //! rcic-predict: logits of every test site and every validation site of a
-//! model's fold (REFERENCE section 8), averaged over the reference's TTA
+//! model's fold (docs/method.md section 8), averaged over the reference's TTA
 //! variants, from an ONNX model run by ONNX Runtime (CPU or CUDA) or from a
 //! checkpoint run by libtorch; sharded by (experiment, plate), shards merge
 //! into the single run's predictions.

@@ -1,4 +1,4 @@
-//! Validation folds by experiment, stratified by cell type (REFERENCE
+//! Validation folds by experiment, stratified by cell type (docs/method.md
 //! section 2). With `--data-split-seed` and RxRx1's structure these are the
 //! reference's six folds exactly (same Python RNG, same counts); for other
 //! datasets the per-fold counts are derived as evenly as possible.

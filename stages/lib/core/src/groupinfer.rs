@@ -1,5 +1,5 @@
 //! Inferring which plate group each plate of an unlabelled experiment holds,
-//! from predictions (REFERENCE section 9 step 3, also used by pseudo-
+//! from predictions (docs/method.md section 9 step 3, also used by pseudo-
 //! labelling): count per plate how many wells' argmax falls in each group,
 //! normalise each group's column over the plates, and pick the assignment of
 //! distinct groups to plates with the highest summed score.

@@ -76,7 +76,7 @@ pub enum BackboneKind {
     ResNet(ResNetConfig),
 }
 
-/// The whole network (REFERENCE section 4).
+/// The whole network (docs/method.md section 4).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
     /// The name it was made from (`densenet161`, `resnet50`, `densenet-tiny`, ...).
