@@ -102,6 +102,27 @@ fn text(s: &mut String, x: f64, y: f64, anchor: &str, extra: &str, t: &str) {
     );
 }
 
+/// The chart's scales: data ranges and tick steps on both axes.
+struct Scale {
+    x_lo: f64,
+    x_hi: f64,
+    x_step: f64,
+    categorical: bool,
+    y_lo: f64,
+    y_hi: f64,
+    y_step: f64,
+}
+
+impl Scale {
+    fn sx(&self, x: f64) -> f64 {
+        LEFT + (x - self.x_lo) / (self.x_hi - self.x_lo) * (RIGHT - LEFT)
+    }
+
+    fn sy(&self, y: f64) -> f64 {
+        BOTTOM - (y - self.y_lo) / (self.y_hi - self.y_lo) * (BOTTOM - TOP)
+    }
+}
+
 impl LineChart {
     fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
         self.series
@@ -145,7 +166,16 @@ impl LineChart {
             s.push_str("</svg>");
             return s;
         }
+        let sc = self.scale(&pts);
+        self.draw_bands(&mut s, &sc);
+        self.draw_axes(&mut s, &sc);
+        self.draw_series(&mut s, &sc);
+        s.push_str("</svg>");
+        s
+    }
 
+    /// X and Y scales of the (non-empty) finite points.
+    fn scale(&self, pts: &[(f64, f64)]) -> Scale {
         // X scale.
         let (x_lo, x_hi, x_step, categorical) = match &self.x {
             XAxis::Categories(c) => (-0.5, c.len().max(1) as f64 - 0.5, 1.0, true),
@@ -167,7 +197,6 @@ impl LineChart {
         };
         let x_lo = if x_hi > x_lo { x_lo } else { x_lo - 0.5 };
         let x_hi = if x_hi > x_lo { x_hi } else { x_hi + 0.5 };
-        let sx = |x: f64| LEFT + (x - x_lo) / (x_hi - x_lo) * (RIGHT - LEFT);
 
         // Y scale.
         let y_min = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
@@ -178,14 +207,24 @@ impl LineChart {
             y_min
         };
         let (y_lo, y_hi, y_step) = nice_ticks(y_min, y_max, 5, 0.0);
-        let sy = |y: f64| BOTTOM - (y - y_lo) / (y_hi - y_lo) * (BOTTOM - TOP);
+        Scale {
+            x_lo,
+            x_hi,
+            x_step,
+            categorical,
+            y_lo,
+            y_hi,
+            y_step,
+        }
+    }
 
-        // Bands under everything.
+    /// Bands under everything.
+    fn draw_bands(&self, s: &mut String, sc: &Scale) {
         for b in &self.bands {
-            let (x0, x1) = if categorical {
-                (sx(b.from - 0.5), sx(b.to + 0.5))
+            let (x0, x1) = if sc.categorical {
+                (sc.sx(b.from - 0.5), sc.sx(b.to + 0.5))
             } else {
-                (sx(b.from - 0.5).max(LEFT), sx(b.to + 0.5).min(RIGHT))
+                (sc.sx(b.from - 0.5).max(LEFT), sc.sx(b.to + 0.5).min(RIGHT))
             };
             let _ = write!(
                 s,
@@ -195,18 +234,21 @@ impl LineChart {
                 escape(&b.label)
             );
         }
+    }
 
-        // Grid, ticks, labels.
+    /// Grid, ticks, labels, the axes' lines and the y label.
+    fn draw_axes(&self, s: &mut String, sc: &Scale) {
+        let (y_lo, y_hi, y_step) = (sc.y_lo, sc.y_hi, sc.y_step);
         let yd = decimals(y_step);
         let mut y = y_lo;
         while y <= y_hi + y_step * 1e-6 {
-            let py = sy(y);
+            let py = sc.sy(y);
             let _ = write!(
                 s,
                 r##"<line x1="{LEFT}" y1="{py:.1}" x2="{RIGHT}" y2="{py:.1}" stroke="#e1e1e1"/>"##
             );
             text(
-                &mut s,
+                s,
                 LEFT - 6.0,
                 py + 4.0,
                 "end",
@@ -218,14 +260,15 @@ impl LineChart {
         match &self.x {
             XAxis::Categories(c) => {
                 for (i, name) in c.iter().enumerate() {
-                    text(&mut s, sx(i as f64), BOTTOM + 16.0, "middle", "", name);
+                    text(s, sc.sx(i as f64), BOTTOM + 16.0, "middle", "", name);
                 }
             }
             XAxis::Numeric { label, .. } => {
+                let (x_lo, x_hi, x_step) = (sc.x_lo, sc.x_hi, sc.x_step);
                 let xd = decimals(x_step);
                 let mut x = (x_lo / x_step).ceil() * x_step;
                 while x <= x_hi + x_step * 1e-6 {
-                    let px = sx(x);
+                    let px = sc.sx(x);
                     let _ = write!(
                         s,
                         r##"<line x1="{px:.1}" y1="{BOTTOM}" x2="{px:.1}" y2="{:.1}" stroke="#333"/>"##,
@@ -233,7 +276,7 @@ impl LineChart {
                     );
                     // `+ 0.0` turns -0 into 0.
                     text(
-                        &mut s,
+                        s,
                         px,
                         BOTTOM + 16.0,
                         "middle",
@@ -242,14 +285,7 @@ impl LineChart {
                     );
                     x += x_step;
                 }
-                text(
-                    &mut s,
-                    (LEFT + RIGHT) / 2.0,
-                    BOTTOM + 34.0,
-                    "middle",
-                    "",
-                    label,
-                );
+                text(s, (LEFT + RIGHT) / 2.0, BOTTOM + 34.0, "middle", "", label);
             }
         }
         let _ = write!(
@@ -262,8 +298,10 @@ impl LineChart {
             (TOP + BOTTOM) / 2.0,
             escape(&self.y_label)
         );
+    }
 
-        // Series and legend.
+    /// Series and legend, then the bands' legend entry.
+    fn draw_series(&self, s: &mut String, sc: &Scale) {
         for (k, series) in self.series.iter().enumerate() {
             let colour = escape(&series.colour);
             let p: Vec<(f64, f64)> = series
@@ -275,7 +313,7 @@ impl LineChart {
             if p.len() > 1 {
                 let coords: Vec<String> = p
                     .iter()
-                    .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
+                    .map(|&(x, y)| format!("{:.1},{:.1}", sc.sx(x), sc.sy(y)))
                     .collect();
                 let _ = write!(
                     s,
@@ -291,8 +329,8 @@ impl LineChart {
                 let _ = write!(
                     s,
                     r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{}: {}, {:.5}</title></circle>"#,
-                    sx(x),
-                    sy(y),
+                    sc.sx(x),
+                    sc.sy(y),
                     escape(&series.name),
                     escape(&at),
                     y
@@ -310,7 +348,7 @@ impl LineChart {
             } else {
                 series.name.clone()
             };
-            text(&mut s, RIGHT + 38.0, ly + 4.0, "start", "", &name);
+            text(s, RIGHT + 38.0, ly + 4.0, "start", "", &name);
         }
         if !self.bands.is_empty() {
             let ly = TOP + 8.0 + 16.0 * self.series.len() as f64;
@@ -320,17 +358,8 @@ impl LineChart {
                 RIGHT + 12.0,
                 ly - 5.0
             );
-            text(
-                &mut s,
-                RIGHT + 38.0,
-                ly + 4.0,
-                "start",
-                "",
-                &self.band_legend,
-            );
+            text(s, RIGHT + 38.0, ly + 4.0, "start", "", &self.band_legend);
         }
-        s.push_str("</svg>");
-        s
     }
 }
 

@@ -88,18 +88,7 @@ pub fn section(runs: &[Run]) -> String {
         .flat_map(|r| r.metrics.pseudo_label_epochs())
         .map(|(e, _)| e)
         .collect();
-    let bands: Vec<Band> = ranges(&pl)
-        .into_iter()
-        .map(|(a, b)| Band {
-            from: a as f64,
-            to: b as f64,
-            label: if a == b {
-                format!("pseudo-labelling round at the start of epoch {a}")
-            } else {
-                format!("pseudo-labelling rounds at the start of epochs {a}-{b}")
-            },
-        })
-        .collect();
+    let bands = pl_bands(&pl);
     let _ = write!(
         s,
         "<p>{} run(s), from the train stage's <code>NAME.metrics.parquet</code> (data-schemas/metrics.md).{}</p>",
@@ -110,6 +99,30 @@ pub fn section(runs: &[Run]) -> String {
             " Shaded: epochs that began with a pseudo-labelling round.".to_string()
         }
     );
+    charts(&mut s, runs, &bands);
+    s.push_str(&summary_table(runs));
+    cell_type_table(&mut s, runs);
+    s
+}
+
+/// Shaded bands of the epochs that began with a pseudo-labelling round.
+fn pl_bands(pl: &BTreeSet<u32>) -> Vec<Band> {
+    ranges(pl)
+        .into_iter()
+        .map(|(a, b)| Band {
+            from: a as f64,
+            to: b as f64,
+            label: if a == b {
+                format!("pseudo-labelling round at the start of epoch {a}")
+            } else {
+                format!("pseudo-labelling rounds at the start of epochs {a}-{b}")
+            },
+        })
+        .collect()
+}
+
+/// Training loss and accuracy, and validation accuracy when there is any.
+fn charts(s: &mut String, runs: &[Run], bands: &[Band]) {
     s.push_str("<div class=\"charts\">");
     s.push_str(
         &chart(
@@ -118,7 +131,7 @@ pub fn section(runs: &[Run]) -> String {
             "loss",
             "train",
             |r| r.loss,
-            &bands,
+            bands,
             false,
         )
         .svg(),
@@ -130,7 +143,7 @@ pub fn section(runs: &[Run]) -> String {
             "accuracy",
             "train",
             |r| r.accuracy,
-            &bands,
+            bands,
             true,
         )
         .svg(),
@@ -146,7 +159,7 @@ pub fn section(runs: &[Run]) -> String {
                 "accuracy",
                 "val",
                 |r| r.accuracy,
-                &bands,
+                bands,
                 true,
             )
             .svg(),
@@ -156,7 +169,11 @@ pub fn section(runs: &[Run]) -> String {
     if !has_val {
         s.push_str("<p>No validation rows (trained without a validation fold, <code>--cv-number -1</code>).</p>");
     }
+}
 
+/// Each run's file, seed, fold, epochs, last and best values and
+/// pseudo-labelled wells.
+fn summary_table(runs: &[Run]) -> String {
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|r| {
@@ -196,7 +213,7 @@ pub fn section(runs: &[Run]) -> String {
             ]
         })
         .collect();
-    s.push_str(&table(
+    table(
         &[
             "run",
             "file",
@@ -210,9 +227,11 @@ pub fn section(runs: &[Run]) -> String {
             "pseudo-labelled wells by epoch",
         ],
         &rows,
-    ));
+    )
+}
 
-    // Per cell type, last epoch.
+/// Per cell type, last epoch (when the metrics have `val:CELL` scopes).
+fn cell_type_table(s: &mut String, runs: &[Run]) {
     let cell_scopes: BTreeSet<String> = runs
         .iter()
         .flat_map(|r| r.metrics.scopes())
@@ -239,7 +258,6 @@ pub fn section(runs: &[Run]) -> String {
             table(&header, &rows)
         );
     }
-    s
 }
 
 #[cfg(test)]
