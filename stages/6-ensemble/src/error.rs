@@ -1,7 +1,9 @@
 //! The ensemble's errors. Each names the file (and row, class or flag) at
 //! fault and what was expected; none is raised after an output was written.
 //! Causes are part of the message (none is a `source`), so an error chain
-//! printed with its causes says each once.
+//! printed with its causes says each once; the output checks and writes of
+//! [`rcic_cli`] keep their own error (its I/O cause a `source`, which
+//! [`rcic_cli::report::error_chain`] prints once).
 
 use std::path::PathBuf;
 
@@ -28,6 +30,9 @@ pub enum EnsembleError {
     Polars(polars::error::PolarsError),
     #[error("plot: {0}")]
     Plot(String),
+    /// An output refused before any work, or a failed publish.
+    #[error(transparent)]
+    Cli(#[from] rcic_cli::CliError),
 }
 
 impl EnsembleError {

@@ -6,7 +6,6 @@ pub mod assign;
 pub mod combine;
 pub mod error;
 pub mod groups;
-pub mod log;
 pub mod lsa;
 pub mod output;
 pub mod pages;

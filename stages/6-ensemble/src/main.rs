@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use rcic_cli::args::{DataArg, LogArgs};
+use rcic_cli::publish::{write_atomic, Staged};
 use rcic_core::{AliasConfig, StageSpec, Store, Verify};
-use rcic_ensemble::log::Logger;
-use rcic_ensemble::output::{check_output, Staged};
+use rcic_ensemble::output::{check_submission_path, DATA_CSVS};
 use rcic_ensemble::pipeline::{check_options, submission_csv, Options};
 use rcic_ensemble::{plot, report};
 
@@ -36,10 +37,10 @@ struct Cli {
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
 
-    /// Kaggle RxRx1 root with train.csv, test.csv, train_controls.csv,
-    /// test_controls.csv.
-    #[arg(long, default_value = "../data/")]
-    data: PathBuf,
+    // --data: the ensemble reads the root's train.csv, test.csv,
+    // train_controls.csv and test_controls.csv.
+    #[command(flatten)]
+    data: DataArg,
 
     /// Weights of the files, comma-separated, one per file, each finite and
     /// > 0 [default: all 1].
@@ -87,17 +88,18 @@ struct Cli {
     /// present) and print that folder.
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
+
+    // -q/-v.
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 fn main() {
-    if let Err(e) = real_main() {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    rcic_cli::report::main(real_main);
 }
 
 fn real_main() -> Result<()> {
-    let cli = Cli::parse();
+    let cli: Cli = rcic_cli::config::parse("ensemble");
     if cli.output.is_none() && cli.store.is_none() {
         bail!("-o/--output FILE or --store DIR is required");
     }
@@ -110,7 +112,7 @@ fn real_main() -> Result<()> {
         .build_global()
         .context("cannot start the thread pool")?;
     let opts = Options {
-        data: cli.data.clone(),
+        data: cli.data.data.clone(),
         files: cli.files.clone(),
         weights: cli.weights.clone(),
         truth: cli.truth.clone(),
@@ -120,21 +122,23 @@ fn real_main() -> Result<()> {
         use_alias_labels: cli.use_alias_labels,
     };
     check_options(&opts)?;
-    check_outputs(&cli)?;
-    let mut log = Logger::default();
-    log.info(&format!("Args: {cli:?}"));
+    if let Some(out) = &cli.output {
+        check_submission_path(out, &opts, cli.store.is_none())?;
+    }
+    let log = cli.log.log().keeping_lines();
+    log.info(format!("Args: {cli:?}"));
 
     if let Some(store) = &cli.store {
         let store = Store::open(store)
             .with_context(|| format!("cannot open artifact store {}", store.display()))?;
         let spec = stage_spec(&cli)?;
         if let Some(art) = store.lookup(&spec, Verify::Full)? {
-            log.info(&format!("reusing {}", art.dir.display()));
+            log.info(format!("reusing {}", art.dir.display()));
             copy_out(&cli, &art.file("submission.csv"))?;
             println!("{}", art.dir.display());
             return Ok(());
         }
-        let outcome = rcic_ensemble::run(&opts, &mut log)?;
+        let outcome = rcic_ensemble::run(&opts, &log)?;
         let writer = store.begin(&spec)?;
         let dir = writer.dir().to_path_buf();
         let mut staged = Staged::default();
@@ -151,7 +155,7 @@ fn real_main() -> Result<()> {
             report::markdown(&outcome.report, "submission.csv").as_bytes(),
         )?;
         staged.add(&dir.join(report::PNG), &plot::render(&outcome.report)?)?;
-        log.info(&format!(
+        log.info(format!(
             "Saving csv submission into {}",
             writer.final_dir().join("submission.csv").display()
         ));
@@ -164,7 +168,7 @@ fn real_main() -> Result<()> {
     }
 
     let out = cli.output.as_ref().expect("checked");
-    let outcome = rcic_ensemble::run(&opts, &mut log)?;
+    let outcome = rcic_ensemble::run(&opts, &log)?;
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -187,35 +191,8 @@ fn real_main() -> Result<()> {
         report::markdown(&outcome.report, &name).as_bytes(),
     )?;
     staged.add(&dir.join(report::PNG), &plot::render(&outcome.report)?)?;
-    log.info(&format!("Saving csv submission into {}", out.display()));
+    log.info(format!("Saving csv submission into {}", out.display()));
     staged.publish()?;
-    Ok(())
-}
-
-/// Checks -o before any work: a file path, not below a file, and neither it
-/// nor the report files written beside it (without --store) an input.
-fn check_outputs(cli: &Cli) -> Result<()> {
-    let Some(out) = &cli.output else {
-        return Ok(());
-    };
-    let csvs: Vec<PathBuf> = [
-        "train.csv",
-        "test.csv",
-        "train_controls.csv",
-        "test_controls.csv",
-    ]
-    .iter()
-    .map(|n| cli.data.join(n))
-    .collect();
-    let mut inputs: Vec<(&str, &Path)> = cli.files.iter().map(|f| ("PRED", f.as_path())).collect();
-    inputs.extend(cli.truth.iter().map(|t| ("--truth", t.as_path())));
-    inputs.extend(csvs.iter().map(|c| ("--data", c.as_path())));
-    let siblings: &[&str] = if cli.store.is_some() {
-        &[]
-    } else {
-        &[report::JSON, report::MARKDOWN, report::PNG]
-    };
-    check_output("-o", out, siblings, &inputs)?;
     Ok(())
 }
 
@@ -223,9 +200,7 @@ fn check_outputs(cli: &Cli) -> Result<()> {
 fn copy_out(cli: &Cli, csv: &Path) -> Result<()> {
     if let Some(out) = &cli.output {
         let bytes = std::fs::read(csv).with_context(|| format!("cannot read {}", csv.display()))?;
-        let mut s = Staged::default();
-        s.add(out, &bytes)?;
-        s.publish()?;
+        write_atomic(out, &bytes)?;
     }
     Ok(())
 }
@@ -243,13 +218,8 @@ fn stage_spec(cli: &Cli) -> Result<StageSpec> {
     });
     let mut spec = StageSpec::new("ensemble", STAGE_VERSION, params);
     let mut h = blake3::Hasher::new();
-    for name in [
-        "train.csv",
-        "test.csv",
-        "train_controls.csv",
-        "test_controls.csv",
-    ] {
-        let p = cli.data.join(name);
+    for name in DATA_CSVS {
+        let p = cli.data.data.join(name);
         let (_, x) = rcic_core::store::hash_file(&p)
             .with_context(|| format!("cannot hash {}", p.display()))?;
         h.update(name.as_bytes());

@@ -1,130 +1,55 @@
-//! Writing outputs atomically: every file goes to a hidden temporary sibling
-//! first and is renamed into place only when all of them are complete, so a
-//! failed or killed run leaves no output that looks finished. Where the
-//! outputs go is checked before any work ([`check_output`]): not a folder,
-//! not below a file, and none of them an input.
+//! Where the ensemble writes, checked before any work with the one output
+//! check of [`rcic_cli::output`]: `-o` is a file path, not below a file,
+//! and neither it nor the report files written beside it (without
+//! `--store`) is one of the run's inputs (a prediction file, `--truth`, the
+//! dataset's CSVs). The files themselves are published together with
+//! [`rcic_cli::publish::Staged`].
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{EnsembleError, Result};
-use rcic_core::paths::{blocking_ancestor, resolve};
+use rcic_cli::output::{check_output, Input, Output};
+use rcic_cli::CliError;
 
-/// Files staged for an atomic publish.
-#[derive(Default)]
-pub struct Staged {
-    files: Vec<(PathBuf, PathBuf)>,
-}
+use crate::error::Result;
+use crate::pipeline::Options;
+use crate::report;
 
-impl Staged {
-    /// Writes `bytes` to a temporary sibling of `path`.
-    pub fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(dir)
-            .map_err(|e| EnsembleError::io(dir, "cannot create output folder", e))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        // Registered first: a failed write below still removes it.
-        self.files.push((tmp.clone(), path.to_path_buf()));
-        let mut f =
-            fs::File::create(&tmp).map_err(|e| EnsembleError::io(&tmp, "cannot create", e))?;
-        f.write_all(bytes)
-            .and_then(|_| f.sync_all())
-            .map_err(|e| EnsembleError::io(&tmp, "cannot write", e))?;
-        Ok(())
-    }
+/// The dataset's CSVs the ensemble reads from `--data`.
+pub const DATA_CSVS: [&str; 4] = [
+    "train.csv",
+    "test.csv",
+    "train_controls.csv",
+    "test_controls.csv",
+];
 
-    /// Renames every staged file into place, in the order added; after a
-    /// failed rename the rest stay unpublished and every temporary left is
-    /// removed.
-    pub fn publish(mut self) -> Result<()> {
-        while !self.files.is_empty() {
-            let (tmp, path) = self.files.remove(0);
-            if let Err(e) = fs::rename(&tmp, &path) {
-                let _ = fs::remove_file(&tmp);
-                return Err(EnsembleError::io(&path, "cannot move into place", e));
-            }
-        }
-        Ok(())
-    }
-}
+/// The report files written beside the submission CSV (without `--store`).
+pub const REPORTS: [&str; 3] = [report::JSON, report::MARKDOWN, report::PNG];
 
-impl Drop for Staged {
-    fn drop(&mut self) {
-        for (tmp, _) in &self.files {
-            let _ = fs::remove_file(tmp);
-        }
-    }
-}
-
-/// Checks, before any work, that `out` (given as `flag`) can be written:
-/// it is not a folder, its nearest existing ancestor is a folder, and
-/// neither it nor any of `siblings` (files written beside it) is one of
-/// `inputs` (`(flag, path)`, compared as resolved paths).
-pub fn check_output(
-    flag: &str,
-    out: &Path,
-    siblings: &[&str],
-    inputs: &[(&str, &Path)],
-) -> Result<()> {
-    let usage = |m: String| Err(EnsembleError::Usage(m));
-    if out.is_dir() {
-        return usage(format!(
-            "{flag} {} is a directory; expected the path of the file to write",
-            out.display()
-        ));
-    }
-    if let Some(parent) = blocking_ancestor(out) {
-        return usage(format!(
-            "{flag} {}: {} is not a directory",
-            out.display(),
-            parent.display()
-        ));
-    }
-    let dir = out
+/// Checks `-o out` before any work; `reports_beside`: whether the report
+/// files are written beside it.
+pub fn check_submission_path(out: &Path, opts: &Options, reports_beside: bool) -> Result<()> {
+    let csvs: Vec<PathBuf> = DATA_CSVS.iter().map(|n| opts.data.join(n)).collect();
+    let mut inputs: Vec<Input> = opts.files.iter().map(|f| Input::File("PRED", f)).collect();
+    inputs.extend(opts.truth.iter().map(|t| Input::File("--truth", t)));
+    inputs.extend(csvs.iter().map(|c| Input::File("--data", c)));
+    let siblings: &[&str] = if reports_beside { &REPORTS } else { &[] };
+    let output = Output {
+        siblings,
+        ..Output::new("-o", out)
+    };
+    check_output(&output, &inputs)?;
+    // A report name taken by a folder would fail the publish after the run,
+    // once the CSV is in place; rcic-cli checks only `out` itself for that.
+    let folder = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut outputs = vec![(flag.to_string(), out.to_path_buf())];
-    outputs.extend(siblings.iter().map(|s| {
-        (
-            format!("{s} (written beside {flag} {})", out.display()),
-            dir.join(s),
-        )
-    }));
-    if let Some(s) = siblings
-        .iter()
-        .find(|s| out.file_name() == Some(std::ffi::OsStr::new(s)))
-    {
-        return usage(format!(
-            "{flag} {}: {s} is written beside it; choose another name",
+    if let Some(s) = siblings.iter().find(|s| folder.join(s).is_dir()) {
+        return Err(CliError::Output(format!(
+            "-o {} (its {s}, written beside it) is a folder; it would not be replaced; write elsewhere",
             out.display()
-        ));
-    }
-    let inputs: Vec<(&str, &Path, PathBuf)> =
-        inputs.iter().map(|(f, p)| (*f, *p, resolve(p))).collect();
-    for (what, path) in &outputs {
-        if path != out && path.is_dir() {
-            return usage(format!(
-                "{what}: {} is a directory; it would not be replaced",
-                path.display()
-            ));
-        }
-        let r = resolve(path);
-        if let Some((f, p, _)) = inputs.iter().find(|(_, _, i)| *i == r) {
-            return usage(format!(
-                "{what} {} is the input {f} {}; an output may not overwrite an input",
-                path.display(),
-                p.display()
-            ));
-        }
+        ))
+        .into());
     }
     Ok(())
 }
@@ -132,21 +57,19 @@ pub fn check_output(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
-    #[test]
-    fn a_failed_publish_leaves_no_temporary_and_publishes_nothing_after() {
-        let d = tempfile::tempdir().unwrap();
-        let taken = d.path().join("taken");
-        fs::create_dir_all(taken.join("x")).unwrap();
-        let mut s = Staged::default();
-        s.add(&taken, b"csv").unwrap();
-        s.add(&d.path().join("report.json"), b"{}").unwrap();
-        assert!(s.publish().is_err());
-        let names: Vec<_> = fs::read_dir(d.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
+    fn options(data: &Path, files: &[&Path], truth: Option<&Path>) -> Options {
+        Options {
+            data: data.to_path_buf(),
+            files: files.iter().map(|f| f.to_path_buf()).collect(),
+            weights: None,
+            truth: truth.map(Path::to_path_buf),
+            aliases: Default::default(),
+            temperature: None,
+            sinkhorn: None,
+            use_alias_labels: false,
+        }
     }
 
     #[test]
@@ -154,39 +77,39 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("p.parquet");
         fs::write(&p, b"x").unwrap();
-        let e = |out: &Path, inputs: &[(&str, &Path)]| {
-            check_output("-o", out, &["report.json"], inputs)
+        let data = d.path().join("data");
+        let opts = options(&data, &[&p], None);
+        let e = |out: &Path, opts: &Options| {
+            check_submission_path(out, opts, true)
                 .unwrap_err()
                 .to_string()
         };
-        let msg = e(d.path(), &[]);
-        assert!(msg.contains("is a directory"), "{msg}");
-        let msg = e(&p.join("sub.csv"), &[]);
+        let msg = e(d.path(), &opts);
+        assert!(msg.contains("is a folder"), "{msg}");
+        let msg = e(&p.join("sub.csv"), &opts);
         assert!(
             msg.contains(&format!("{} is not a directory", p.display())),
             "{msg}"
         );
         let alias = d.path().join("x/../p.parquet");
-        let msg = e(&alias, &[("PRED", &p)]);
-        assert!(
-            msg.contains("-o") && msg.contains("the input PRED"),
-            "{msg}"
-        );
+        let msg = e(&alias, &opts);
+        assert!(msg.starts_with("-o ") && msg.contains("the input PRED"), "{msg}");
+        let msg = e(&data.join("test.csv"), &opts);
+        assert!(msg.contains("the input --data"), "{msg}");
         let r = d.path().join("report.json");
         fs::write(&r, b"{}").unwrap();
-        let msg = e(&d.path().join("sub.csv"), &[("--truth", &r)]);
+        let with_truth = options(&data, &[&p], Some(&r));
+        let msg = e(&d.path().join("sub.csv"), &with_truth);
         assert!(
-            msg.contains("report.json") && msg.contains("--truth"),
+            msg.contains("(its report.json, written beside it) is the input --truth"),
             "{msg}"
         );
-        let msg = e(&d.path().join("report.json"), &[]);
+        check_submission_path(&d.path().join("sub.csv"), &with_truth, false).unwrap();
+        let msg = e(&d.path().join("report.json"), &opts);
         assert!(msg.contains("report.json is written beside it"), "{msg}");
-        check_output(
-            "-o",
-            &d.path().join("new/sub.csv"),
-            &["report.json"],
-            &[("PRED", &p)],
-        )
-        .unwrap();
+        fs::create_dir(d.path().join("report.png")).unwrap();
+        let msg = e(&d.path().join("sub.csv"), &opts);
+        assert!(msg.contains("(its report.png, written beside it) is a folder"), "{msg}");
+        check_submission_path(&d.path().join("new/sub.csv"), &opts, true).unwrap();
     }
 }

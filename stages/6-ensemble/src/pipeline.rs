@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use rcic_cli::log::Log;
 use rcic_core::{AliasConfig, DatasetIndex, IndexOptions, LabelSource};
 
 use polars::prelude::DataFrame;
@@ -17,7 +18,6 @@ use crate::assign::{solve_plates, PlateTime};
 use crate::combine::{stream, BlockView, Ensemble, StreamError};
 use crate::error::{EnsembleError, Result};
 use crate::groups::{assign_groups, group_classes, restricted_argmax, GroupChoice};
-use crate::log::Logger;
 use crate::read::{PredFile, PredSplit};
 use crate::scores::{pooled, score, Score};
 use crate::table::{check_rows, dataset_frame, FileRows};
@@ -191,7 +191,7 @@ pub fn check_options(opts: &Options) -> Result<()> {
     }
     let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
     for f in &opts.files {
-        let r = rcic_core::paths::resolve(f);
+        let r = rcic_cli::paths::resolve(f);
         if let Some((_, first)) = seen.iter().find(|(s, _)| *s == r) {
             return Err(EnsembleError::Usage(format!(
                 "prediction file {} is given twice (also as {}); give each file once and weight it with -w",
@@ -229,7 +229,7 @@ pub fn check_options(opts: &Options) -> Result<()> {
 }
 
 /// Runs section 9.
-pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
+pub fn run(opts: &Options, log: &Log) -> Result<Outcome> {
     let t0 = Instant::now();
     let mut ph = Phases::new();
     check_options(opts)?;
@@ -322,7 +322,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     }
     let classes = files[0].0.classes;
     if classes != index.classes as usize {
-        log.info(&format!(
+        log.info(format!(
             "note: files have {classes} classes, the dataset {} (treatments {treatments} are used)",
             index.classes
         ));
@@ -480,7 +480,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
             ),
             StreamError::Fallback(fi, why) => match PredFile::read(&opts.files[fi]) {
                 Ok(whole) => {
-                    log.info(&format!(
+                    log.info(format!(
                         "note: {} read with the Arrow reader ({why})",
                         whole.path.display()
                     ));
@@ -512,7 +512,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
             .as_ref()
             .map(|_| score(&index, &s.test.wells, &s.test.argmax, &truth_label))
             .transpose()?;
-        log.info(&format!(
+        log.info(format!(
             "File {} -> score: {vs}{}",
             f.path.display(),
             ts.as_ref()
@@ -549,8 +549,8 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         .map(|_| pooled(&index, &pool(PredSplit::Test), &truth_label))
         .transpose()?;
     let mut steps = Vec::new();
-    let mut step = |log: &mut Logger, name: &str, label: &str, val: Score, test: Option<Score>| {
-        log.info(&format!(
+    let mut step = |log: &Log, name: &str, label: &str, val: Score, test: Option<Score>| {
+        log.info(format!(
             "{:<37}{val}{}",
             format!("{label}:"),
             test.as_ref()
@@ -586,7 +586,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
     } else {
         choices.sort_by(|a, b| (a.0, &a.1.experiment).cmp(&(b.0, &b.1.experiment)));
         for (_, c) in choices {
-            log.info(&format!(
+            log.info(format!(
                 "groups: {:8} -> {:?} ( score: {:.5}  conf: {:.5} ) {}{}  size: {}",
                 c.experiment,
                 c.permutation,
@@ -625,7 +625,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         v.clone(),
         t,
     );
-    log.info(&format!(
+    log.info(format!(
         "linear sum assignment: {} plates in {:.3} s ({} threads; slowest plate {:.4} s)",
         lsa.plates, lsa.wall_seconds, lsa.threads, lsa.max_plate_seconds
     ));
@@ -642,7 +642,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
                 }
             }
         }
-        log.info(&format!(
+        log.info(format!(
             "alias labels: {changed} test well(s) changed to their known layout-alias label"
         ));
         let t = truth
@@ -661,7 +661,7 @@ pub fn run(opts: &Options, log: &mut Logger) -> Result<Outcome> {
         .collect();
     submission.sort();
     ph.mark("submission");
-    log.info(&ph.line());
+    log.info(ph.line());
     let report = Report {
         tool: format!("rcic-ensemble {}", env!("CARGO_PKG_VERSION")),
         data: opts.data.display().to_string(),

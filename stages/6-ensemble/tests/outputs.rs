@@ -50,7 +50,10 @@ fn output_equal_to_an_input_is_refused() {
     }
     let truth = ps(&synth().truth);
     let err = fails(&["--truth", truth, "-o", truth, ps(&p)]);
-    assert!(err.contains("is the input --truth"), "{err}");
+    assert!(
+        err.contains("is the input --truth") && err.contains("the output would overwrite it"),
+        "{err}"
+    );
     let csv = synth().root.join("train.csv");
     let err = fails(&["-o", ps(&csv), ps(&p)]);
     assert!(err.contains("is the input --data"), "{err}");
@@ -66,7 +69,10 @@ fn output_folder_or_file_parent_is_refused_and_nothing_is_written() {
     let taken = dir.path().join("taken");
     std::fs::create_dir(&taken).unwrap();
     let err = fails(&["-o", ps(&taken), ps(&p)]);
-    assert!(err.contains("is a directory"), "{err}");
+    assert!(
+        err.contains("is a folder; expected the path of a file to write"),
+        "{err}"
+    );
     let err = fails(&["-o", ps(&p.join("sub.csv")), ps(&p)]);
     assert!(
         err.contains(&format!("{} is not a directory", p.display()))
@@ -76,7 +82,10 @@ fn output_folder_or_file_parent_is_refused_and_nothing_is_written() {
     // A report name taken by a folder: the rename would fail after the run.
     std::fs::create_dir(taken.join("report.png")).unwrap();
     let err = fails(&["-o", ps(&taken.join("sub.csv")), ps(&p)]);
-    assert!(err.contains("report.png"), "{err}");
+    assert!(
+        err.contains("(its report.png, written beside it) is a folder"),
+        "{err}"
+    );
     assert_eq!(names(dir.path()), vec!["p.parquet", "taken"]);
     assert_eq!(names(&taken), vec!["report.png"]);
 }

@@ -37,7 +37,11 @@ enum Cmd {
     },
 }
 
-fn main() -> Result<()> {
+fn main() {
+    rcic_cli::report::main(run);
+}
+
+fn run() -> Result<()> {
     match Cli::parse().cmd {
         Cmd::Seal { files } => {
             for f in files {

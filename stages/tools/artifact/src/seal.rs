@@ -1,8 +1,9 @@
 //! One seal: `FILE.blake3` holds `<64 hex digits>  <file name>\n` (the
-//! b3sum line format), written atomically (temporary file + rename).
+//! b3sum line format), written atomically ([`rcic_cli::publish::write_atomic`]:
+//! a hidden temporary sibling renamed into place).
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// Errors of sealing and checking.
@@ -16,6 +17,9 @@ pub enum SealError {
     Malformed { path: PathBuf },
     #[error("{path}: is not a file name with a parent folder")]
     BadPath { path: PathBuf },
+    /// Writing the seal failed (the message names the path).
+    #[error(transparent)]
+    Write(#[from] rcic_cli::CliError),
 }
 
 type Result<T> = std::result::Result<T, SealError>;
@@ -62,13 +66,7 @@ pub fn seal_file(file: &Path) -> Result<PathBuf> {
     let name = file_name(file)?;
     let hex = digest(file)?;
     let seal = seal_path(file);
-    let tmp = seal_path(&file.with_file_name(format!(".{name}.tmp")));
-    {
-        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        writeln!(f, "{hex}  {name}").map_err(io_err(&tmp))?;
-        f.sync_all().map_err(io_err(&tmp))?;
-    }
-    fs::rename(&tmp, &seal).map_err(io_err(&seal))?;
+    rcic_cli::publish::write_atomic(&seal, format!("{hex}  {name}\n").as_bytes())?;
     Ok(seal)
 }
 
