@@ -141,85 +141,247 @@ pub fn render(size: usize, model: &SiteModel, rng: &mut ChaCha8Rng) -> Planes {
     planes
 }
 
+/// A standard normal draw.
+fn nrm(r: &mut ChaCha8Rng) -> f32 {
+    r.sample(StandardNormal)
+}
+
+/// Width of the soft edges of cell and nucleus, in pixels.
+const EDGE: f32 = 0.8;
+
 fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
-    let p = &cell.p;
-    let n = pl.size as i32;
-    let nrm = |r: &mut ChaCha8Rng| -> f32 { r.sample(StandardNormal) };
-    let (cx, cy, rc) = (cell.cx, cell.cy, cell.rc);
-    let theta = rng.random::<f32>() * TAU;
-    let (ct, st) = (theta.cos(), theta.sin());
-    let aspect = if cell.mitotic {
-        1.05
-    } else {
-        p[P::CellElong as usize]
-    };
-    let e = aspect.sqrt();
-    // Outline harmonics 2..4.
-    let irr = p[P::Irregular as usize] * if cell.mitotic { 0.3 } else { 1.0 };
-    let mut ha = [0.0f32; 3];
-    let mut hb = [0.0f32; 3];
-    for k in 0..3 {
-        let s = irr / (1.0 + k as f32 * 0.5);
-        ha[k] = s * nrm(rng);
-        hb[k] = s * nrm(rng);
+    let o = Outline::draw(cell, rng);
+    let look = Look::draw(cell, &o, g, rng);
+    paint_body(pl, &o, &look);
+    // Point-like structures, placed in the cell's frame.
+    if !cell.mitotic {
+        draw_nucleoli(pl, &cell.p, &look, rng);
     }
-    let amax = ha
-        .iter()
-        .zip(&hb)
-        .map(|(a, b)| (a * a + b * b).sqrt())
-        .sum::<f32>()
-        .min(0.6);
-    let shape = |cs: f32, sn: f32| -> f32 {
+    draw_mitochondria(pl, cell, &o, &look, g, rng);
+    draw_golgi(pl, cell, &o, &look, rng);
+}
+
+/// A cell's outline: centre, radius, orientation, elongation and the
+/// harmonics 2..4 of its irregular edge.
+struct Outline {
+    cx: f32,
+    cy: f32,
+    rc: f32,
+    theta: f32,
+    ct: f32,
+    st: f32,
+    /// Square root of the aspect ratio.
+    e: f32,
+    ha: [f32; 3],
+    hb: [f32; 3],
+    /// Bound of the harmonics' sum (at most 0.6).
+    amax: f32,
+}
+
+impl Outline {
+    fn draw(cell: &Cell, rng: &mut ChaCha8Rng) -> Self {
+        let p = &cell.p;
+        let theta = rng.random::<f32>() * TAU;
+        let (ct, st) = (theta.cos(), theta.sin());
+        let aspect = if cell.mitotic {
+            1.05
+        } else {
+            p[P::CellElong as usize]
+        };
+        let e = aspect.sqrt();
+        // Outline harmonics 2..4.
+        let irr = p[P::Irregular as usize] * if cell.mitotic { 0.3 } else { 1.0 };
+        let mut ha = [0.0f32; 3];
+        let mut hb = [0.0f32; 3];
+        for k in 0..3 {
+            let s = irr / (1.0 + k as f32 * 0.5);
+            ha[k] = s * nrm(rng);
+            hb[k] = s * nrm(rng);
+        }
+        let amax = ha
+            .iter()
+            .zip(&hb)
+            .map(|(a, b)| (a * a + b * b).sqrt())
+            .sum::<f32>()
+            .min(0.6);
+        Outline {
+            cx: cell.cx,
+            cy: cell.cy,
+            rc: cell.rc,
+            theta,
+            ct,
+            st,
+            e,
+            ha,
+            hb,
+            amax,
+        }
+    }
+
+    /// The outline's radius factor in the direction (cos, sin) of the
+    /// cell's frame.
+    fn shape(&self, cs: f32, sn: f32) -> f32 {
+        let (ha, hb) = (&self.ha, &self.hb);
         let (c2, s2) = (cs * cs - sn * sn, 2.0 * cs * sn);
         let (c3, s3) = (c2 * cs - s2 * sn, s2 * cs + c2 * sn);
         let (c4, s4) = (c2 * c2 - s2 * s2, 2.0 * c2 * s2);
         (1.0 + ha[0] * c2 + hb[0] * s2 + ha[1] * c3 + hb[1] * s3 + ha[2] * c4 + hb[2] * s4).max(0.4)
-    };
+    }
 
-    // Nucleus.
-    let rn_full = p[P::NucRatio as usize] * rc / if cell.mitotic { 0.65 } else { 1.0 };
-    let rn = (rn_full * if cell.mitotic { 0.55 } else { 1.0 }).max(0.6);
-    let naspect = p[P::NucElong as usize].sqrt();
-    let (na, nb) = (rn * naspect, rn / naspect);
-    let nth = theta + 0.3 * nrm(rng);
-    let (cn, sn_) = (nth.cos(), nth.sin());
-    let off = 0.12 * rc;
-    let (nx, ny) = (
-        cx + off * nrm(rng).clamp(-2.0, 2.0),
-        cy + off * nrm(rng).clamp(-2.0, 2.0),
-    );
-    let dna = p[P::DnaInt as usize] * if cell.mitotic { 2.2 } else { 1.0 };
-    let dtex = (p[P::DnaTex as usize] * if cell.mitotic { 1.8 } else { 1.0 }).min(0.95);
-    let rna = p[P::RnaInt as usize];
-    let er = p[P::ErInt as usize];
-    let er_len = (p[P::ErSpread as usize] * rc).max(0.5);
-    let etex = p[P::ErTex as usize].min(0.95);
-    let cortex = p[P::ActinCortex as usize] * if cell.mitotic { 1.6 } else { 1.0 };
-    let fibres = if cell.mitotic {
-        0.0
-    } else {
-        p[P::ActinFibres as usize]
-    };
-    let spacing = (p[P::FibreSpacing as usize] * g).max(1.3);
-    let fth = theta + 0.25 * nrm(rng);
-    let (cf, sf) = (fth.cos(), fth.sin());
-    let fphase = rng.random::<f32>();
-    let wga = p[P::WgaMembrane as usize];
-    let mito = p[P::MitoInt as usize];
-    let noise = Noise::new(rng.random());
-    let (tx, ty) = (rng.random::<f32>() * 1000.0, rng.random::<f32>() * 1000.0);
-    let chrom_f = 1.0 / (3.0 * g).max(0.9);
-    let er_f = 1.0 / (4.0 * g).max(1.0);
-    let fib_f = 1.0 / (10.0 * g).max(1.5);
-    let edge = 0.8f32;
-    let ring_w = (2.5 * g).max(0.7);
+    /// A point of the cell's frame in image coordinates.
+    fn to_image(&self, ux: f32, vy: f32) -> (f32, f32) {
+        let u = ux * self.e;
+        let v = vy / self.e;
+        (
+            self.cx + u * self.ct - v * self.st,
+            self.cy + u * self.st + v * self.ct,
+        )
+    }
+}
 
-    let reach = rc * e * (1.0 + amax) + 2.0 * ring_w + 1.0;
+/// The nucleus (size, shape, orientation, position) and the cell's stain
+/// intensities and textures.
+struct Look {
+    rn: f32,
+    na: f32,
+    nb: f32,
+    cn: f32,
+    sn_: f32,
+    nx: f32,
+    ny: f32,
+    dna: f32,
+    dtex: f32,
+    rna: f32,
+    er: f32,
+    er_len: f32,
+    etex: f32,
+    cortex: f32,
+    fibres: f32,
+    spacing: f32,
+    cf: f32,
+    sf: f32,
+    fphase: f32,
+    wga: f32,
+    mito: f32,
+    noise: Noise,
+    tx: f32,
+    ty: f32,
+    chrom_f: f32,
+    er_f: f32,
+    fib_f: f32,
+    ring_w: f32,
+}
+
+impl Look {
+    fn draw(cell: &Cell, o: &Outline, g: f32, rng: &mut ChaCha8Rng) -> Self {
+        let p = &cell.p;
+        let (cx, cy, rc) = (o.cx, o.cy, o.rc);
+        // Nucleus.
+        let rn_full = p[P::NucRatio as usize] * rc / if cell.mitotic { 0.65 } else { 1.0 };
+        let rn = (rn_full * if cell.mitotic { 0.55 } else { 1.0 }).max(0.6);
+        let naspect = p[P::NucElong as usize].sqrt();
+        let (na, nb) = (rn * naspect, rn / naspect);
+        let nth = o.theta + 0.3 * nrm(rng);
+        let (cn, sn_) = (nth.cos(), nth.sin());
+        let off = 0.12 * rc;
+        let (nx, ny) = (
+            cx + off * nrm(rng).clamp(-2.0, 2.0),
+            cy + off * nrm(rng).clamp(-2.0, 2.0),
+        );
+        let dna = p[P::DnaInt as usize] * if cell.mitotic { 2.2 } else { 1.0 };
+        let dtex = (p[P::DnaTex as usize] * if cell.mitotic { 1.8 } else { 1.0 }).min(0.95);
+        let rna = p[P::RnaInt as usize];
+        let er = p[P::ErInt as usize];
+        let er_len = (p[P::ErSpread as usize] * rc).max(0.5);
+        let etex = p[P::ErTex as usize].min(0.95);
+        let cortex = p[P::ActinCortex as usize] * if cell.mitotic { 1.6 } else { 1.0 };
+        let fibres = if cell.mitotic {
+            0.0
+        } else {
+            p[P::ActinFibres as usize]
+        };
+        let spacing = (p[P::FibreSpacing as usize] * g).max(1.3);
+        let fth = o.theta + 0.25 * nrm(rng);
+        let (cf, sf) = (fth.cos(), fth.sin());
+        let fphase = rng.random::<f32>();
+        let wga = p[P::WgaMembrane as usize];
+        let mito = p[P::MitoInt as usize];
+        let noise = Noise::new(rng.random());
+        let (tx, ty) = (rng.random::<f32>() * 1000.0, rng.random::<f32>() * 1000.0);
+        Look {
+            rn,
+            na,
+            nb,
+            cn,
+            sn_,
+            nx,
+            ny,
+            dna,
+            dtex,
+            rna,
+            er,
+            er_len,
+            etex,
+            cortex,
+            fibres,
+            spacing,
+            cf,
+            sf,
+            fphase,
+            wga,
+            mito,
+            noise,
+            tx,
+            ty,
+            chrom_f: 1.0 / (3.0 * g).max(0.9),
+            er_f: 1.0 / (4.0 * g).max(1.0),
+            fib_f: 1.0 / (10.0 * g).max(1.5),
+            ring_w: (2.5 * g).max(0.7),
+        }
+    }
+}
+
+/// The cell's body pixel by pixel: nucleus (DNA, RNA), cytoplasm (ER, RNA,
+/// mitochondrial haze), actin cortex and fibres, membrane (WGA).
+fn paint_body(pl: &mut Planes, o: &Outline, l: &Look) {
+    let n = pl.size as i32;
+    let (cx, cy, rc, ct, st, e) = (o.cx, o.cy, o.rc, o.ct, o.st, o.e);
+    let &Look {
+        rn,
+        na,
+        nb,
+        cn,
+        sn_,
+        nx,
+        ny,
+        dna,
+        dtex,
+        rna,
+        er,
+        er_len,
+        etex,
+        cortex,
+        fibres,
+        spacing,
+        cf,
+        sf,
+        fphase,
+        wga,
+        mito,
+        ref noise,
+        tx,
+        ty,
+        chrom_f,
+        er_f,
+        fib_f,
+        ring_w,
+    } = l;
+    let reach = rc * e * (1.0 + o.amax) + 2.0 * ring_w + 1.0;
     let x0 = ((cx - reach).floor() as i32).max(0);
     let x1 = ((cx + reach).ceil() as i32).min(n - 1);
     let y0 = ((cy - reach).floor() as i32).max(0);
     let y1 = ((cy + reach).ceil() as i32).min(n - 1);
-    let limit = rc * (1.0 + amax) + 2.0 * ring_w + 1.0;
+    let limit = rc * (1.0 + o.amax) + 2.0 * ring_w + 1.0;
     let [ch_dna, ch_er, ch_actin, ch_rna, ch_mito, ch_wga] = &mut pl.data;
     for py in y0..=y1 {
         let fy = py as f32 + 0.5;
@@ -234,8 +396,8 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
                 continue;
             }
             let (cs, sn) = if r > 1e-4 { (u / r, v / r) } else { (1.0, 0.0) };
-            let rm = rc * shape(cs, sn);
-            let mc = ((rm - r) / edge + 0.5).clamp(0.0, 1.0);
+            let rm = rc * o.shape(cs, sn);
+            let mc = ((rm - r) / EDGE + 0.5).clamp(0.0, 1.0);
             let dr = (r - rm) / ring_w;
             let ring = if dr.abs() < 3.0 {
                 (-dr * dr).exp()
@@ -251,7 +413,7 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
             let nu = (ndx * cn + ndy * sn_) / na;
             let nv = (-ndx * sn_ + ndy * cn) / nb;
             let q = (nu * nu + nv * nv).sqrt();
-            let mn = ((1.0 - q) * rn / edge + 0.5).clamp(0.0, 1.0);
+            let mn = ((1.0 - q) * rn / EDGE + 0.5).clamp(0.0, 1.0);
             let cyto = mc * (1.0 - mn);
             let i = (py * n + px) as usize;
             if mn > 0.0 {
@@ -284,61 +446,70 @@ fn draw_cell(pl: &mut Planes, cell: &Cell, g: f32, rng: &mut ChaCha8Rng) {
             }
         }
     }
+}
 
-    // Point-like structures, placed in the cell's frame.
-    let to_image = |ux: f32, vy: f32| -> (f32, f32) {
-        let u = ux * e;
-        let v = vy / e;
-        (cx + u * ct - v * st, cy + u * st + v * ct)
-    };
-    // Nucleoli (ch4), dimming the DNA stain where they sit.
-    if !cell.mitotic {
-        let lam = p[P::NucleoliCount as usize].max(0.1) as f64;
-        let count = Poisson::new(lam)
-            .map(|d| d.sample(rng))
-            .unwrap_or(lam)
-            .clamp(1.0, 8.0) as usize;
-        let sig = (0.14 * rn * p[P::NucleoliSize as usize]).max(0.45);
-        for _ in 0..count {
-            let a = rng.random::<f32>() * TAU;
-            let rr = 0.55 * rng.random::<f32>().sqrt();
-            let (u, v) = (rr * a.cos() * na, rr * a.sin() * nb);
-            let (x, y) = (nx + u * cn - v * sn_, ny + u * sn_ + v * cn);
-            pl.splat(3, x, y, sig, sig, 0.0, 1.3 * rna);
-            pl.splat(0, x, y, sig, sig, 0.0, -0.35 * dna);
-        }
+/// Nucleoli (ch4), dimming the DNA stain where they sit.
+fn draw_nucleoli(pl: &mut Planes, p: &Params, l: &Look, rng: &mut ChaCha8Rng) {
+    let lam = p[P::NucleoliCount as usize].max(0.1) as f64;
+    let count = Poisson::new(lam)
+        .map(|d| d.sample(rng))
+        .unwrap_or(lam)
+        .clamp(1.0, 8.0) as usize;
+    let sig = (0.14 * l.rn * p[P::NucleoliSize as usize]).max(0.45);
+    for _ in 0..count {
+        let a = rng.random::<f32>() * TAU;
+        let rr = 0.55 * rng.random::<f32>().sqrt();
+        let (u, v) = (rr * a.cos() * l.na, rr * a.sin() * l.nb);
+        let (x, y) = (l.nx + u * l.cn - v * l.sn_, l.ny + u * l.sn_ + v * l.cn);
+        pl.splat(3, x, y, sig, sig, 0.0, 1.3 * l.rna);
+        pl.splat(0, x, y, sig, sig, 0.0, -0.35 * l.dna);
     }
-    // Mitochondria (ch5): puncta and short tubules, denser near the nucleus.
+}
+
+/// Mitochondria (ch5): puncta and short tubules, denser near the nucleus.
+fn draw_mitochondria(
+    pl: &mut Planes,
+    cell: &Cell,
+    o: &Outline,
+    l: &Look,
+    g: f32,
+    rng: &mut ChaCha8Rng,
+) {
+    let p = &cell.p;
     let lam = (p[P::MitoCount as usize]
         * (p[P::CellRadius as usize] / 28.0).powi(2)
         * if cell.mitotic { 0.5 } else { 1.0 })
     .clamp(0.5, 400.0) as f64;
     let count = Poisson::new(lam).map(|d| d.sample(rng)).unwrap_or(lam) as usize;
     let msig = (0.9 * g).max(0.45);
-    let rn_rel = (rn / rc).min(0.9);
+    let rn_rel = (l.rn / o.rc).min(0.9);
     for _ in 0..count {
         let a = rng.random::<f32>() * TAU;
         let t = (0.45 * nrm(rng)).abs().min(0.95);
-        let rr = (rn_rel + t * (1.0 - rn_rel)) * rc * shape(a.cos(), a.sin());
-        let (x, y) = to_image(rr * a.cos(), rr * a.sin());
+        let rr = (rn_rel + t * (1.0 - rn_rel)) * o.rc * o.shape(a.cos(), a.sin());
+        let (x, y) = o.to_image(rr * a.cos(), rr * a.sin());
         let el = p[P::MitoElong as usize] * (0.25 * nrm(rng)).exp();
         let ang = rng.random::<f32>() * TAU;
-        pl.splat(4, x, y, msig * el, msig, ang, 0.9 * mito);
+        pl.splat(4, x, y, msig * el, msig, ang, 0.9 * l.mito);
     }
-    // Golgi (ch6): a cluster beside the nucleus (dispersed in mitosis).
+}
+
+/// Golgi (ch6): a cluster beside the nucleus (dispersed in mitosis).
+fn draw_golgi(pl: &mut Planes, cell: &Cell, o: &Outline, l: &Look, rng: &mut ChaCha8Rng) {
+    let p = &cell.p;
     let ga = rng.random::<f32>() * TAU;
-    let gsig = (0.1 * rc * p[P::GolgiSize as usize]).max(0.5);
+    let gsig = (0.1 * o.rc * p[P::GolgiSize as usize]).max(0.5);
     let gint = p[P::GolgiInt as usize];
     let spots = if cell.mitotic { 6 } else { 4 };
     for _ in 0..spots {
         let (x, y) = if cell.mitotic {
             let a = rng.random::<f32>() * TAU;
-            let rr = rc * 0.7 * rng.random::<f32>();
-            (cx + rr * a.cos(), cy + rr * a.sin())
+            let rr = o.rc * 0.7 * rng.random::<f32>();
+            (o.cx + rr * a.cos(), o.cy + rr * a.sin())
         } else {
-            let d = rn * 1.05 + gsig * (1.0 + 0.5 * nrm(rng));
+            let d = l.rn * 1.05 + gsig * (1.0 + 0.5 * nrm(rng));
             let a = ga + 0.35 * nrm(rng);
-            (nx + d * a.cos(), ny + d * a.sin())
+            (l.nx + d * a.cos(), l.ny + d * a.sin())
         };
         let s = gsig * rng.random_range(0.7..1.3);
         let amp = gint * if cell.mitotic { 0.35 } else { 0.8 };
