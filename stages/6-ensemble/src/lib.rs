@@ -1,4 +1,4 @@
-//! rcic-ensemble: REFERENCE section 9 (`make_submission`) over prediction
+//! rcic-ensemble: docs/method.md section 9 (`make_submission`) over prediction
 //! Parquet files: per-file and ensemble accuracy, plate-group assignment,
 //! per-plate linear sum assignment, `submission.csv` and a report.
 

@@ -24,7 +24,7 @@ const STAGE_VERSION: &str = "2";
 #[command(
     name = "rcic-ensemble",
     version,
-    about = "Ensemble prediction files into a submission (REFERENCE section 9): per-file and ensemble accuracy, plate groups, per-plate linear sum assignment, id_code,sirna CSV and a report"
+    about = "Ensemble prediction files into a submission (docs/method.md section 9): per-file and ensemble accuracy, plate groups, per-plate linear sum assignment, id_code,sirna CSV and a report"
 )]
 struct Cli {
     /// Prediction Parquet files (data-schemas/predictions.md), one or more,

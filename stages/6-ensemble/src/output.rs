@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 
 use rcic_cli::output::{check_output, Input, Output};
-use rcic_cli::CliError;
 
 use crate::error::Result;
 use crate::pipeline::Options;
@@ -38,19 +37,6 @@ pub fn check_submission_path(out: &Path, opts: &Options, reports_beside: bool) -
         ..Output::new("-o", out)
     };
     check_output(&output, &inputs)?;
-    // A report name taken by a folder would fail the publish after the run,
-    // once the CSV is in place; rcic-cli checks only `out` itself for that.
-    let folder = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Some(s) = siblings.iter().find(|s| folder.join(s).is_dir()) {
-        return Err(CliError::Output(format!(
-            "-o {} (its {s}, written beside it) is a folder; it would not be replaced; write elsewhere",
-            out.display()
-        ))
-        .into());
-    }
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! REFERENCE section 9 end to end: read and check every prediction file's
+//! docs/method.md section 9 end to end: read and check every prediction file's
 //! keys (polars joins, [`crate::table`]), stream their logits experiment by
 //! experiment, weighted and summed ([`crate::combine`]), choose each
 //! experiment's plate groups and assign its plates' classes as soon as its

@@ -78,6 +78,9 @@ pub fn check_output(out: &Output, inputs: &[Input]) -> Result<(), CliError> {
             .map(|s| (format!(" (its {s}, written beside it)"), folder.join(s))),
     );
     for (what, p) in &written {
+        if !what.is_empty() && p.is_dir() {
+            return bad(format!("{what} is a folder; it would not be replaced; write elsewhere"));
+        }
         if let Some(m) = clash(p, inputs) {
             return bad(format!("{what}{m}"));
         }
@@ -165,6 +168,9 @@ mod tests {
         let out = Output { siblings: &["report.json"], ..Output::new("-o", &sub) };
         let m = msg(&out, &[Input::File("--truth", &p.join("report.json"))]);
         assert!(m.contains("(its report.json, written beside it) is the input --truth"), "{m}");
+        std::fs::create_dir(p.join("report.png")).unwrap();
+        let out = Output { siblings: &["report.json", "report.png"], ..Output::new("-o", &sub) };
+        assert!(msg(&out, &[]).contains("(its report.png, written beside it) is a folder"));
         let named = p.join("report.json");
         let out = Output { siblings: &["report.json"], ..Output::new("-o", &named) };
         assert!(msg(&out, &[]).contains("is written beside it; choose another name"));

@@ -14,6 +14,13 @@ use tempfile::{NamedTempFile, TempDir};
 
 use crate::CliError;
 
+/// Permissions of a published file or folder: `bits` less the umask, as a
+/// plain `File::create` or `create_dir` gives (tempfile's own are private).
+fn mode(bits: u32) -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(bits)
+}
+
 /// The folder of `path` (`.` for a bare name).
 fn folder_of(path: &Path) -> &Path {
     path.parent()
@@ -37,6 +44,7 @@ impl AtomicFile {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
+            .permissions(mode(0o666))
             .tempfile_in(dir)
             .map_err(|e| CliError::io(dir, "cannot create a temporary file", e))?;
         Ok(Self {
@@ -126,6 +134,7 @@ impl StagedDir {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".partial")
+            .permissions(mode(0o777))
             .tempdir_in(dir)
             .map_err(|e| CliError::io(dir, "cannot create a temporary folder", e))?;
         Ok(Self {
@@ -188,6 +197,10 @@ mod tests {
         assert_eq!(names(d.path()), ["out.csv"]);
         write_atomic(&d.path().join("sub/x"), b"1").unwrap();
         assert!(d.path().join("sub/x").is_file());
+        // Readable by others as a plain create makes it (umask 022 or 002).
+        use std::os::unix::fs::PermissionsExt;
+        let m = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert!(m & 0o044 == 0o044, "{m:o}");
     }
 
     #[test]
