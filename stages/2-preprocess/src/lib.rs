@@ -124,44 +124,7 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
     let final_spec = spec(opts.image_size, opts.zstd_level, &dkey);
 
     if let Some(count) = opts.merge {
-        if count == 0 {
-            return Err(PreprocessError::Config(
-                "--merge 0: expected the number of shards N >= 1".into(),
-            ));
-        }
-        if let Some(a) = opts.dest.existing(&final_spec)? {
-            log.line(format!(
-                "reusing artifact {} at {} (same data and parameters)",
-                a.key(),
-                a.dir.display()
-            ));
-            return Ok(Outcome {
-                artifact: a,
-                reused: true,
-                sites: index.site_count(),
-            });
-        }
-        let ss = |s: Shard| shard_spec(opts.image_size, opts.zstd_level, &dkey, s);
-        let a = merge::merge(
-            &index,
-            &plates,
-            &opts.dest,
-            &final_spec,
-            count,
-            &ss,
-            &dkey,
-            log,
-        )?;
-        log.line(format!(
-            "published artifact {} at {}",
-            a.key(),
-            a.dir.display()
-        ));
-        return Ok(Outcome {
-            artifact: a,
-            reused: false,
-            sites: index.site_count(),
-        });
+        return run_merge(opts, log, &index, &plates, &final_spec, &dkey, count);
     }
 
     let (spec, dest) = match opts.shard {
@@ -177,16 +140,7 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
         .collect();
     let my_sites: usize = mine.iter().map(|p| p.sites.len()).sum();
     if let Some(a) = dest.existing(&spec)? {
-        log.line(format!(
-            "reusing artifact {} at {} (same data and parameters)",
-            a.key(),
-            a.dir.display()
-        ));
-        return Ok(Outcome {
-            artifact: a,
-            reused: true,
-            sites: my_sites,
-        });
+        return Ok(reused(log, a, my_sites));
     }
     if let Some(s) = opts.shard {
         log.line(format!(
@@ -197,8 +151,76 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
             my_sites
         ));
     }
+    let sizes = validate_images(opts, log, &plates, &mine)?;
+    let work = Work {
+        mine,
+        sites: my_sites,
+        dest,
+        spec,
+    };
+    pack_and_publish(opts, log, &index, &work, &dkey, sizes)
+}
 
-    // Validation: extra files (warning), then every image header.
+/// The outcome of reusing an existing artifact, logged.
+fn reused(log: &log::Log, a: Artifact, sites: usize) -> Outcome {
+    log.line(format!(
+        "reusing artifact {} at {} (same data and parameters)",
+        a.key(),
+        a.dir.display()
+    ));
+    Outcome {
+        artifact: a,
+        reused: true,
+        sites,
+    }
+}
+
+/// The outcome of a newly published artifact, logged.
+fn published(log: &log::Log, a: Artifact, sites: usize) -> Outcome {
+    log.line(format!(
+        "published artifact {} at {}",
+        a.key(),
+        a.dir.display()
+    ));
+    Outcome {
+        artifact: a,
+        reused: false,
+        sites,
+    }
+}
+
+/// `--merge N`: the shard runs' outputs joined into the final artifact.
+fn run_merge(
+    opts: &Options,
+    log: &log::Log,
+    index: &DatasetIndex,
+    plates: &[plan::PlatePlan],
+    final_spec: &StageSpec,
+    dkey: &str,
+    count: usize,
+) -> Result<Outcome> {
+    if count == 0 {
+        return Err(PreprocessError::Config(
+            "--merge 0: expected the number of shards N >= 1".into(),
+        ));
+    }
+    if let Some(a) = opts.dest.existing(final_spec)? {
+        return Ok(reused(log, a, index.site_count()));
+    }
+    let ss = |s: Shard| shard_spec(opts.image_size, opts.zstd_level, dkey, s);
+    let a = merge::merge(index, plates, &opts.dest, final_spec, count, &ss, dkey, log)?;
+    Ok(published(log, a, index.site_count()))
+}
+
+/// Validation: extra files (warning), then every image header (and, when
+/// some fail, a decode of the others to report the corrupt ones too).
+/// Returns the source and stored image sides.
+fn validate_images(
+    opts: &Options,
+    log: &log::Log,
+    plates: &[plan::PlatePlan],
+    mine: &[&plan::PlatePlan],
+) -> Result<(u32, usize)> {
     let expected: HashSet<PathBuf> = plates
         .iter()
         .flat_map(|p| p.sites.iter().flat_map(|s| s.paths.iter().cloned()))
@@ -213,7 +235,7 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
             log.line(format!("warning:   {}", p.display()));
         }
     }
-    let hc = validate::check_headers(&mine);
+    let hc = validate::check_headers(mine);
     if !hc.problems.is_empty() {
         log.line(format!(
             "{} file(s) fail the header checks; decoding the other {} to find corrupt ones too",
@@ -261,18 +283,40 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
         "images {source_size}x{source_size} px, stored at {image_size}x{image_size}, zstd level {}",
         opts.zstd_level
     ));
+    Ok((source_size, image_size))
+}
 
-    let pending = dest.begin(&spec)?;
+/// What a pack run writes: its plates (all, or its shard's), their site
+/// count, where and under which spec.
+struct Work<'a> {
+    mine: Vec<&'a plan::PlatePlan>,
+    sites: usize,
+    dest: Dest,
+    spec: StageSpec,
+}
+
+/// Packs the plates into a pending artifact, adds the sites table and pixel
+/// statistics (a shard: its plate sums) and the log, and publishes it.
+fn pack_and_publish(
+    opts: &Options,
+    log: &log::Log,
+    index: &DatasetIndex,
+    work: &Work,
+    dkey: &str,
+    (source_size, image_size): (u32, usize),
+) -> Result<Outcome> {
+    let my_sites = work.sites;
+    let pending = work.dest.begin(&work.spec)?;
     let cfg = pack::PackConfig {
         source_size,
         image_size,
         zstd_level: opts.zstd_level,
-        dataset_key: dkey.clone(),
+        dataset_key: dkey.to_string(),
         in_flight: (2 * opts.threads.max(1)).min(MAX_IN_FLIGHT),
     };
     let pb = log.progress(my_sites as u64, "preprocess");
     let t = std::time::Instant::now();
-    let out = pack::pack(&mine, pending.dir(), &cfg, &pb)?;
+    let out = pack::pack(&work.mine, pending.dir(), &cfg, &pb)?;
     pb.finish_and_clear();
     if !out.problems.is_empty() {
         return Err(PreprocessError::Invalid(out.problems));
@@ -287,24 +331,15 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
         let text = serde_json::to_string_pretty(&out.plates).expect("json");
         std::fs::write(&p, text).map_err(|e| PreprocessError::io(&p, "cannot write", e))?;
     } else {
-        rcic_core::sites_table::write_sites(&index, &dkey, &pending.dir().join("sites.parquet"))?;
+        rcic_core::sites_table::write_sites(index, dkey, &pending.dir().join("sites.parquet"))?;
         stats::write_pixel_stats(
             &out.plates,
-            &dkey,
+            dkey,
             &pending.dir().join("pixel_stats.parquet"),
         )?;
     }
     log.line(format!("publishing artifact {}", pending.key()));
     write_log(pending.dir(), log)?;
     let artifact = pending.commit()?;
-    log.line(format!(
-        "published artifact {} at {}",
-        artifact.key(),
-        artifact.dir.display()
-    ));
-    Ok(Outcome {
-        artifact,
-        reused: false,
-        sites: my_sites,
-    })
+    Ok(published(log, artifact, my_sites))
 }
