@@ -1,9 +1,10 @@
-//! Per-sample augmentation and normalisation (REFERENCE sections 2-3), on a
+//! Per-sample augmentation and normalisation (docs/method.md sections 2-3), on a
 //! site's 6 x S x S uint8 pixels (channel-major, row-major): random
 //! horizontal flip, vertical flip and transpose (p = 0.5 each) and zoom
 //! (square crop of side uniform in [round(scale*S), S], nearest resize back)
-//! on the raw bytes; then scaling to [0, 1] and normalisation; then the
-//! pixel-wise x*a + b with a ~ N(1, sa), b ~ N(0, sb) per channel.
+//! on the raw bytes; then scaling to [0, 1] and normalisation (the one
+//! prediction uses too: [`rcic_core::normalize`]); then the pixel-wise
+//! x*a + b with a ~ N(1, sa), b ~ N(0, sb) per channel.
 //! Each sample's randomness comes from its own seeded generator, so results
 //! do not depend on thread scheduling.
 
@@ -11,45 +12,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
+use rcic_core::normalize::{normalize, ChannelNorm};
 use rcic_core::CHANNELS;
-
-/// `--data-normalization`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Normalization {
-    /// Per image and channel: (x - mean) / (std + 1e-8), std with divisor N-1.
-    Sample,
-    /// Per-experiment channel statistics.
-    Experiment,
-    /// The average of the per-experiment statistics.
-    Global,
-    /// Per-plate channel statistics (the 2nd-place solution's choice).
-    Plate,
-}
-
-impl std::str::FromStr for Normalization {
-    type Err = crate::TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "sample" => Self::Sample,
-            "experiment" => Self::Experiment,
-            "global" => Self::Global,
-            "plate" => Self::Plate,
-            _ => {
-                return Err(crate::TrainError::Flag {
-                    flag: "--data-normalization",
-                    message: format!("{s:?}: expected sample, experiment, global or plate"),
-                })
-            }
-        })
-    }
-}
-
-/// Channel statistics on the [0, 1] scale.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ChannelNorm {
-    pub mean: [f32; CHANNELS],
-    pub std: [f32; CHANNELS],
-}
 
 /// Augmentation options with the reference's defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,34 +96,6 @@ pub fn geometric(p: &mut Vec<u8>, s: usize, rng: &mut impl Rng, scale_aug: f64) 
         let col = rng.random_range(0..=s - side);
         *p = zoom(p, s, side, row, col);
     }
-}
-
-/// Step 2: [0, 1] scaling and normalisation. `stats` is None for `Sample`
-/// (per-image statistics) and the experiment/plate/global ones otherwise.
-pub fn normalize(p: &[u8], s: usize, stats: Option<&ChannelNorm>) -> Vec<f32> {
-    let n = s * s;
-    let mut out = vec![0f32; p.len()];
-    for (c, (src, dst)) in p.chunks_exact(n).zip(out.chunks_exact_mut(n)).enumerate() {
-        let (mean, std) = match stats {
-            Some(st) => (st.mean[c] as f64, st.std[c] as f64),
-            None => {
-                let sum: u64 = src.iter().map(|&v| v as u64).sum();
-                let sq: u64 = src.iter().map(|&v| (v as u64) * (v as u64)).sum();
-                let m = sum as f64 / n as f64;
-                let var = if n > 1 {
-                    (sq as f64 - n as f64 * m * m) / (n as f64 - 1.0)
-                } else {
-                    0.0
-                };
-                (m / 255.0, var.max(0.0).sqrt() / 255.0 + 1e-8)
-            }
-        };
-        let (mean, inv) = (mean as f32, (1.0 / std) as f32);
-        for (d, &v) in dst.iter_mut().zip(src) {
-            *d = (v as f32 / 255.0 - mean) * inv;
-        }
-    }
-    out
 }
 
 /// Step 3: per channel x * a + b, a ~ N(1, sa), b ~ N(0, sb).
@@ -263,28 +199,6 @@ mod tests {
             }
         }
         assert_eq!(zoom(&p, s, s, 0, 0), p, "full side is the identity");
-    }
-
-    #[test]
-    fn sample_normalisation_gives_zero_mean_unit_sample_std() {
-        let s = 8;
-        let p = ramp(s);
-        let x = normalize(&p, s, None);
-        for ch in x.chunks_exact(s * s) {
-            let n = ch.len() as f64;
-            let m: f64 = ch.iter().map(|&v| v as f64).sum::<f64>() / n;
-            let var: f64 = ch.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / (n - 1.0);
-            assert!(
-                m.abs() < 1e-5 && (var.sqrt() - 1.0).abs() < 1e-4,
-                "{m} {var}"
-            );
-        }
-        let st = ChannelNorm {
-            mean: [0.5; 6],
-            std: [0.25; 6],
-        };
-        let y = normalize(&[255u8; 6 * 4], 2, Some(&st));
-        assert!(y.iter().all(|&v| (v - 2.0).abs() < 1e-6));
     }
 
     #[test]

@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use rcic_core::tensors::{BatchOptions, SiteTensors};
 use rcic_core::CHANNELS;
 
-use crate::augment::{normalize, pixelwise, sample_rng, AugmentOptions, ChannelNorm};
+use rcic_core::normalize::{normalize, ChannelNorm};
+
+use crate::augment::{pixelwise, sample_rng, AugmentOptions};
 use crate::error::TrainError;
 
 /// What the loader needs to know of a site (by its row).

@@ -2,16 +2,18 @@
 //! reference's options and defaults (`--save NAME`), or scores a loaded
 //! checkpoint (`-m val`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use rcic_core::normalize::Normalization;
+use rcic_core::splits::Splits;
 use rcic_core::stats_table::StatsTable;
 use rcic_core::tensors::SiteTensors;
 use rcic_core::{AliasConfig, DatasetIndex, Folds, IndexOptions};
-use rcic_model::{select_device, Checkpoint, ConfigOverrides, DeviceChoice};
-use rcic_train::augment::{AugmentOptions, Normalization};
+use rcic_model::{select_device, Checkpoint, ConfigOverrides, DeviceChoice, ModelConfig};
+use rcic_train::augment::AugmentOptions;
 use rcic_train::flags;
 use rcic_train::log::Log;
 use rcic_train::schedule::LrSchedule;
@@ -284,51 +286,35 @@ fn validate(a: &Args) -> Result<Checked> {
     })
 }
 
-fn run() -> Result<()> {
-    let a = Args::parse();
-    // Every check comes before anything is written: the --save folder and
-    // NAME.log appear only once training starts.
-    let Checked {
-        lr,
-        size,
-        normalization,
-        head_hidden,
-        block_config,
-        device_choice,
-        aliases,
-    } = validate(&a)?;
-    let threads = if a.threads == 0 {
+/// Sets the threads of libtorch and of the data loader (`--threads`, 0:
+/// all cores) and returns their number.
+fn set_threads(requested: usize) -> usize {
+    let threads = if requested == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     } else {
-        a.threads
+        requested
     };
     tch::set_num_threads(threads as i32);
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global();
-    rcic_core::tensors::tune_allocator();
-    let device = select_device(device_choice)?;
-    let seed = a.seed.unwrap_or_else(|| {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        (t % 1_000_000_000) as u64
-    });
+    threads
+}
 
-    // Lines logged before the log file exists are written to it once it does.
-    let log = Log::buffered(a.quiet);
-    log.info(format!("Args: {a:?}"));
-    log.info(format!("Seed: {seed}"));
-    if (a.fp16 || a.bf16) && !device.is_cuda() {
-        let flag = if a.bf16 { "--bf16" } else { "--fp16" };
-        log.info(format!(
-            "warning: {flag} is ignored on the CPU (training in float32)"
-        ));
-    }
+/// A seed for a run without `--seed`: from the clock.
+fn clock_seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    (t % 1_000_000_000) as u64
+}
 
+/// The dataset index of `--data`, the site tensors and pixel statistics of
+/// its preprocess artifact, and the artifact's folder.
+fn read_data(a: &Args, aliases: AliasConfig, log: &Log) -> Result<(Data, PathBuf)> {
     let index = DatasetIndex::load(
         &a.data,
         &IndexOptions {
@@ -338,7 +324,7 @@ fn run() -> Result<()> {
         },
     )
     .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
-    let dir = rcic_train::source::find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
+    let dir = rcic_core::locate::find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
     log.info(format!("Site tensors: {}", dir.display()));
     let tensors = SiteTensors::open(&dir)?;
     if tensors.len() != index.site_count() {
@@ -361,15 +347,20 @@ fn run() -> Result<()> {
         tensors,
         stats,
     };
+    Ok((data, dir))
+}
 
-    // The --load checkpoint is read once: its architecture is the base of
-    // the flags, its tensors go into the network.
-    let loaded = match &a.load {
-        Some(p) => Some(Checkpoint::read(p).context("--load")?),
-        None => None,
-    };
-    let load = a.load.as_deref().zip(loaded.as_ref());
-    let base = loaded.as_ref().and_then(|c| c.config.clone());
+/// The architecture to train: the `--load` checkpoint's (when it records
+/// one) with the flags over it, checked against the data's classes and
+/// the images of the artifact `dir`.
+fn model_config(
+    a: &Args,
+    data: &Data,
+    dir: &Path,
+    base: Option<ModelConfig>,
+    head_hidden: Option<Vec<i64>>,
+    block_config: Option<Vec<i64>>,
+) -> Result<ModelConfig> {
     let overrides = ConfigOverrides {
         backbone: a
             .backbone
@@ -400,14 +391,16 @@ fn run() -> Result<()> {
             dir.display()
         )
     })?;
-    if let Some((p, ck)) = load {
-        trainer::check_architecture(p, ck, &config)?;
-    }
+    Ok(config)
+}
+
+/// The fold's sets, once checked: statistics for `--data-normalization`
+/// exist for every well, and in train mode the first epoch holds a batch.
+fn checked_splits(a: &Args, data: &Data, normalization: Normalization) -> Result<Splits> {
     let folds = Folds::new(&data.index, a.data_split_seed);
-    let splits =
-        rcic_train::samples::build(&data.index, &folds, a.cv_number, a.all_controls_train)?;
+    let splits = rcic_core::splits::build(&data.index, &folds, a.cv_number, a.all_controls_train)?;
     // Statistics for --data-normalization exist for every well.
-    trainer::site_infos(&data, normalization)?;
+    trainer::site_infos(data, normalization)?;
     // Pseudo-labels can only grow the first epoch's training set when a
     // round runs before it.
     let pl_before_first = a.pl_epoch.is_some_and(|e| e <= a.start_epoch) || a.start_epoch > 0;
@@ -418,7 +411,20 @@ fn run() -> Result<()> {
             splits.train.len()
         );
     }
-    let opts = TrainOptions {
+    Ok(splits)
+}
+
+/// The run's options from the flags and what was resolved of them.
+fn train_options(
+    a: &Args,
+    lr: LrSchedule,
+    size: SizeFunc,
+    normalization: Normalization,
+    seed: u64,
+    threads: usize,
+    device: tch::Device,
+) -> TrainOptions {
+    TrainOptions {
         save: a.save.clone(),
         epochs: a.epochs,
         batch_size: a.batch_size,
@@ -446,7 +452,80 @@ fn run() -> Result<()> {
         bf16: a.bf16,
         threads,
         device,
+    }
+}
+
+/// `-m val`: the --load checkpoint's validation accuracy, logged and printed.
+fn score(
+    a: &Args,
+    data: &Data,
+    config: &ModelConfig,
+    load: Option<(&Path, &Checkpoint)>,
+    splits: &Splits,
+    opts: &TrainOptions,
+    log: &Log,
+) -> Result<()> {
+    let (_vs, net) = trainer::build_network(config, opts.device, load, None, log)?;
+    if splits.val.is_empty() {
+        bail!("--cv-number {}: no validation sites to score", a.cv_number);
+    }
+    let infos = Arc::new(trainer::site_infos(data, opts.normalization)?);
+    let (acc, by) = trainer::validate(&net, data, splits, &infos, opts)?;
+    log.info(format!(
+        "Val acc: {acc:.6} {}",
+        by.iter()
+            .map(|(k, v)| format!("{k}: {v:.6}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    println!("{acc}");
+    Ok(())
+}
+
+fn run() -> Result<()> {
+    let a = Args::parse();
+    // Every check comes before anything is written: the --save folder and
+    // NAME.log appear only once training starts.
+    let Checked {
+        lr,
+        size,
+        normalization,
+        head_hidden,
+        block_config,
+        device_choice,
+        aliases,
+    } = validate(&a)?;
+    let threads = set_threads(a.threads);
+    rcic_core::tensors::tune_allocator();
+    let device = select_device(device_choice)?;
+    let seed = a.seed.unwrap_or_else(clock_seed);
+
+    // Lines logged before the log file exists are written to it once it does.
+    let log = Log::buffered(a.quiet);
+    log.info(format!("Args: {a:?}"));
+    log.info(format!("Seed: {seed}"));
+    if (a.fp16 || a.bf16) && !device.is_cuda() {
+        let flag = if a.bf16 { "--bf16" } else { "--fp16" };
+        log.info(format!(
+            "warning: {flag} is ignored on the CPU (training in float32)"
+        ));
+    }
+    let (data, dir) = read_data(&a, aliases, &log)?;
+
+    // The --load checkpoint is read once: its architecture is the base of
+    // the flags, its tensors go into the network.
+    let loaded = match &a.load {
+        Some(p) => Some(Checkpoint::read(p).context("--load")?),
+        None => None,
     };
+    let load = a.load.as_deref().zip(loaded.as_ref());
+    let base = loaded.as_ref().and_then(|c| c.config.clone());
+    let config = model_config(&a, &data, &dir, base, head_hidden, block_config)?;
+    if let Some((p, ck)) = load {
+        trainer::check_architecture(p, ck, &config)?;
+    }
+    let splits = checked_splits(&a, &data, normalization)?;
+    let opts = train_options(&a, lr, size, normalization, seed, threads, device);
     let options_json = serde_json::json!({
         "backbone": config.backbone, "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": seed,
         "cv_number": a.cv_number, "data_split_seed": a.data_split_seed, "pl_epoch": a.pl_epoch, "pl_size_func": a.pl_size_func,
@@ -461,21 +540,7 @@ fn run() -> Result<()> {
         return Ok(());
     }
     if a.mode == "val" {
-        let (_vs, net) = trainer::build_network(&config, device, load, None, &log)?;
-        if splits.val.is_empty() {
-            bail!("--cv-number {}: no validation sites to score", a.cv_number);
-        }
-        let infos = Arc::new(trainer::site_infos(&data, normalization)?);
-        let (acc, by) = trainer::validate(&net, &data, &splits, &infos, &opts)?;
-        log.info(format!(
-            "Val acc: {acc:.6} {}",
-            by.iter()
-                .map(|(k, v)| format!("{k}: {v:.6}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-        println!("{acc}");
-        return Ok(());
+        return score(&a, &data, &config, load, &splits, &opts, &log);
     }
     let net = trainer::prepare_network(&config, &opts, load, a.pretrained.as_deref(), &log)?;
 

@@ -1,4 +1,4 @@
-//! Pseudo-labelling selection (REFERENCE section 7): from the current
+//! Pseudo-labelling selection (docs/method.md section 7): from the current
 //! model's well logits (two sites summed), restrict each well to its plate's
 //! group minus the classes the plate already has in the training data, rank
 //! by top-1 minus top-2 logit, and add the most confident wells up to the
@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::samples::Pool;
+use rcic_core::splits::Pool;
+
 use crate::sizefunc::SizeFunc;
 
 /// A candidate well: pool, well index, experiment and plate, summed logits

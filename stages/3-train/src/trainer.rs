@@ -1,4 +1,4 @@
-//! The training run (REFERENCE sections 5-7): epochs of augmented, mixed
+//! The training run (docs/method.md sections 5-7): epochs of augmented, mixed
 //! batches through the network with the combined loss, Adam with gradient
 //! accumulation and a per-batch learning rate; pseudo-labelling rounds at
 //! the start of epochs from `--pl-epoch`; validation after every epoch;
@@ -13,6 +13,8 @@ use std::time::Instant;
 
 use rcic_core::groupinfer::{choose_assignment, count_groups};
 use rcic_core::metrics_table::{self as metrics, MetricRow};
+use rcic_core::normalize::{norm_of, Normalization};
+use rcic_core::splits::{build, row_of, Pool, Splits};
 use rcic_core::stats_table::StatsTable;
 use rcic_core::tensors::SiteTensors;
 use rcic_core::{DatasetIndex, Folds, SITES};
@@ -21,14 +23,13 @@ use rcic_model::{Checkpoint, ModelConfig, Network, RawTensor};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
-use crate::augment::{AugmentOptions, ChannelNorm, Normalization};
+use crate::augment::AugmentOptions;
 use crate::divergence::{first_non_finite, LossGuard};
 use crate::error::TrainError;
 use crate::loader::{load, LoaderOptions, SiteInfo};
 use crate::log::Log;
 use crate::precision::{LossScaler, Precision, StepOutcome};
 use crate::pseudo::{progress, select, Candidate};
-use crate::samples::{build, Pool, Splits};
 use crate::schedule::LrSchedule;
 use crate::sizefunc::SizeFunc;
 
@@ -68,47 +69,6 @@ pub struct Data {
     pub index: DatasetIndex,
     pub tensors: SiteTensors,
     pub stats: Option<StatsTable>,
-}
-
-/// Site row in the preprocess artifact (the index's site order).
-pub fn row_of(well: usize, site: u8) -> u32 {
-    (well * SITES as usize + site as usize - 1) as u32
-}
-
-/// The normalisation statistics of a well's sites ([0, 1] scale); None for
-/// per-sample normalisation. Shared with the predict stage.
-pub fn norm_of(
-    index: &DatasetIndex,
-    stats: Option<&StatsTable>,
-    how: Normalization,
-    well: usize,
-) -> Result<Option<ChannelNorm>, TrainError> {
-    let w = &index.wells[well];
-    let exp = &index.experiments[w.experiment].name;
-    let missing = || {
-        TrainError::Data(format!(
-            "--data-normalization: no pixel statistics for {exp} in the preprocess artifact"
-        ))
-    };
-    let st = match how {
-        Normalization::Sample => return Ok(None),
-        Normalization::Experiment => stats
-            .and_then(|s| s.experiments.get(exp).cloned())
-            .ok_or_else(missing)?,
-        Normalization::Plate => stats
-            .and_then(|s| s.plates.get(&(exp.clone(), w.plate)).cloned())
-            .ok_or_else(missing)?,
-        Normalization::Global => stats.map(|s| s.global()).ok_or_else(missing)?,
-    };
-    let mut n = ChannelNorm {
-        mean: [0.0; 6],
-        std: [0.0; 6],
-    };
-    for c in 0..6 {
-        n.mean[c] = (st.mean[c] / 255.0) as f32;
-        n.std[c] = (st.std[c] / 255.0) as f32;
-    }
-    Ok(Some(n))
 }
 
 /// Per-row sample information for every site of the dataset (label -1 where unknown).
@@ -472,6 +432,400 @@ fn state_path(ckpt: &Path) -> PathBuf {
     PathBuf::from(format!("{}.state", ckpt.display()))
 }
 
+/// The run's state carried from epoch to epoch (and across a resume).
+struct RunState {
+    /// Training row -> label: the training set and the pseudo-labels so far.
+    train_labels: BTreeMap<u32, u32>,
+    pl: PlState,
+    best: Option<f64>,
+    /// The metrics table so far.
+    rows: Vec<MetricRow>,
+}
+
+impl RunState {
+    /// Trains the pseudo-labelled wells' sites with their labels.
+    fn add_pseudo_labels(&mut self) {
+        for (&w, &l) in &self.pl.added {
+            for s in 1..=SITES {
+                self.train_labels.insert(row_of(w, s), l);
+            }
+        }
+    }
+}
+
+/// What the batches of an epoch update: the optimizer, the loss scale and
+/// the divergence guard, at the run's precision.
+struct Stepper {
+    opt: crate::optimizer::Adam,
+    scaler: LossScaler,
+    guard: LossGuard,
+    precision: Precision,
+}
+
+/// What a `.state` file next to the `--load` checkpoint restores.
+#[derive(Default)]
+struct Resumed {
+    pl: PlState,
+    best: Option<f64>,
+    loss_scale: Option<(f64, u32)>,
+}
+
+/// With `--start-epoch` > 0, the optimizer state (into `opt`), the
+/// pseudo-labels, the best score and the loss scale of the `--load`
+/// checkpoint's `.state` file; nothing when there is none.
+fn resume(
+    load_ckpt: Option<(&Path, &Checkpoint)>,
+    opt: &mut crate::optimizer::Adam,
+    o: &TrainOptions,
+    log: &Log,
+) -> Result<Resumed, TrainError> {
+    let mut r = Resumed::default();
+    let (Some((l, _)), true) = (load_ckpt, o.start_epoch > 0) else {
+        return Ok(r);
+    };
+    let sp = state_path(l);
+    if !sp.is_file() {
+        log.info(format!(
+            "No optimizer state {}: Adam restarts from zero moments",
+            sp.display()
+        ));
+        return Ok(r);
+    }
+    let bytes =
+        std::fs::read(&sp).map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+    let tf = rcic_model::safetensors::parse(&sp, &bytes)?;
+    let tensors: BTreeMap<String, Tensor> = tf
+        .tensors
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_tch().to_device(o.device)))
+        .collect();
+    let step: i64 = tf
+        .metadata
+        .get("step")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    opt.load_state(&tensors, step)
+        .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+    if let Some(j) = tf.metadata.get("pl") {
+        r.pl = serde_json::from_str(j)
+            .map_err(|e| TrainError::Data(format!("{}: pl metadata: {e}", sp.display())))?;
+    }
+    r.best = tf.metadata.get("best").and_then(|s| s.parse().ok());
+    r.loss_scale = tf.metadata.get("loss_scale").and_then(|v| {
+        let (a, b) = v.split_once(',')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    });
+    log.info(format!(
+        "Resumed optimizer state (step {step}) and {} pseudo-labelled wells from {}",
+        r.pl.added.len(),
+        sp.display()
+    ));
+    Ok(r)
+}
+
+/// An epoch's training sums, for its metrics row and log lines.
+struct EpochSums {
+    loss: f64,
+    acc: f64,
+    batches: usize,
+    /// The learning rate of the last batch.
+    lr: f64,
+    /// Seconds from the first batch to the end of the epoch.
+    elapsed: f64,
+    /// Seconds of model steps, and waiting for data.
+    step_time: f64,
+    wait: f64,
+}
+
+/// One epoch of augmented, mixed batches over the training rows of
+/// `state`, labelled by `infos`: forward, loss, backward, and an optimizer
+/// step every `--gradient-accumulation` batches; fails when the loss
+/// diverges.
+fn train_epoch(
+    net: &Network,
+    data: &Data,
+    classes: i64,
+    state: &RunState,
+    infos: Arc<HashMap<u32, SiteInfo>>,
+    epoch: u32,
+    st: &mut Stepper,
+    o: &TrainOptions,
+    log: &Log,
+) -> Result<EpochSums, TrainError> {
+    let n_ct = data.index.cell_types.len();
+    let rows: Vec<u32> = state.train_labels.keys().copied().collect();
+    let lo = LoaderOptions {
+        batch_size: o.batch_size,
+        shuffle: true,
+        drop_last: true,
+        seed: o.seed,
+        epoch,
+        augment: Some(o.augment),
+        threads: o.threads,
+        cell_types: n_ct,
+    };
+    let loader = load(&data.tensors, &rows, infos, &lo);
+    let total = loader.total.max(1);
+    if loader.total == 0 {
+        return Err(TrainError::Data(format!(
+            "the training set ({} sites) holds less than one batch of {}",
+            rows.len(),
+            o.batch_size
+        )));
+    }
+    st.opt.zero_grad();
+    let (mut cum_loss, mut cum_acc, mut cum_n) = (0.0, 0.0, 0usize);
+    let (mut ep_loss, mut ep_acc, mut ep_n) = (0.0, 0.0, 0usize);
+    let mut lr = 0.0;
+    let mut tic = Instant::now();
+    let epoch_tic = Instant::now();
+    let (mut wait, mut step_time) = (0.0f64, 0.0f64);
+    let mut loader = loader.enumerate();
+    loop {
+        let t0 = Instant::now();
+        let Some((i, b)) = loader.next() else { break };
+        let b = b?;
+        let t1 = Instant::now();
+        wait += (t1 - t0).as_secs_f64();
+        lr = o.lr.at(epoch as f64 + i as f64 / total as f64, o.epochs);
+        let n = b.rows.len() as i64;
+        let mut x = Tensor::from_slice(&b.x)
+            .view([n, 6, b.size as i64, b.size as i64])
+            .to_device(o.device);
+        let mut s = Tensor::from_slice(&b.cell)
+            .view([n, n_ct as i64])
+            .to_device(o.device);
+        let labels = Tensor::from_slice(&b.labels).to_device(o.device);
+        let mut y = crate::mixing::smooth_labels(&labels, classes, o.label_smoothing);
+        // The batch's mixing draws: seeded by (seed, epoch, batch), apart from the samples' streams.
+        let mut rng = crate::augment::sample_rng(o.seed ^ 0x6d69_7869_6e67, epoch, i as u64);
+        tch::no_grad(|| crate::mixing::mix(&mut x, &mut s, &mut y, o.mixup, o.cutmix, &mut rng));
+        let out = tch::autocast(st.precision.autocast(), || net.forward_t(&x, &s, true));
+        let loss = crate::loss::total_loss(&out.logits, &out.cosines, &y, o.metric_loss_coeff);
+        (&loss * st.scaler.scale()).backward();
+        let acc = crate::loss::accuracy(&out.logits, &y);
+        let lv = loss.double_value(&[]);
+        if let Err(run) = st.guard.check(lv) {
+            let what = if run == 1 {
+                format!("the training loss is {lv}")
+            } else {
+                format!(
+                    "the training loss has not been finite for {run} batches in a row ({})",
+                    st.precision.name()
+                )
+            };
+            return Err(TrainError::Data(format!(
+                "epoch {epoch}, batch {} of {total}: {what}: training diverged; no checkpoint of epoch {epoch} is published (a lower --lr may help)",
+                i + 1
+            )));
+        }
+        if (i + 1) % o.gradient_accumulation.max(1) == 0 {
+            if let StepOutcome::Skipped { scale } = st.scaler.step(&mut st.opt, lr) {
+                log.info(format!(
+                    "mixed precision: non-finite gradients, step skipped, loss scale -> {scale}"
+                ));
+            }
+            st.opt.zero_grad();
+        }
+        step_time += t1.elapsed().as_secs_f64();
+        cum_loss += lv;
+        cum_acc += acc;
+        cum_n += 1;
+        ep_loss += lv;
+        ep_acc += acc;
+        ep_n += 1;
+        if (i + 1) % o.disp_batches.max(1) == 0 {
+            log.info(format!(
+                "Epoch: {epoch:3} Iter: {:4}  ->  speed: {:6.1}   lr: {lr:.9}   loss: {:.6}   acc: {:.6}",
+                i + 1,
+                (cum_n * o.batch_size) as f64 / tic.elapsed().as_secs_f64(),
+                cum_loss / cum_n as f64,
+                cum_acc / cum_n as f64
+            ));
+            (cum_loss, cum_acc, cum_n) = (0.0, 0.0, 0);
+            tic = Instant::now();
+        }
+    }
+    Ok(EpochSums {
+        loss: ep_loss,
+        acc: ep_acc,
+        batches: ep_n,
+        lr,
+        elapsed: epoch_tic.elapsed().as_secs_f64(),
+        step_time,
+        wait,
+    })
+}
+
+/// The epoch's training metrics row and its log lines.
+fn record_training(
+    epoch: u32,
+    sums: &EpochSums,
+    pl_added: Option<u32>,
+    state: &mut RunState,
+    o: &TrainOptions,
+    log: &Log,
+) {
+    let EpochSums {
+        loss: ep_loss,
+        acc: ep_acc,
+        batches: ep_n,
+        lr,
+        elapsed,
+        step_time,
+        wait,
+    } = *sums;
+    let samples = (ep_n * o.batch_size) as u64;
+    let speed = samples as f64 / elapsed;
+    state.rows.push(MetricRow {
+        epoch,
+        scope: "train".into(),
+        loss: Some(ep_loss / ep_n.max(1) as f64),
+        accuracy: Some(ep_acc / ep_n.max(1) as f64),
+        samples,
+        lr: Some(lr),
+        pseudo_labels: pl_added,
+    });
+    log.info(format!(
+        "Train: epoch {epoch} loss {:.6} acc {:.6} speed {speed:.1} samples/s",
+        ep_loss / ep_n.max(1) as f64,
+        ep_acc / ep_n.max(1) as f64
+    ));
+    log.info(format!(
+        "Timing: epoch {epoch} model step {:.1} samples/s ({step_time:.2} s), waiting for data {wait:.2} s",
+        samples as f64 / step_time.max(1e-9)
+    ));
+}
+
+/// The epoch's validation accuracy (overall and per cell type) into the
+/// metrics rows and the log; None without validation sites.
+fn validate_epoch(
+    net: &Network,
+    data: &Data,
+    splits: &Splits,
+    infos: &Arc<HashMap<u32, SiteInfo>>,
+    epoch: u32,
+    state: &mut RunState,
+    o: &TrainOptions,
+    log: &Log,
+) -> Result<Option<f64>, TrainError> {
+    if splits.val.is_empty() {
+        return Ok(None);
+    }
+    let (acc, by) = validate(net, data, splits, infos, o)?;
+    log.info(format!(
+        "Epoch {epoch} val acc: {acc:.6} {}",
+        by.iter()
+            .map(|(k, v)| format!("{k}: {v:.6}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    state.rows.push(MetricRow {
+        epoch,
+        scope: "val".into(),
+        loss: None,
+        accuracy: Some(acc),
+        samples: splits.val.len() as u64,
+        lr: None,
+        pseudo_labels: None,
+    });
+    for (k, v) in &by {
+        state.rows.push(MetricRow {
+            epoch,
+            scope: format!("val:{k}"),
+            loss: None,
+            accuracy: Some(*v),
+            samples: 0,
+            lr: None,
+            pseudo_labels: None,
+        });
+    }
+    Ok(Some(acc))
+}
+
+/// Where and from what every epoch's checkpoints are written.
+struct Saver<'a> {
+    /// `--save NAME`.
+    save: &'a Path,
+    vs: &'a VarStore,
+    config: &'a ModelConfig,
+    options_json: &'a str,
+}
+
+impl Saver<'_> {
+    /// The epoch's checkpoint `NAME.<epoch>` and its `.state` (optimizer,
+    /// loss scale, pseudo-labels, best score), the best `NAME` when the
+    /// epoch's score is the best so far, and the metrics table; nothing
+    /// when a variable is not finite.
+    fn save_epoch(
+        &self,
+        epoch: u32,
+        acc: Option<f64>,
+        state: &mut RunState,
+        st: &Stepper,
+        o: &TrainOptions,
+        log: &Log,
+    ) -> Result<(), TrainError> {
+        let (save, vs, config) = (self.save, self.vs, self.config);
+        let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
+        if let Some(name) = first_non_finite(&vars) {
+            return Err(TrainError::Data(format!(
+                "epoch {epoch}: variable {name} is not finite after training: training diverged; no checkpoint of epoch {epoch} is published (a lower --lr may help)"
+            )));
+        }
+        let mut meta = BTreeMap::new();
+        meta.insert("rcic.train".to_string(), self.options_json.to_string());
+        meta.insert("epoch".to_string(), epoch.to_string());
+        meta.insert("seed".to_string(), o.seed.to_string());
+        if let Some(a) = acc {
+            meta.insert("accuracy".to_string(), a.to_string());
+        }
+        let path = PathBuf::from(format!("{}.{epoch}", save.display()));
+        save_checkpoint(&path, vs, config, &meta)?;
+        let mut tensors: BTreeMap<String, RawTensor> = BTreeMap::new();
+        for (k, t) in st.opt.state() {
+            tensors.insert(k, RawTensor::from_tch(&t.to_device(Device::Cpu)));
+        }
+        let is_best = match (acc, state.best) {
+            (Some(a), Some(b)) => a >= b,
+            _ => true,
+        };
+        if is_best {
+            state.best = acc.or(state.best);
+        }
+        let mut smeta = BTreeMap::new();
+        smeta.insert("step".to_string(), st.opt.step.to_string());
+        let (scale, good) = st.scaler.state();
+        smeta.insert("loss_scale".to_string(), format!("{scale},{good}"));
+        smeta.insert(
+            "pl".to_string(),
+            serde_json::to_string(&state.pl).expect("json"),
+        );
+        if let Some(b) = state.best {
+            smeta.insert("best".to_string(), b.to_string());
+        }
+        let sp = state_path(&path);
+        let tmp = sp.with_file_name(format!(
+            ".{}.tmp",
+            sp.file_name().unwrap().to_string_lossy()
+        ));
+        rcic_model::safetensors::write(&tmp, &tensors, &smeta)?;
+        std::fs::rename(&tmp, &sp)
+            .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+        if is_best {
+            log.info(format!(
+                "Saving best to {} with score {}",
+                save.display(),
+                acc.map_or("n/a (no validation)".into(), |a| format!("{a}"))
+            ));
+            save_checkpoint(save, vs, config, &meta)?;
+        }
+        let mp = PathBuf::from(format!("{}.metrics.parquet", save.display()));
+        metrics::write(&mp, &state.rows, o.seed, o.cv_number)
+            .map_err(|e| TrainError::Data(e.to_string()))
+    }
+}
+
 /// The training loop on the network of [`prepare_network`].
 pub fn train(
     data: &Data,
@@ -482,6 +836,7 @@ pub fn train(
     options_json: &str,
     log: &Log,
 ) -> Result<Outcome, TrainError> {
+    // The sets, the sites' statistics, the optimizer and what a resume restores.
     let folds = Folds::new(&data.index, o.data_split_seed);
     let splits = build(&data.index, &folds, o.cv_number, o.all_controls_train)?;
     log.info(format!("Train dataset: {:?}", splits.train_experiments));
@@ -492,73 +847,43 @@ pub fn train(
         splits.val.len()
     ));
     let infos = Arc::new(site_infos(data, o.normalization)?);
-    let mut train_labels: BTreeMap<u32, u32> = splits
+    let train_labels: BTreeMap<u32, u32> = splits
         .train
         .iter()
         .map(|s| (row_of(s.well, s.site), s.label))
         .collect();
     let mut opt = crate::optimizer::Adam::new(named_trainable(&vs), o.wd);
-    let mut pl = PlState::default();
-    let mut best: Option<f64> = None;
-    let mut rows_out: Vec<MetricRow> = Vec::new();
-    let mut resumed_scale: Option<(f64, u32)> = None;
-    if let (Some((l, _)), true) = (load_ckpt, o.start_epoch > 0) {
-        let sp = state_path(l);
-        if sp.is_file() {
-            let bytes = std::fs::read(&sp)
-                .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
-            let tf = rcic_model::safetensors::parse(&sp, &bytes)?;
-            let tensors: BTreeMap<String, Tensor> = tf
-                .tensors
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_tch().to_device(o.device)))
-                .collect();
-            let step: i64 = tf
-                .metadata
-                .get("step")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            opt.load_state(&tensors, step)
-                .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
-            if let Some(j) = tf.metadata.get("pl") {
-                pl = serde_json::from_str(j)
-                    .map_err(|e| TrainError::Data(format!("{}: pl metadata: {e}", sp.display())))?;
-            }
-            best = tf.metadata.get("best").and_then(|s| s.parse().ok());
-            resumed_scale = tf.metadata.get("loss_scale").and_then(|v| {
-                let (a, b) = v.split_once(',')?;
-                Some((a.parse().ok()?, b.parse().ok()?))
-            });
-            log.info(format!(
-                "Resumed optimizer state (step {step}) and {} pseudo-labelled wells from {}",
-                pl.added.len(),
-                sp.display()
-            ));
-        } else {
-            log.info(format!(
-                "No optimizer state {}: Adam restarts from zero moments",
-                sp.display()
-            ));
-        }
-    }
-    for (&w, &l) in &pl.added {
-        for s in 1..=SITES {
-            train_labels.insert(row_of(w, s), l);
-        }
-    }
-    let classes = config.classes;
-    let n_ct = data.index.cell_types.len();
+    let resumed = resume(load_ckpt, &mut opt, o, log)?;
+    let mut state = RunState {
+        train_labels,
+        pl: resumed.pl,
+        best: resumed.best,
+        rows: Vec::new(),
+    };
+    state.add_pseudo_labels();
     let precision = Precision::resolve(o.fp16, o.bf16, o.device);
     precision.activate();
     if precision.autocast() {
         log.info(format!("mixed precision: autocast in {}", precision.name()));
     }
     let mut scaler = LossScaler::new(precision);
-    let mut guard = LossGuard::new(precision);
-    if let Some((scale, good)) = resumed_scale {
+    if let Some((scale, good)) = resumed.loss_scale {
         scaler.restore(scale, good);
     }
+    let mut stepper = Stepper {
+        opt,
+        scaler,
+        guard: LossGuard::new(precision),
+        precision,
+    };
+    let saver = o.save.as_deref().map(|save| Saver {
+        save,
+        vs: &vs,
+        config,
+        options_json,
+    });
     for epoch in o.start_epoch..o.epochs {
+        // A pseudo-labelling round from --pl-epoch on.
         let mut pl_added = None;
         if o.pl_epoch.is_some_and(|e| epoch >= e) {
             log.info("Starting pseudo-labeling");
@@ -566,235 +891,46 @@ pub fn train(
                 &net,
                 data,
                 &splits,
-                &train_labels,
-                &mut pl,
+                &state.train_labels,
+                &mut state.pl,
                 &infos,
                 epoch,
                 o,
                 log,
             )?;
-            for (&w, &l) in &pl.added {
-                for s in 1..=SITES {
-                    train_labels.insert(row_of(w, s), l);
-                }
-            }
+            state.add_pseudo_labels();
             pl_added = Some(n as u32);
         }
+        // The epoch's training, with the pseudo-labels as labels.
         let epoch_infos: Arc<HashMap<u32, SiteInfo>> = Arc::new({
             let mut m = (*infos).clone();
-            for (&r, &l) in &train_labels {
+            for (&r, &l) in &state.train_labels {
                 if let Some(i) = m.get_mut(&r) {
                     i.label = l as i64;
                 }
             }
             m
         });
-        let rows: Vec<u32> = train_labels.keys().copied().collect();
-        let lo = LoaderOptions {
-            batch_size: o.batch_size,
-            shuffle: true,
-            drop_last: true,
-            seed: o.seed,
+        let sums = train_epoch(
+            &net,
+            data,
+            config.classes,
+            &state,
+            epoch_infos,
             epoch,
-            augment: Some(o.augment),
-            threads: o.threads,
-            cell_types: n_ct,
-        };
-        let loader = load(&data.tensors, &rows, epoch_infos, &lo);
-        let total = loader.total.max(1);
-        if loader.total == 0 {
-            return Err(TrainError::Data(format!(
-                "the training set ({} sites) holds less than one batch of {}",
-                rows.len(),
-                o.batch_size
-            )));
-        }
-        opt.zero_grad();
-        let (mut cum_loss, mut cum_acc, mut cum_n) = (0.0, 0.0, 0usize);
-        let (mut ep_loss, mut ep_acc, mut ep_n) = (0.0, 0.0, 0usize);
-        let mut lr = 0.0;
-        let mut tic = Instant::now();
-        let epoch_tic = Instant::now();
-        let (mut wait, mut step_time) = (0.0f64, 0.0f64);
-        let mut loader = loader.enumerate();
-        loop {
-            let t0 = Instant::now();
-            let Some((i, b)) = loader.next() else { break };
-            let b = b?;
-            let t1 = Instant::now();
-            wait += (t1 - t0).as_secs_f64();
-            lr = o.lr.at(epoch as f64 + i as f64 / total as f64, o.epochs);
-            let n = b.rows.len() as i64;
-            let mut x = Tensor::from_slice(&b.x)
-                .view([n, 6, b.size as i64, b.size as i64])
-                .to_device(o.device);
-            let mut s = Tensor::from_slice(&b.cell)
-                .view([n, n_ct as i64])
-                .to_device(o.device);
-            let labels = Tensor::from_slice(&b.labels).to_device(o.device);
-            let mut y = crate::mixing::smooth_labels(&labels, classes, o.label_smoothing);
-            // The batch's mixing draws: seeded by (seed, epoch, batch), apart from the samples' streams.
-            let mut rng = crate::augment::sample_rng(o.seed ^ 0x6d69_7869_6e67, epoch, i as u64);
-            tch::no_grad(|| {
-                crate::mixing::mix(&mut x, &mut s, &mut y, o.mixup, o.cutmix, &mut rng)
-            });
-            let out = tch::autocast(precision.autocast(), || net.forward_t(&x, &s, true));
-            let loss = crate::loss::total_loss(&out.logits, &out.cosines, &y, o.metric_loss_coeff);
-            (&loss * scaler.scale()).backward();
-            let acc = crate::loss::accuracy(&out.logits, &y);
-            let lv = loss.double_value(&[]);
-            if let Err(run) = guard.check(lv) {
-                let what = if run == 1 {
-                    format!("the training loss is {lv}")
-                } else {
-                    format!(
-                        "the training loss has not been finite for {run} batches in a row ({})",
-                        precision.name()
-                    )
-                };
-                return Err(TrainError::Data(format!(
-                    "epoch {epoch}, batch {} of {total}: {what}: training diverged; no checkpoint of epoch {epoch} is published (a lower --lr may help)",
-                    i + 1
-                )));
-            }
-            if (i + 1) % o.gradient_accumulation.max(1) == 0 {
-                if let StepOutcome::Skipped { scale } = scaler.step(&mut opt, lr) {
-                    log.info(format!(
-                        "mixed precision: non-finite gradients, step skipped, loss scale -> {scale}"
-                    ));
-                }
-                opt.zero_grad();
-            }
-            step_time += t1.elapsed().as_secs_f64();
-            cum_loss += lv;
-            cum_acc += acc;
-            cum_n += 1;
-            ep_loss += lv;
-            ep_acc += acc;
-            ep_n += 1;
-            if (i + 1) % o.disp_batches.max(1) == 0 {
-                log.info(format!(
-                    "Epoch: {epoch:3} Iter: {:4}  ->  speed: {:6.1}   lr: {lr:.9}   loss: {:.6}   acc: {:.6}",
-                    i + 1,
-                    (cum_n * o.batch_size) as f64 / tic.elapsed().as_secs_f64(),
-                    cum_loss / cum_n as f64,
-                    cum_acc / cum_n as f64
-                ));
-                (cum_loss, cum_acc, cum_n) = (0.0, 0.0, 0);
-                tic = Instant::now();
-            }
-        }
-        let samples = (ep_n * o.batch_size) as u64;
-        let speed = samples as f64 / epoch_tic.elapsed().as_secs_f64();
-        rows_out.push(MetricRow {
-            epoch,
-            scope: "train".into(),
-            loss: Some(ep_loss / ep_n.max(1) as f64),
-            accuracy: Some(ep_acc / ep_n.max(1) as f64),
-            samples,
-            lr: Some(lr),
-            pseudo_labels: pl_added,
-        });
-        log.info(format!(
-            "Train: epoch {epoch} loss {:.6} acc {:.6} speed {speed:.1} samples/s",
-            ep_loss / ep_n.max(1) as f64,
-            ep_acc / ep_n.max(1) as f64
-        ));
-        log.info(format!(
-            "Timing: epoch {epoch} model step {:.1} samples/s ({step_time:.2} s), waiting for data {wait:.2} s",
-            samples as f64 / step_time.max(1e-9)
-        ));
-        let acc = if splits.val.is_empty() {
-            None
-        } else {
-            let (acc, by) = validate(&net, data, &splits, &infos, o)?;
-            log.info(format!(
-                "Epoch {epoch} val acc: {acc:.6} {}",
-                by.iter()
-                    .map(|(k, v)| format!("{k}: {v:.6}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ));
-            rows_out.push(MetricRow {
-                epoch,
-                scope: "val".into(),
-                loss: None,
-                accuracy: Some(acc),
-                samples: splits.val.len() as u64,
-                lr: None,
-                pseudo_labels: None,
-            });
-            for (k, v) in &by {
-                rows_out.push(MetricRow {
-                    epoch,
-                    scope: format!("val:{k}"),
-                    loss: None,
-                    accuracy: Some(*v),
-                    samples: 0,
-                    lr: None,
-                    pseudo_labels: None,
-                });
-            }
-            Some(acc)
-        };
-        if let Some(save) = &o.save {
-            let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
-            if let Some(name) = first_non_finite(&vars) {
-                return Err(TrainError::Data(format!(
-                    "epoch {epoch}: variable {name} is not finite after training: training diverged; no checkpoint of epoch {epoch} is published (a lower --lr may help)"
-                )));
-            }
-            let mut meta = BTreeMap::new();
-            meta.insert("rcic.train".to_string(), options_json.to_string());
-            meta.insert("epoch".to_string(), epoch.to_string());
-            meta.insert("seed".to_string(), o.seed.to_string());
-            if let Some(a) = acc {
-                meta.insert("accuracy".to_string(), a.to_string());
-            }
-            let path = PathBuf::from(format!("{}.{epoch}", save.display()));
-            save_checkpoint(&path, &vs, config, &meta)?;
-            let mut st: BTreeMap<String, RawTensor> = BTreeMap::new();
-            for (k, t) in opt.state() {
-                st.insert(k, RawTensor::from_tch(&t.to_device(Device::Cpu)));
-            }
-            let is_best = match (acc, best) {
-                (Some(a), Some(b)) => a >= b,
-                _ => true,
-            };
-            if is_best {
-                best = acc.or(best);
-            }
-            let mut smeta = BTreeMap::new();
-            smeta.insert("step".to_string(), opt.step.to_string());
-            let (scale, good) = scaler.state();
-            smeta.insert("loss_scale".to_string(), format!("{scale},{good}"));
-            smeta.insert("pl".to_string(), serde_json::to_string(&pl).expect("json"));
-            if let Some(b) = best {
-                smeta.insert("best".to_string(), b.to_string());
-            }
-            let sp = state_path(&path);
-            let tmp = sp.with_file_name(format!(
-                ".{}.tmp",
-                sp.file_name().unwrap().to_string_lossy()
-            ));
-            rcic_model::safetensors::write(&tmp, &st, &smeta)?;
-            std::fs::rename(&tmp, &sp)
-                .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
-            if is_best {
-                log.info(format!(
-                    "Saving best to {} with score {}",
-                    save.display(),
-                    acc.map_or("n/a (no validation)".into(), |a| format!("{a}"))
-                ));
-                save_checkpoint(save, &vs, config, &meta)?;
-            }
-            let mp = PathBuf::from(format!("{}.metrics.parquet", save.display()));
-            metrics::write(&mp, &rows_out, o.seed, o.cv_number)
-                .map_err(|e| TrainError::Data(e.to_string()))?;
+            &mut stepper,
+            o,
+            log,
+        )?;
+        record_training(epoch, &sums, pl_added, &mut state, o, log);
+        // Validation, then the epoch's checkpoints.
+        let acc = validate_epoch(&net, data, &splits, &infos, epoch, &mut state, o, log)?;
+        if let Some(s) = &saver {
+            s.save_epoch(epoch, acc, &mut state, &stepper, o, log)?;
         }
     }
     Ok(Outcome {
-        best_accuracy: best,
+        best_accuracy: state.best,
         last_epoch: o.epochs.saturating_sub(1),
     })
 }

@@ -1,96 +1,12 @@
-//! Training/validation sets on a hand-made dataset, and the pseudo-labelling
-//! selection on a hand-made logits table.
+//! The pseudo-labelling selection on a hand-made logits table (the
+//! training/validation sets it draws from are tested with
+//! `rcic_core::splits`).
 
 use std::collections::{BTreeSet, HashMap};
 
-use rcic_core::{AliasConfig, DatasetIndex, Folds, IndexOptions, WellType};
+use rcic_core::splits::Pool;
 use rcic_train::pseudo::{progress, select, Candidate};
-use rcic_train::samples::{build, Pool};
 use rcic_train::sizefunc::SizeFunc;
-
-fn index() -> (tempfile::TempDir, DatasetIndex) {
-    let d = tempfile::tempdir().unwrap();
-    rcic_testkit::csv_sets::write(
-        d.path(),
-        &[
-            ("A-01", true, 0),
-            ("A-02", true, 1),
-            ("B-01", true, 3),
-            ("A-03", false, 2),
-            ("B-02", false, 0),
-        ],
-        Some(("B-02", "A-02")),
-    );
-    let opts = IndexOptions {
-        aliases: AliasConfig::List(vec!["B-02=A-02:1".parse().unwrap()]),
-        ..Default::default()
-    };
-    let ix = DatasetIndex::load(d.path(), &opts).unwrap();
-    (d, ix)
-}
-
-#[test]
-fn sets_follow_the_fold_controls_and_alias_rules() {
-    let (_d, ix) = index();
-    let folds = Folds::new(&ix, 0);
-    let s = build(&ix, &folds, 0, true).unwrap();
-    let name = |w: usize| ix.experiments[ix.wells[w].experiment].name.as_str();
-    let val: BTreeSet<&str> = s.val.iter().map(|x| name(x.well)).collect();
-    assert_eq!(val.iter().copied().collect::<Vec<_>>(), folds.folds[0]);
-    // Training treatments: labelled experiments not in the fold (alias target included).
-    for x in &s.train {
-        let w = &ix.wells[x.well];
-        if w.well_type == WellType::Treatment {
-            assert!(!val.contains(name(x.well)));
-            assert_eq!(Some(x.label), w.label);
-        }
-    }
-    assert!(
-        s.train
-            .iter()
-            .any(|x| name(x.well) == "B-02" && ix.wells[x.well].well_type == WellType::Treatment)
-            || val.contains("B-02")
-    );
-    // All controls, test experiments' too, two sites each.
-    let controls = ix
-        .wells
-        .iter()
-        .filter(|w| w.well_type != WellType::Treatment)
-        .count();
-    assert_eq!(
-        s.train
-            .iter()
-            .filter(|x| ix.wells[x.well].well_type != WellType::Treatment)
-            .count(),
-        2 * controls
-    );
-    // Without all-controls, only training experiments' controls.
-    let s2 = build(&ix, &folds, 0, false).unwrap();
-    assert!(s2
-        .train
-        .iter()
-        .all(|x| s2.train_experiments.iter().any(|e| e == name(x.well))));
-    // The pseudo-label pool: validation wells then test wells, alias target excluded.
-    assert!(s
-        .pl_pool
-        .iter()
-        .all(|&(p, w)| (p == Pool::Val) == val.contains(name(w))));
-    assert!(s.pl_pool.iter().all(|&(_, w)| name(w) != "B-02"));
-    assert!(s
-        .pl_pool
-        .iter()
-        .any(|&(p, w)| p == Pool::Test && name(w) == "A-03"));
-    let firsts: Vec<Pool> = s.pl_pool.iter().map(|p| p.0).collect();
-    assert!(firsts.windows(2).all(|w| w[0] <= w[1]));
-    // No validation: everything trains.
-    let all = build(&ix, &folds, -1, true).unwrap();
-    assert!(all.val.is_empty());
-    assert!(all.train.len() > s.train.len());
-    assert!(build(&ix, &folds, 9, true)
-        .unwrap_err()
-        .to_string()
-        .contains("--cv-number 9"));
-}
 
 fn cand(pool: Pool, well: usize, plate: u8, logits: &[f32], truth: Option<u32>) -> Candidate {
     Candidate {

@@ -2,17 +2,17 @@
 //! model (opset 17): inputs `image` [batch, 6, H, W] float32 and
 //! `cell_type` [batch, cell types] float32, output `logits` [batch, classes]
 //! float32; fp16 weights and compute with `--fp16`; the reference's TTA
-//! inside the graph with `--tta N`.
+//! inside the graph with `--tta N` (the index maps of `rcic_core::tta`).
 
 pub mod error;
 pub mod graph;
 pub mod message;
 pub mod output_path;
-pub mod tta;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rcic_core::tta;
 use rcic_model::checkpoint::{load_into, Strictness};
 use rcic_model::{ModelConfig, Network, RawTensor};
 use rcic_onnx::{DataType, GraphBuilder, Model};
@@ -48,7 +48,7 @@ impl ExportOptions {
     /// Checks the options (before any work): the TTA count and crop
     /// fraction, and a fixed image size with TTA.
     pub fn check(&self) -> Result<(), ExportError> {
-        tta::check_count(self.tta, true).map_err(ExportError::Options)?;
+        tta::check_count(self.tta, true).map_err(|e| ExportError::Options(e.to_string()))?;
         if self.tta > 0 && self.image_size.is_none() {
             return Err(ExportError::Options(
                 "--tta inside the graph needs --image-size (the crops are fixed index maps)".into(),

@@ -253,7 +253,7 @@ fn tta_counts_are_those_the_predict_stage_accepts() {
         );
         assert!(!out.exists());
     }
-    assert_eq!(rcic_export::tta::MAX_VARIANTS, 64);
+    assert_eq!(rcic_core::tta::MAX_VARIANTS, 64);
 }
 
 #[test]

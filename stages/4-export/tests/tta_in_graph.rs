@@ -1,12 +1,12 @@
 //! TTA inside the graph equals the average of the plain graph's logits over
 //! the explicitly transformed inputs (<= 1e-5), the transforms done here with
-//! libtorch exactly as REFERENCE section 8 states them (slice, flip,
+//! libtorch exactly as docs/method.md section 8 states them (slice, flip,
 //! transpose, nearest interpolation back to the input size).
 
 mod common;
 
 use common::*;
-use rcic_export::tta::py_round;
+use rcic_core::tta::py_round;
 use rcic_export::{build_onnx, ExportOptions};
 use rcic_model::ModelConfig;
 use tch::Tensor;

@@ -20,8 +20,6 @@ pub enum PredictError {
     Core(#[from] rcic_core::CoreError),
     #[error(transparent)]
     Model(#[from] rcic_model::ModelError),
-    #[error(transparent)]
-    Train(#[from] rcic_train::TrainError),
 }
 
 impl From<ort::Error> for PredictError {

@@ -1,5 +1,5 @@
 //! `rcic-predict`: logits of every test site and every validation site of
-//! the model's fold, averaged over TTA variants (REFERENCE section 8), into
+//! the model's fold, averaged over TTA variants (docs/method.md section 8), into
 //! the predictions Parquet (data-schemas/predictions.md). Output: `-o FILE`;
 //! with `--load CKPT` (and no -o) `CKPT.output<--pred-suffix>` and
 //! `CKPT.output.log` as the reference names them; otherwise the artifact
@@ -13,8 +13,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use rcic_core::locate::find_tensors;
+use rcic_core::normalize::Normalization;
 use rcic_core::stats_table::StatsTable;
 use rcic_core::tensors::SiteTensors;
+use rcic_core::tta;
 use rcic_core::{AliasConfig, Artifact, DatasetIndex, IndexOptions, StageSpec, Store, Verify};
 use rcic_export::message::error_chain;
 use rcic_export::output_path::{check_not_input, check_writable, Input};
@@ -25,8 +28,7 @@ use rcic_predict::output::{self, Predictions};
 use rcic_predict::pipeline::{predict, RunOptions};
 use rcic_predict::sites::{self, Shard};
 use rcic_predict::tch_engine::TchEngine;
-use rcic_predict::{tta, PREDICT_VERSION};
-use rcic_train::augment::Normalization;
+use rcic_predict::PREDICT_VERSION;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -226,19 +228,10 @@ fn check_output(a: &Args) -> Result<()> {
     check_not_inputs(a, &inputs)
 }
 
-fn run() -> Result<()> {
-    let a = Args::parse();
-    let log = Log {
-        t0: Instant::now(),
-        quiet: a.quiet,
-        lines: Mutex::new(Vec::new()),
-    };
-    check_output(&a)?;
-    if !a.merge.is_empty() {
-        return merge(&a, &log);
-    }
-    // Every flag checked before any work.
-    rcic_export::tta::check_count(a.tta, false).map_err(anyhow::Error::msg)?;
+/// The flags `run` checks before any work (beyond [`check_output`]):
+/// the TTA count and crop, the batch size, `--shard` and `--alias`.
+fn check_flags(a: &Args) -> Result<(Option<Shard>, AliasConfig)> {
+    tta::check_count(a.tta, false)?;
     if !(a.tta_size > 0.0 && a.tta_size <= 1.0) {
         bail!(
             "--tta-size {}: expected a crop fraction in (0, 1]",
@@ -253,6 +246,228 @@ fn run() -> Result<()> {
         .alias
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--alias {e}"))?;
+    Ok((shard, aliases))
+}
+
+/// The engine a run uses, with what its model says about its training.
+struct Opened {
+    engine: Box<dyn Engine>,
+    trained: TrainedWith,
+    /// TTA variants inside the graph (0: none).
+    tta_inside: usize,
+    model_key: String,
+    model_file: PathBuf,
+}
+
+/// Opens `--engine tch` on the `--load` checkpoint or `--engine ort` on
+/// the `--model` ONNX file.
+fn open_engine(a: &Args, cuda: bool, threads: usize) -> Result<Opened> {
+    if a.engine == "tch" {
+        let ckpt = a
+            .load
+            .as_ref()
+            .context("--engine tch runs a checkpoint: give it with --load")?;
+        let device = if cuda {
+            rcic_model::select_device(rcic_model::DeviceChoice::Cuda)?
+        } else {
+            tch::Device::Cpu
+        };
+        let e = TchEngine::open(ckpt, device, a.fp16, threads)
+            .with_context(|| format!("--load {}", ckpt.display()))?;
+        let trained = e.trained_with.clone();
+        return Ok(Opened {
+            engine: Box::new(e),
+            trained,
+            tta_inside: 0,
+            model_key: key_of(ckpt)?,
+            model_file: ckpt.clone(),
+        });
+    }
+    let model = a.model.as_ref().context(
+        "--engine ort runs an ONNX model: give it with --model (rcic-export writes one)",
+    )?;
+    let e = OrtEngine::open(
+        model,
+        if cuda {
+            OrtDevice::Cuda
+        } else {
+            OrtDevice::Cpu
+        },
+        threads,
+    )
+    .with_context(|| format!("--model {}", model.display()))?;
+    if a.fp16 && !e.meta.fp16() {
+        bail!(
+            "--fp16: {} is a float32 model; export it with rcic-export --fp16",
+            model.display()
+        );
+    }
+    let (trained, tta_inside) = (e.meta.trained_with(), e.meta.tta_inside());
+    Ok(Opened {
+        engine: Box::new(e),
+        trained,
+        tta_inside,
+        model_key: key_of(model)?,
+        model_file: model.clone(),
+    })
+}
+
+/// The fold and normalisation of the run: the flags', else the model's,
+/// else the defaults.
+struct Fold {
+    cv_number: i32,
+    split_seed: u64,
+    norm_name: String,
+    normalization: Normalization,
+}
+
+fn fold_of(a: &Args, trained: &TrainedWith) -> Result<Fold> {
+    let cv_number = a.cv_number.or(trained.cv_number).unwrap_or(0);
+    if !(-1..=5).contains(&cv_number) {
+        bail!("--cv-number {cv_number}: expected -1 (no validation) or a fold 0..5");
+    }
+    let split_seed = a.data_split_seed.or(trained.data_split_seed).unwrap_or(0);
+    let norm_name = a
+        .data_normalization
+        .clone()
+        .or(trained.data_normalization.clone())
+        .unwrap_or_else(|| "sample".into());
+    let normalization: Normalization = norm_name.parse()?;
+    Ok(Fold {
+        cv_number,
+        split_seed,
+        norm_name,
+        normalization,
+    })
+}
+
+/// The data a run predicts: the preprocess artifact's folder, key and
+/// site tensors, the dataset index, and the sites of the run (its shard).
+struct Data {
+    dir: PathBuf,
+    tensors_key: String,
+    tensors: SiteTensors,
+    index: DatasetIndex,
+    targets: Vec<sites::Target>,
+}
+
+/// Reads the dataset index and the preprocess artifact (checked against
+/// the outputs, the index and the engine's shapes) and lists the sites.
+fn read_data(
+    a: &Args,
+    aliases: AliasConfig,
+    engine: &Opened,
+    fold: &Fold,
+    shard: Option<Shard>,
+) -> Result<Data> {
+    let index = DatasetIndex::load(
+        &a.data,
+        &IndexOptions {
+            aliases,
+            ..Default::default()
+        },
+    )
+    .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
+    let dir = find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
+    if a.tensors.is_none() {
+        check_not_inputs(a, &[Input::Sealed("--store", &dir)])?;
+    }
+    let tensors = SiteTensors::open(&dir)?;
+    if tensors.len() != index.site_count() {
+        bail!("{}: {} sites, but the dataset index of {} has {}; expected the preprocess artifact of that data", dir.display(), tensors.len(), a.data.display(), index.site_count());
+    }
+    engine
+        .engine
+        .shape()
+        .check(tensors.image_size(), index.cell_types.len(), index.classes)
+        .with_context(|| format!("{} vs {}", engine.model_file.display(), dir.display()))?;
+    let tensors_key = Artifact::open(&dir)
+        .map(|x| x.key().to_string())
+        .unwrap_or_else(|_| tensors.dataset_key().to_string());
+    let stats_path = dir.join("pixel_stats.parquet");
+    let stats = if stats_path.is_file() {
+        Some(StatsTable::read(&stats_path)?)
+    } else {
+        None
+    };
+    let all = sites::targets(
+        &index,
+        stats.as_ref(),
+        fold.normalization,
+        fold.cv_number,
+        fold.split_seed,
+    )?;
+    let targets = sites::shard(all, shard);
+    Ok(Data {
+        dir,
+        tensors_key,
+        tensors,
+        index,
+        targets,
+    })
+}
+
+/// Where a run's predictions go.
+enum Destination {
+    /// The output file and its log.
+    Files(PathBuf, PathBuf),
+    Store(Store),
+}
+
+/// Where the predictions go: the files of [`file_outputs`] (their folder
+/// made), else the store; None when the store already holds the artifact
+/// of `spec` (its folder printed).
+fn destination(a: &Args, spec: &StageSpec, log: &Log) -> Result<Option<Destination>> {
+    let Some((_, o, l)) = file_outputs(a) else {
+        let st = Store::open(&a.store).context("opening the artifact store")?;
+        if let Some(art) = st.lookup(spec, Verify::Full)? {
+            log.info(format!("reusing {}", art.dir.display()));
+            println!("{}", art.dir.display());
+            return Ok(None);
+        }
+        return Ok(Some(Destination::Store(st)));
+    };
+    if let Some(p) = o.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
+    }
+    Ok(Some(Destination::Files(o, l)))
+}
+
+/// Writes the predictions (and the run's log) to the output files, or
+/// publishes them as the store artifact of `spec`; prints where.
+fn write_output(preds: &Predictions, dest: Destination, spec: &StageSpec, log: &Log) -> Result<()> {
+    match dest {
+        Destination::Files(o, l) => {
+            preds.write(&o)?;
+            log.info(format!("wrote {} and {}", o.display(), l.display()));
+            log.write(&l)?;
+            println!("{}", o.display());
+        }
+        Destination::Store(st) => {
+            let w = st.begin(spec)?;
+            preds.write(&w.dir().join("predictions.parquet"))?;
+            log.info(format!("publishing {}", w.final_dir().display()));
+            log.write(&w.dir().join("predict.log"))?;
+            let art = w.commit()?;
+            println!("{}", art.dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn run() -> Result<()> {
+    let a = Args::parse();
+    let log = Log {
+        t0: Instant::now(),
+        quiet: a.quiet,
+        lines: Mutex::new(Vec::new()),
+    };
+    check_output(&a)?;
+    if !a.merge.is_empty() {
+        return merge(&a, &log);
+    }
+    // Every flag checked before any work.
+    let (shard, aliases) = check_flags(&a)?;
     let threads = if a.threads == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -277,105 +492,23 @@ fn run() -> Result<()> {
     log.info(format!("Args: {a:?}"));
 
     // The engine, its shapes and what the model says about its training.
-    let (mut engine, trained, tta_inside, model_key, model_file): (
-        Box<dyn Engine>,
-        TrainedWith,
-        usize,
-        String,
-        PathBuf,
-    ) = match a.engine.as_str() {
-        "tch" => {
-            let ckpt = a
-                .load
-                .as_ref()
-                .context("--engine tch runs a checkpoint: give it with --load")?;
-            let device = if cuda {
-                rcic_model::select_device(rcic_model::DeviceChoice::Cuda)?
-            } else {
-                tch::Device::Cpu
-            };
-            let e = TchEngine::open(ckpt, device, a.fp16, threads)
-                .with_context(|| format!("--load {}", ckpt.display()))?;
-            let t = e.trained_with.clone();
-            (Box::new(e), t, 0, key_of(ckpt)?, ckpt.clone())
-        }
-        _ => {
-            let model = a.model.as_ref().context(
-                "--engine ort runs an ONNX model: give it with --model (rcic-export writes one)",
-            )?;
-            let e = OrtEngine::open(
-                model,
-                if cuda {
-                    OrtDevice::Cuda
-                } else {
-                    OrtDevice::Cpu
-                },
-                threads,
-            )
-            .with_context(|| format!("--model {}", model.display()))?;
-            if a.fp16 && !e.meta.fp16() {
-                bail!(
-                    "--fp16: {} is a float32 model; export it with rcic-export --fp16",
-                    model.display()
-                );
-            }
-            let (t, inside) = (e.meta.trained_with(), e.meta.tta_inside());
-            (Box::new(e), t, inside, key_of(model)?, model.clone())
-        }
-    };
+    let mut opened = open_engine(&a, cuda, threads)?;
     log.info(format!(
-        "Engine: {} ({}, key {model_key})",
-        engine.describe(),
-        model_file.display()
+        "Engine: {} ({}, key {})",
+        opened.engine.describe(),
+        opened.model_file.display(),
+        opened.model_key
     ));
-    let cv_number = a.cv_number.or(trained.cv_number).unwrap_or(0);
-    if !(-1..=5).contains(&cv_number) {
-        bail!("--cv-number {cv_number}: expected -1 (no validation) or a fold 0..5");
-    }
-    let split_seed = a.data_split_seed.or(trained.data_split_seed).unwrap_or(0);
-    let norm_name = a
-        .data_normalization
-        .clone()
-        .or(trained.data_normalization.clone())
-        .unwrap_or_else(|| "sample".into());
-    let normalization: Normalization = norm_name.parse()?;
+    let fold = fold_of(&a, &opened.trained)?;
     log.info(format!(
-        "Fold: cv-number {cv_number}, data-split-seed {split_seed}; normalisation {norm_name}"
+        "Fold: cv-number {}, data-split-seed {}; normalisation {}",
+        fold.cv_number, fold.split_seed, fold.norm_name
     ));
 
     // The data.
-    let index = DatasetIndex::load(
-        &a.data,
-        &IndexOptions {
-            aliases,
-            ..Default::default()
-        },
-    )
-    .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
-    let dir = rcic_train::source::find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
-    if a.tensors.is_none() {
-        check_not_inputs(&a, &[Input::Sealed("--store", &dir)])?;
-    }
-    let tensors = SiteTensors::open(&dir)?;
-    if tensors.len() != index.site_count() {
-        bail!("{}: {} sites, but the dataset index of {} has {}; expected the preprocess artifact of that data", dir.display(), tensors.len(), a.data.display(), index.site_count());
-    }
-    engine
-        .shape()
-        .check(tensors.image_size(), index.cell_types.len(), index.classes)
-        .with_context(|| format!("{} vs {}", model_file.display(), dir.display()))?;
-    let tensors_key = Artifact::open(&dir)
-        .map(|x| x.key().to_string())
-        .unwrap_or_else(|_| tensors.dataset_key().to_string());
-    let stats_path = dir.join("pixel_stats.parquet");
-    let stats = if stats_path.is_file() {
-        Some(StatsTable::read(&stats_path)?)
-    } else {
-        None
-    };
-    let all = sites::targets(&index, stats.as_ref(), normalization, cv_number, split_seed)?;
-    let targets = sites::shard(all, shard);
-
+    let data = read_data(&a, aliases, &opened, &fold, shard)?;
+    let (tensors, targets) = (&data.tensors, &data.targets);
+    let tta_inside = opened.tta_inside;
     let (host_tta, tta_total) = if tta_inside > 0 {
         if a.tta > 1 {
             log.info(format!(
@@ -392,40 +525,26 @@ fn run() -> Result<()> {
         PREDICT_VERSION,
         serde_json::json!({
             "engine": a.engine, "tta": tta_total, "tta_size": if tta_inside > 0 { 1.0 } else { a.tta_size }, "tta_inside": tta_inside,
-            "cv_number": cv_number, "data_split_seed": split_seed, "data_normalization": norm_name, "alias": a.alias,
+            "cv_number": fold.cv_number, "data_split_seed": fold.split_seed, "data_normalization": fold.norm_name, "alias": a.alias,
             "device": a.device, "fp16": a.fp16, "shard": a.shard,
         }),
     )
-    .input("model", &model_key)
-    .input("tensors", &tensors_key);
+    .input("model", &opened.model_key)
+    .input("tensors", &data.tensors_key);
 
     // Where the output goes.
-    let file_out: Option<(PathBuf, PathBuf)> = file_outputs(&a).map(|(_, o, l)| (o, l));
-    let store = if file_out.is_none() {
-        Some(Store::open(&a.store).context("opening the artifact store")?)
-    } else {
-        None
+    let Some(dest) = destination(&a, &spec, &log)? else {
+        return Ok(());
     };
-    if let Some(st) = &store {
-        if let Some(art) = st.lookup(&spec, Verify::Full)? {
-            log.info(format!("reusing {}", art.dir.display()));
-            println!("{}", art.dir.display());
-            return Ok(());
-        }
-    }
-    if let Some((o, _)) = &file_out {
-        if let Some(p) = o.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
-        }
-    }
 
+    // The predictions.
     let n_test = targets.iter().filter(|t| t.split == "test").count();
     log.info(format!(
         "Sites: {} ({n_test} test, {} val){}; tensors {} ({} px); TTA {} on the host, {tta_inside} in the graph; batch {batch}, threads {threads}",
         targets.len(),
         targets.len() - n_test,
         shard.map_or(String::new(), |s| format!(" in shard {}/{}", s.index, s.count)),
-        dir.display(),
+        data.dir.display(),
         tensors.image_size(),
         host_tta,
     ));
@@ -435,16 +554,16 @@ fn run() -> Result<()> {
     } else {
         Vec::new()
     };
-    let plan = sites::plan(&targets, batch);
+    let plan = sites::plan(targets, batch);
     let t0 = Instant::now();
     let logits = predict(
-        engine.as_mut(),
-        &tensors,
-        &targets,
+        opened.engine.as_mut(),
+        tensors,
+        targets,
         &plan,
         &RunOptions {
             variants,
-            cell_types: index.cell_types.len(),
+            cell_types: data.index.cell_types.len(),
             progress: !a.quiet,
         },
     )?;
@@ -455,33 +574,16 @@ fn run() -> Result<()> {
         targets.len() as f64 / secs.max(1e-9)
     ));
     let preds = Predictions {
-        classes: engine.shape().classes as usize,
+        classes: opened.engine.shape().classes as usize,
         tta: tta_total.to_string(),
-        model_key: model_key.clone(),
+        model_key: opened.model_key.clone(),
         shard,
         split: targets.iter().map(|t| t.split.to_string()).collect(),
         id_code: targets.iter().map(|t| t.id_code.clone()).collect(),
         site: targets.iter().map(|t| t.site).collect(),
         logits,
     };
-    match (file_out, store) {
-        (Some((o, l)), _) => {
-            preds.write(&o)?;
-            log.info(format!("wrote {} and {}", o.display(), l.display()));
-            log.write(&l)?;
-            println!("{}", o.display());
-        }
-        (None, Some(st)) => {
-            let w = st.begin(&spec)?;
-            preds.write(&w.dir().join("predictions.parquet"))?;
-            log.info(format!("publishing {}", w.final_dir().display()));
-            log.write(&w.dir().join("predict.log"))?;
-            let art = w.commit()?;
-            println!("{}", art.dir.display());
-        }
-        _ => unreachable!("a file or the store"),
-    }
-    Ok(())
+    write_output(&preds, dest, &spec, &log)
 }
 
 /// `--merge`: shards (files, or predict artifact folders) -> -o FILE, or the

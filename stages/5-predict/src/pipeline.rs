@@ -8,12 +8,14 @@ use std::sync::mpsc::sync_channel;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use rcic_core::normalize::normalize;
 use rcic_core::tensors::SiteTensors;
+use rcic_core::tta::Variant;
 
 use crate::engine::Engine;
 use crate::error::PredictError;
 use crate::sites::Target;
-use crate::tta::{self, Variant};
+use crate::tta;
 
 /// A batch ready for the engine.
 struct Prepared {
@@ -37,7 +39,7 @@ fn prepare(
             let t = &targets[k];
             let mut px = vec![0u8; per];
             tensors.read_pixels_into(t.row, &mut px)?;
-            Ok(rcic_train::augment::normalize(&px, s, t.norm.as_ref()))
+            Ok(normalize(&px, s, t.norm.as_ref()))
         })
         .collect();
     let mut images = Vec::with_capacity(positions.len() * per);

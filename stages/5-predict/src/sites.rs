@@ -7,9 +7,10 @@
 
 use std::collections::BTreeSet;
 
+use rcic_core::normalize::{norm_of, ChannelNorm, Normalization};
+use rcic_core::splits::row_of;
 use rcic_core::stats_table::StatsTable;
 use rcic_core::{DatasetIndex, Folds, Split, WellType, SITES};
-use rcic_train::augment::{ChannelNorm, Normalization};
 
 use crate::error::PredictError;
 
@@ -57,8 +58,6 @@ impl std::str::FromStr for Shard {
     }
 }
 
-pub use rcic_train::trainer::{norm_of, row_of};
-
 /// Every site to predict, in output order: test treatment sites and the
 /// validation sites of fold `cv_number` (validation split seed `split_seed`).
 pub fn targets(
@@ -72,7 +71,7 @@ pub fn targets(
     let val_wells: BTreeSet<usize> = if cv_number == -1 {
         BTreeSet::new()
     } else {
-        rcic_train::samples::build(index, &folds, cv_number, true)?
+        rcic_core::splits::build(index, &folds, cv_number, true)?
             .val
             .iter()
             .map(|s| s.well)

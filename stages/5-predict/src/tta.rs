@@ -1,10 +1,10 @@
-//! Host-side TTA (REFERENCE section 8) for graphs without TTA inside: the
-//! variants are the export stage's index maps ([`rcic_export::tta`]: crop,
-//! flips and PyTorch's nearest resize folded into one row map and one
-//! column map, then an optional transpose), applied to a batch of
-//! normalised images.
+//! Host-side TTA (docs/method.md section 8) for graphs without TTA inside: the
+//! variants are the index maps the export stage puts in its graphs
+//! ([`rcic_core::tta`]: crop, flips and PyTorch's nearest resize folded
+//! into one row map and one column map, then an optional transpose),
+//! applied to a batch of normalised images.
 
-pub use rcic_export::tta::{variants, Variant};
+use rcic_core::tta::Variant;
 
 /// Variant `v` of a batch `x` of `n` x `c` x `s` x `s` images (row-major).
 pub fn apply(v: &Variant, x: &[f32], n: usize, c: usize, s: usize) -> Vec<f32> {
@@ -37,6 +37,7 @@ pub fn apply(v: &Variant, x: &[f32], n: usize, c: usize, s: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rcic_core::tta::variants;
 
     #[test]
     fn identity_flip_and_transpose() {

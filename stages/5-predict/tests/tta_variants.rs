@@ -1,14 +1,11 @@
 //! The host-side TTA variants equal the explicitly transformed inputs of
-//! REFERENCE section 8 computed with libtorch: crop round(r*H) x round(r*W)
+//! docs/method.md section 8 computed with libtorch: crop round(r*H) x round(r*W)
 //! at the grid offset, flip width if k&1, height if k&2, transpose if k&4,
 //! nearest resize back (PyTorch's `upsample_nearest2d`).
 
-use rcic_predict::tta::{apply, variants};
+use rcic_core::tta::{py_round, variants};
+use rcic_predict::tta::apply;
 use tch::{Device, Kind, Tensor};
-
-fn py_round(v: f64) -> i64 {
-    rcic_export::tta::py_round(v)
-}
 
 fn explicit(x: &Tensor, n: usize, r: f64, s: i64) -> Vec<Tensor> {
     let n1 = (n as f64).sqrt().ceil() as i64;

@@ -76,6 +76,32 @@ pub enum CoreError {
     },
     #[error("arrow: {0}")]
     Arrow(arrow_schema::ArrowError),
+    /// A flag's value that is not one it accepts.
+    #[error("{flag} {message}")]
+    Flag { flag: &'static str, message: String },
+    #[error(
+        "--data-normalization: no pixel statistics for {experiment} in the preprocess artifact"
+    )]
+    NoPixelStats { experiment: String },
+    #[error("the training set is empty after filtering (cv-number {cv_number}, training experiments {experiments:?})")]
+    EmptyTrainingSet {
+        cv_number: i32,
+        experiments: Vec<String>,
+    },
+    #[error("--tensors {}: not a preprocess artifact (no sites.parquet); expected a folder printed by rcic-preprocess", path.display())]
+    NotPreprocessArtifact { path: PathBuf },
+    #[error("no preprocess artifact of {} (data key {key}) in the store {}; run first:\n    rcic-preprocess --data {} --store {}", data.display(), store.display(), data.display(), store.display())]
+    NoPreprocessArtifact {
+        data: PathBuf,
+        key: String,
+        store: PathBuf,
+    },
+    #[error("{} preprocess artifacts of {} in {} ({}); name one with --tensors", found.len(), data.display(), store.display(), join_paths(found))]
+    ManyPreprocessArtifacts {
+        data: PathBuf,
+        store: PathBuf,
+        found: Vec<PathBuf>,
+    },
 }
 
 impl From<arrow_schema::ArrowError> for CoreError {
@@ -86,6 +112,14 @@ impl From<arrow_schema::ArrowError> for CoreError {
 
 fn count_problems(files: &[FileProblems]) -> usize {
     files.iter().map(|f| f.problems.len() + f.more).sum()
+}
+
+fn join_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn render_files(files: &[FileProblems]) -> String {
