@@ -36,6 +36,10 @@ pub enum SynthError {
     },
     #[error("could not start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
+    /// A failed publish of an output folder (its I/O cause a `source`,
+    /// which [`rcic_cli::report::error_chain`] prints once).
+    #[error(transparent)]
+    Cli(#[from] rcic_cli::CliError),
 }
 
 pub type Result<T> = std::result::Result<T, SynthError>;

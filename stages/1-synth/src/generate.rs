@@ -13,14 +13,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
+use rcic_cli::paths::{blocking_ancestor, resolve};
 
 use crate::acquire::{acquire, Acquisition};
 use crate::batch::{ExperimentEffects, PlateEffects, SiteEffects};
 use crate::csvout::{write_pixel_stats, write_tables, SiteRef};
 use crate::error::{io, Result, SynthError};
 use crate::layout::{self, ExperimentLayout};
-use crate::output::{check_empty, default_truth_dir, stage, Staged};
-use crate::paths::{blocking_ancestor, resolve};
+use crate::output::{check_empty, default_truth_dir, stage};
 use crate::phenotype::{class_delta, CellType};
 use crate::pixelstats::ImageStats;
 use crate::preset::{Preset, Spec, CHANNELS, SITES};
@@ -30,8 +30,8 @@ use crate::truth::{write_truth_json, TruthInfo};
 use crate::wells::Well;
 
 /// The most worker threads `--threads` accepts (more only exhausts the
-/// system's threads without any gain).
-pub const MAX_THREADS: usize = 1024;
+/// system's threads without any gain): every stage's bound.
+pub use rcic_cli::args::MAX_THREADS;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -139,46 +139,32 @@ pub fn generate(opts: &Options) -> Result<Summary> {
         .map(|e| ExperimentEffects::draw(opts.seed, &e.name))
         .collect();
 
+    // Dropped on an error, a staged folder is removed.
     let data = stage(&opts.out, opts.force)?;
-    let truth = match stage(&truth_dir, opts.force) {
-        Ok(t) => t,
-        Err(e) => {
-            data.discard();
-            return Err(e);
-        }
+    let truth = stage(&truth_dir, opts.force)?;
+    write_tables(&spec, &layouts, data.path(), truth.path())?;
+    let sites = if opts.images {
+        write_images(opts, &spec, size, &layouts, &effects, data.path(), &pool)?
+    } else {
+        0
     };
-    let result = (|| -> Result<usize> {
-        write_tables(&spec, &layouts, &data.tmp, &truth.tmp)?;
-        let sites = if opts.images {
-            write_images(opts, &spec, size, &layouts, &effects, &data.tmp, &pool)?
-        } else {
-            0
-        };
-        write_truth_json(
-            &truth.tmp.join("truth.json"),
-            &TruthInfo {
-                spec: &spec,
-                seed: opts.seed,
-                difficulty: opts.difficulty,
-                image_size: size,
-                images: opts.images,
-                groups: &groups,
-                layouts: &layouts,
-                alias: layout::visible_alias(&spec, &chosen),
-                effects: &effects,
-            },
-        )?;
-        Ok(sites)
-    })();
-    let sites = match result {
-        Ok(s) => s,
-        Err(e) => {
-            data.discard();
-            truth.discard();
-            return Err(e);
-        }
-    };
-    publish_both(data, truth)?;
+    write_truth_json(
+        &truth.path().join("truth.json"),
+        &TruthInfo {
+            spec: &spec,
+            seed: opts.seed,
+            difficulty: opts.difficulty,
+            image_size: size,
+            images: opts.images,
+            groups: &groups,
+            layouts: &layouts,
+            alias: layout::visible_alias(&spec, &chosen),
+            effects: &effects,
+        },
+    )?;
+    // Truth first: a dataset folder never appears without its truth.
+    truth.publish()?;
+    data.publish()?;
     Ok(Summary {
         out: opts.out.clone(),
         truth: truth_dir,
@@ -226,16 +212,6 @@ fn check_destinations(out: &Path, truth: &Path, force: bool) -> Result<()> {
         check_empty(dest, force)?;
     }
     Ok(())
-}
-
-fn publish_both(data: Staged, truth: Staged) -> Result<()> {
-    // Truth first: a dataset folder never appears without its truth.
-    let d = data;
-    if let Err(e) = truth.publish() {
-        d.discard();
-        return Err(e);
-    }
-    d.publish()
 }
 
 fn write_images(

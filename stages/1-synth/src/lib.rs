@@ -7,9 +7,9 @@
 //! (plate groups, rotations, alias), `phenotype` (morphology parameters and
 //! class effects), `batch` (experiment/plate/site effects), `texture`,
 //! `render` (cells into signal planes), `acquire` (signal into 8-bit
-//! images), `pixelstats`, `csvout`, `truth`, `paths` (where an output folder
-//! really is), `output` (atomic folders),
-//! `generate` (the whole run) and `proxy` (a difficulty measure).
+//! images), `pixelstats`, `csvout`, `truth`, `output` (atomic folders, on
+//! rcic-cli's publish), `generate` (the whole run) and `proxy` (a difficulty
+//! measure).
 
 pub mod acquire;
 pub mod batch;
@@ -18,7 +18,6 @@ pub mod error;
 pub mod generate;
 pub mod layout;
 pub mod output;
-pub mod paths;
 pub mod phenotype;
 pub mod pixelstats;
 pub mod preset;

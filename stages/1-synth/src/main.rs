@@ -1,10 +1,13 @@
 //! rcic-synth: writes a synthetic RxRx1-like dataset in the exact Kaggle
-//! layout, with its truth in a separate folder.
+//! layout, with its truth in a separate folder. Flags may come from the
+//! `[synth]` section of a preset (`--config presets/demo.toml`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
+use rcic_cli::args::{LogArgs, ThreadsArg};
+use rcic_cli::log::Level;
 use rcic_synth::{generate, Options, Preset};
 
 /// Synthetic RxRx1 (Cell Painting, 6 channels, 2 sites per well) in the exact
@@ -61,18 +64,27 @@ struct Cli {
     #[arg(long)]
     no_images: bool,
 
-    /// Worker threads; 0 uses all cores; at most 1024.
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
+    // --threads: worker threads; 0 uses all cores; at most 1024.
+    #[command(flatten)]
+    threads: ThreadsArg,
 
     /// Replace --out and the truth folder if they exist and are not empty
     /// (otherwise that is an error).
     #[arg(long)]
     force: bool,
+
+    // -q/-v.
+    #[command(flatten)]
+    log: LogArgs,
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() {
+    rcic_cli::report::main(run);
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli: Cli = rcic_cli::config::parse("synth");
+    let log = cli.log.log();
     let opts = Options {
         preset: cli.preset,
         out: cli.out.clone(),
@@ -87,9 +99,9 @@ fn main() -> anyhow::Result<()> {
         difficulty: cli.difficulty,
         truth_out: cli.truth_out,
         images: !cli.no_images,
-        threads: cli.threads,
+        threads: cli.threads.threads,
         force: cli.force,
-        progress: true,
+        progress: log.shows(Level::Info),
     };
     let s = generate(&opts).with_context(|| {
         format!(
@@ -98,18 +110,18 @@ fn main() -> anyhow::Result<()> {
             cli.out.display()
         )
     })?;
-    eprintln!(
-        "rcic-synth: wrote {} ({} experiments, {} px) and truth {}",
+    log.info(format!(
+        "wrote {} ({} experiments, {} px) and truth {}",
         s.out.display(),
         s.experiments,
         s.image_size,
         s.truth.display()
-    );
-    eprintln!(
+    ));
+    log.info(format!(
         "generated {} sites in {:.2} s ({:.1} sites/s)",
         s.sites,
         s.seconds,
         s.sites as f64 / s.seconds.max(1e-9)
-    );
+    ));
     Ok(())
 }

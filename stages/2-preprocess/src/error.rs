@@ -48,6 +48,10 @@ pub enum PreprocessError {
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("{0}")]
     Config(String),
+    /// An output refused before any work, or a failed publish (its I/O
+    /// cause a `source`, which [`rcic_cli::report::error_chain`] prints once).
+    #[error(transparent)]
+    Cli(#[from] rcic_cli::CliError),
 }
 
 impl PreprocessError {

@@ -10,7 +10,6 @@
 
 pub mod downscale;
 pub mod error;
-pub mod log;
 pub mod merge;
 pub mod output;
 pub mod pack;
@@ -22,7 +21,9 @@ pub mod validate;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use rcic_cli::log::{Level, Log};
 use rcic_core::{dataset_key, Artifact, DatasetIndex, IndexOptions, StageSpec};
 
 pub use error::{FileProblem, PreprocessError, Result};
@@ -52,7 +53,6 @@ pub struct Options {
     pub zstd_level: i32,
     /// Threads of the pool the run executes in (for the in-flight bound).
     pub threads: usize,
-    pub quiet: bool,
 }
 
 /// What a run did.
@@ -87,13 +87,31 @@ pub fn shard_spec(
     StageSpec::new(SHARD_STAGE, VERSION, p).input("data", dataset_key)
 }
 
-fn write_log(dir: &Path, log: &log::Log) -> Result<()> {
+/// A sites progress bar showing sites/s (hidden when the log shows no
+/// progress lines, or when stderr is not a terminal).
+fn progress(log: &Log, total: u64, what: &str) -> ProgressBar {
+    if !log.shows(Level::Info) {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} sites {per_sec} eta {eta}",
+        )
+        .expect("template")
+        .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn write_log(dir: &Path, log: &Log) -> Result<()> {
     let p = dir.join("preprocess.log");
     std::fs::write(&p, log.text()).map_err(|e| PreprocessError::io(&p, "cannot write", e))
 }
 
 /// Runs the stage (in the current rayon pool).
-pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
+pub fn run(opts: &Options, log: &Log) -> Result<Outcome> {
     if !(1..=22).contains(&opts.zstd_level) {
         return Err(PreprocessError::Config(format!(
             "--zstd-level {}: expected a zstd level 1..=22",
@@ -103,7 +121,7 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
     opts.dest.check(&opts.data, opts.shard)?;
     let index = DatasetIndex::load(&opts.data, &IndexOptions::default())?;
     let plates = plan::plates(&index);
-    log.line(format!(
+    log.info(format!(
         "dataset {}: {} experiment(s), {} plate(s), {} site(s)",
         opts.data.display(),
         index.experiments.len(),
@@ -117,7 +135,7 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
     }
     let t = std::time::Instant::now();
     let dkey = dataset_key(&opts.data)?;
-    log.line(format!(
+    log.info(format!(
         "dataset key {dkey} ({:.1} s to hash)",
         t.elapsed().as_secs_f64()
     ));
@@ -143,7 +161,7 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
         return Ok(reused(log, a, my_sites));
     }
     if let Some(s) = opts.shard {
-        log.line(format!(
+        log.info(format!(
             "shard {}/{}: {} plate(s), {} site(s)",
             s.index,
             s.count,
@@ -162,9 +180,9 @@ pub fn run(opts: &Options, log: &log::Log) -> Result<Outcome> {
 }
 
 /// The outcome of reusing an existing artifact, logged.
-fn reused(log: &log::Log, a: Artifact, sites: usize) -> Outcome {
-    log.line(format!(
-        "reusing artifact {} at {} (same data and parameters)",
+fn reused(log: &Log, a: Artifact, sites: usize) -> Outcome {
+    log.info(format!(
+        "reused existing artifact {} at {} (same data and parameters)",
         a.key(),
         a.dir.display()
     ));
@@ -176,8 +194,8 @@ fn reused(log: &log::Log, a: Artifact, sites: usize) -> Outcome {
 }
 
 /// The outcome of a newly published artifact, logged.
-fn published(log: &log::Log, a: Artifact, sites: usize) -> Outcome {
-    log.line(format!(
+fn published(log: &Log, a: Artifact, sites: usize) -> Outcome {
+    log.info(format!(
         "published artifact {} at {}",
         a.key(),
         a.dir.display()
@@ -192,7 +210,7 @@ fn published(log: &log::Log, a: Artifact, sites: usize) -> Outcome {
 /// `--merge N`: the shard runs' outputs joined into the final artifact.
 fn run_merge(
     opts: &Options,
-    log: &log::Log,
+    log: &Log,
     index: &DatasetIndex,
     plates: &[plan::PlatePlan],
     final_spec: &StageSpec,
@@ -217,7 +235,7 @@ fn run_merge(
 /// Returns the source and stored image sides.
 fn validate_images(
     opts: &Options,
-    log: &log::Log,
+    log: &Log,
     plates: &[plan::PlatePlan],
     mine: &[&plan::PlatePlan],
 ) -> Result<(u32, usize)> {
@@ -227,17 +245,17 @@ fn validate_images(
         .collect();
     let extra = validate::extra_files(&opts.data, &expected);
     if !extra.is_empty() {
-        log.line(format!(
-            "warning: {} file(s) under train/ and test/ are not sites of the CSVs and are ignored:",
+        log.warn(format!(
+            "{} file(s) under train/ and test/ are not sites of the CSVs and are ignored:",
             extra.len()
         ));
         for p in &extra {
-            log.line(format!("warning:   {}", p.display()));
+            log.warn(format!("  {}", p.display()));
         }
     }
     let hc = validate::check_headers(mine);
     if !hc.problems.is_empty() {
-        log.line(format!(
+        log.info(format!(
             "{} file(s) fail the header checks; decoding the other {} to find corrupt ones too",
             hc.problems.len(),
             hc.good.len()
@@ -279,7 +297,7 @@ fn validate_images(
             divisors.join(", ")
         )));
     }
-    log.line(format!(
+    log.info(format!(
         "images {source_size}x{source_size} px, stored at {image_size}x{image_size}, zstd level {}",
         opts.zstd_level
     ));
@@ -299,7 +317,7 @@ struct Work<'a> {
 /// statistics (a shard: its plate sums) and the log, and publishes it.
 fn pack_and_publish(
     opts: &Options,
-    log: &log::Log,
+    log: &Log,
     index: &DatasetIndex,
     work: &Work,
     dkey: &str,
@@ -314,7 +332,7 @@ fn pack_and_publish(
         dataset_key: dkey.to_string(),
         in_flight: (2 * opts.threads.max(1)).min(MAX_IN_FLIGHT),
     };
-    let pb = log.progress(my_sites as u64, "preprocess");
+    let pb = progress(log, my_sites as u64, "preprocess");
     let t = std::time::Instant::now();
     let out = pack::pack(&work.mine, pending.dir(), &cfg, &pb)?;
     pb.finish_and_clear();
@@ -322,7 +340,7 @@ fn pack_and_publish(
         return Err(PreprocessError::Invalid(out.problems));
     }
     let secs = t.elapsed().as_secs_f64();
-    log.line(format!(
+    log.info(format!(
         "packed {my_sites} site(s) in {secs:.1} s ({:.1} sites/s)",
         my_sites as f64 / secs.max(1e-9)
     ));
@@ -338,7 +356,7 @@ fn pack_and_publish(
             &pending.dir().join("pixel_stats.parquet"),
         )?;
     }
-    log.line(format!("publishing artifact {}", pending.key()));
+    log.info(format!("publishing artifact {}", pending.key()));
     write_log(pending.dir(), log)?;
     let artifact = pending.commit()?;
     Ok(published(log, artifact, my_sites))

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use rcic_preprocess::{log::Log, pack::DEFAULT_ZSTD_LEVEL, run, Dest, Options, Shard};
+use rcic_cli::args::{DataArg, LogArgs, ThreadsArg};
+use rcic_preprocess::{pack::DEFAULT_ZSTD_LEVEL, run, Dest, Options, Shard};
 
 /// Packs a Kaggle-layout RxRx1 PNG tree into Parquet site tensors, site
 /// metadata and pixel statistics (data-schemas/tensors.md), validated and
@@ -12,10 +13,9 @@ use rcic_preprocess::{log::Log, pack::DEFAULT_ZSTD_LEVEL, run, Dest, Options, Sh
 #[derive(Debug, Parser)]
 #[command(name = "rcic-preprocess", version)]
 struct Args {
-    /// Kaggle RxRx1 root: train.csv, test.csv, train_controls.csv,
-    /// test_controls.csv and the train/ and test/ PNG trees.
-    #[arg(long, value_name = "DIR", default_value = "../data")]
-    data: PathBuf,
+    // --data: the Kaggle RxRx1 root.
+    #[command(flatten)]
+    data: DataArg,
     /// Artifact store root; the output goes to STORE/preprocess/<key>/.
     #[arg(long, value_name = "DIR", default_value = "artifacts")]
     store: PathBuf,
@@ -37,30 +37,34 @@ struct Args {
     /// would publish (same key, same tensor files) (default: unset).
     #[arg(long, value_name = "N")]
     merge: Option<usize>,
-    /// Worker threads; 0 means one per core; at most 1024.
-    #[arg(long, value_name = "T", default_value_t = 0,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
-    threads: usize,
+    // --threads: worker threads; 0 means one per core; at most 1024.
+    #[command(flatten)]
+    threads: ThreadsArg,
     /// zstd level of the tensor files (1..=22).
     #[arg(long, value_name = "L", default_value_t = DEFAULT_ZSTD_LEVEL,
           value_parser = clap::value_parser!(i32).range(1..=22))]
     zstd_level: i32,
-    /// No log lines or progress bar on stderr (errors are still printed).
-    #[arg(short, long, default_value_t = false)]
-    quiet: bool,
+    // -q/-v: -q leaves only warnings (and errors) on stderr, no progress bar.
+    #[command(flatten)]
+    log: LogArgs,
 }
 
-fn main() -> anyhow::Result<()> {
-    let a = Args::parse();
+fn main() {
+    rcic_cli::report::main(real_main);
+}
+
+fn real_main() -> anyhow::Result<()> {
+    let a: Args = rcic_cli::config::parse("preprocess");
     rcic_core::tensors::tune_allocator();
+    let data = &a.data.data;
     let shard = a.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     let mut pool = rayon::ThreadPoolBuilder::new();
-    if a.threads > 0 {
-        pool = pool.num_threads(a.threads);
+    if a.threads.threads > 0 {
+        pool = pool.num_threads(a.threads.threads);
     }
     let pool = pool.build().context("cannot start the thread pool")?;
     let opts = Options {
-        data: a.data.clone(),
+        data: data.clone(),
         dest: match &a.output {
             Some(o) => Dest::Dir(o.clone()),
             None => Dest::Store(a.store.clone()),
@@ -70,18 +74,12 @@ fn main() -> anyhow::Result<()> {
         merge: a.merge,
         zstd_level: a.zstd_level,
         threads: pool.current_num_threads(),
-        quiet: a.quiet,
     };
-    let log = Log::new(a.quiet);
+    // Every line is kept for the artifact's preprocess.log.
+    let log = a.log.log().keeping_lines();
     let outcome = pool
         .install(|| run(&opts, &log))
-        .with_context(|| format!("preprocess of {} failed", a.data.display()))?;
-    if outcome.reused && !a.quiet {
-        eprintln!(
-            "preprocess: reused existing artifact {} (inputs and parameters unchanged)",
-            outcome.artifact.key()
-        );
-    }
+        .with_context(|| format!("preprocess of {} failed", data.display()))?;
     println!("{}", outcome.artifact.dir.display());
     Ok(())
 }

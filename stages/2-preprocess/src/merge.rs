@@ -7,10 +7,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use rcic_cli::log::Log;
 use rcic_core::{Artifact, DatasetIndex, StageSpec, Store, Verify};
 
 use crate::error::{PreprocessError, Result};
-use crate::log::Log;
 use crate::output::Dest;
 use crate::plan::{PlatePlan, Shard};
 use crate::stats::{write_pixel_stats, PlateSums};
@@ -117,7 +117,7 @@ pub fn merge(
         dataset_key,
         &pending.dir().join("pixel_stats.parquet"),
     )?;
-    log.line(format!(
+    log.info(format!(
         "merged {count} shard(s): {} plate(s), {} site(s)",
         want.len(),
         index.site_count()

@@ -2,18 +2,25 @@
 //! (`STORE/<stage>/<key>/`, the default) or an explicit folder (`-o OUTDIR`,
 //! which receives the same files, manifest included). Either way files are
 //! written to a temporary folder first and published only when complete.
-//! `-o` is checked before any work: it must lie outside the dataset, and
+//! `-o` is checked before any work with the one output check of
+//! [`rcic_cli::output`] (on the artifact's manifest, the file that makes the
+//! folder an artifact): outside the dataset, not below a file; and it must
 //! hold nothing but what an earlier `-o` run wrote there (its artifact, the
 //! shard folders of `--shard`), which a new run may reuse or replace.
 
 use std::path::{Path, PathBuf};
 
+use rcic_cli::output::{check_output, Input, Output};
+use rcic_cli::publish::StagedDir;
 use rcic_core::store::MANIFEST;
 use rcic_core::{Artifact, ArtifactWriter, StageSpec, Store, Verify};
 
 use crate::error::{PreprocessError, Result};
 use crate::plan::Shard;
-use rcic_core::paths::{blocking_ancestor, resolve};
+
+/// The name the scratch store of an `-o` run is made from, inside OUTDIR
+/// (as `.tmp-store.XXXXXX.partial`).
+const SCRATCH: &str = "tmp-store";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dest {
@@ -32,30 +39,16 @@ impl Dest {
         let Dest::Dir(dir) = self else {
             return Ok(());
         };
-        if resolve(dir).starts_with(resolve(data)) {
-            return Err(PreprocessError::Config(format!(
-                "-o {} is the --data folder {} or inside it; write the artifact outside the dataset",
-                dir.display(),
-                data.display()
-            )));
-        }
-        if let Some(parent) = blocking_ancestor(dir) {
-            return Err(PreprocessError::Config(format!(
-                "-o {}: {} is not a directory",
-                dir.display(),
-                parent.display()
-            )));
-        }
         let mut dirs = vec![dir.clone()];
         dirs.extend(shard.map(|s| dir.join(s.dir_name())));
+        for d in &dirs {
+            let manifest = d.join(MANIFEST);
+            check_output(
+                &Output::new("-o", &manifest),
+                &[Input::Folder("--data", data)],
+            )?;
+        }
         for d in dirs {
-            if d.exists() && !d.is_dir() {
-                return Err(PreprocessError::Config(format!(
-                    "-o {}: {} exists and is not a directory",
-                    dir.display(),
-                    d.display()
-                )));
-            }
             let foreign = foreign_entries(&d)?;
             if !foreign.is_empty() {
                 return Err(PreprocessError::Config(format!(
@@ -87,17 +80,13 @@ impl Dest {
                 target: None,
             }),
             Dest::Dir(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| PreprocessError::io(dir, "cannot create the output folder", e))?;
-                let nonce = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0);
-                let tmp_root = dir.join(format!(".tmp-store-{}-{nonce}", std::process::id()));
-                let writer = Store::open(&tmp_root)?.begin(spec)?;
+                // A scratch store, never published: its finished files are
+                // moved into OUTDIR on commit; dropped, it is removed.
+                let scratch = StagedDir::create(&dir.join(SCRATCH))?;
+                let writer = Store::open(scratch.path())?.begin(spec)?;
                 Ok(Pending {
                     writer: Some(writer),
-                    target: Some((dir.clone(), tmp_root)),
+                    target: Some((dir.clone(), scratch)),
                 })
             }
         }
@@ -117,7 +106,7 @@ fn is_shard_dir(name: &str) -> bool {
 
 /// The entries of `dir` (sorted; none when it does not exist) that an
 /// `-o` run does not write: anything but a preprocess artifact's manifest
-/// and files, shard folders and the hidden temporary stores of runs.
+/// and files, shard folders and the hidden scratch stores of runs.
 fn foreign_entries(dir: &Path) -> Result<Vec<String>> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
@@ -142,7 +131,7 @@ fn foreign_entries(dir: &Path) -> Result<Vec<String>> {
         let name = e.file_name().to_string_lossy().into_owned();
         let is_dir = e.path().is_dir();
         if own.contains(&name)
-            || (is_dir && (is_shard_dir(&name) || name.starts_with(".tmp-store-")))
+            || (is_dir && (is_shard_dir(&name) || name.starts_with(&format!(".{SCRATCH}"))))
         {
             continue;
         }
@@ -153,11 +142,12 @@ fn foreign_entries(dir: &Path) -> Result<Vec<String>> {
 }
 
 /// An artifact being written; dropped without [`commit`](Self::commit), it
-/// leaves nothing behind.
+/// leaves nothing behind (the writer's folder and the scratch store are
+/// removed when dropped).
 pub struct Pending {
     writer: Option<ArtifactWriter>,
-    /// `-o`: (the output folder, the temporary store inside it).
-    target: Option<(PathBuf, PathBuf)>,
+    /// `-o`: (the output folder, the scratch store inside it).
+    target: Option<(PathBuf, StagedDir)>,
 }
 
 impl Pending {
@@ -205,14 +195,5 @@ impl Pending {
                 .map_err(|e| PreprocessError::io(&to, "cannot move into the output folder", e))?;
         }
         Ok(Artifact::open(dir)?)
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        drop(self.writer.take());
-        if let Some((_, tmp)) = &self.target {
-            let _ = std::fs::remove_dir_all(tmp);
-        }
     }
 }

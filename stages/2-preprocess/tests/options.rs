@@ -43,7 +43,7 @@ fn output_folder_must_be_empty_and_outside_the_data() {
     for o in [data.clone(), data.join("out"), data.join("train/../x")] {
         let err = fails(&["--data", s(&data), "-o", s(&o), "-q"]);
         assert!(
-            err.contains("is the --data folder") && err.contains("-o"),
+            err.contains("-o ") && err.contains("lies inside the input folder --data"),
             "{err}"
         );
     }
@@ -58,7 +58,11 @@ fn output_folder_must_be_empty_and_outside_the_data() {
         "{err}"
     );
     let err = fails(&["--data", s(&data), "-o", s(&f), "-q"]);
-    assert!(err.contains("exists and is not a directory"), "{err}");
+    assert!(
+        err.contains(&format!("{} is not a directory", f.display())),
+        "{err}"
+    );
+    assert_eq!(names(d.path()), vec!["data", "file", "nonempty"]);
 
     // An earlier run's output may be reused or replaced.
     let out = d.path().join("out");

@@ -1,7 +1,8 @@
 //! The report crate's errors. Each names the file (or flag) at fault and what
 //! was expected; the binaries raise them before anything is written.
 //! Causes are part of the message (none is a `source`), so an error chain
-//! printed with its causes says each once.
+//! printed with its causes says each once; the output checks and writes of
+//! [`rcic_cli`] keep their own error.
 
 use std::path::PathBuf;
 
@@ -33,6 +34,10 @@ pub enum ReportError {
     Input { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    /// An output refused before any work, or a failed write (its I/O cause
+    /// a `source`, which [`rcic_cli::report::error_chain`] prints once).
+    #[error(transparent)]
+    Cli(#[from] rcic_cli::CliError),
 }
 
 impl ReportError {

@@ -1,7 +1,8 @@
 //! rcic-report: looking at the data and the results. Site composites in
 //! Recursion's channel colours (`rcic-view`) and one self-contained HTML page
 //! (`rcic-report`) with the training curves of the train stage's metrics, the
-//! ensemble's accuracy by step, and sample site composites.
+//! ensemble's accuracy by step, and sample site composites. Outputs are
+//! checked and published with [`rcic_cli`]'s output check and atomic write.
 
 pub mod catalog;
 pub mod chart;
@@ -11,7 +12,6 @@ pub mod datauri;
 pub mod ensemble;
 pub mod error;
 pub mod metrics;
-pub mod output;
 pub mod page;
 pub mod samples;
 pub mod site;

@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::Parser;
+use rcic_cli::output::{check_output, Input, Output};
+use rcic_cli::publish::write_atomic;
 use rcic_report::catalog::Catalog;
 use rcic_report::curves::{self, Run};
 use rcic_report::ensemble::EnsembleReport;
 use rcic_report::metrics::Metrics;
-use rcic_report::output::{check_output, write_atomic};
 use rcic_report::page::{document, Section};
 use rcic_report::{samples, steps};
 
@@ -26,13 +27,9 @@ use rcic_report::{samples, steps};
 )]
 struct Cli {
     /// HTML file to write (atomically: a temporary sibling renamed into
-    /// place); none of the inputs, outside --data.
-    #[arg(
-        short = 'o',
-        long = "output",
-        value_name = "FILE",
-        required_unless_present = "summary"
-    )]
+    /// place); none of the inputs, outside --data. Required unless
+    /// --summary is given.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
 
     /// Print the pipeline's accuracy table (Markdown) to stdout: each prediction
@@ -70,10 +67,7 @@ struct Cli {
 }
 
 fn main() {
-    if let Err(e) = real_main() {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    rcic_cli::report::main(real_main);
 }
 
 /// `NAME=FILE` -> (Some(NAME), FILE); `FILE` -> (None, FILE).
@@ -120,7 +114,7 @@ fn stem(path: &Path) -> String {
 }
 
 fn real_main() -> Result<()> {
-    let cli = Cli::parse();
+    let cli: Cli = rcic_cli::config::parse("report");
     if cli.summary {
         let Some(report) = &cli.ensemble else {
             bail!("--summary needs --ensemble report.json");
@@ -131,7 +125,9 @@ fn real_main() -> Result<()> {
             return Ok(());
         }
     }
-    let output = cli.output.clone().expect("clap: -o or --summary");
+    let Some(output) = cli.output.clone() else {
+        bail!("-o/--output FILE is required unless --summary is given");
+    };
     if cli.metrics.is_empty() && cli.ensemble.is_none() && cli.data.is_none() {
         bail!(
             "nothing to report: give --metrics NAME=FILE, --ensemble report.json and/or --data DIR"
@@ -142,13 +138,13 @@ fn real_main() -> Result<()> {
     }
 
     let metrics_files: Vec<PathBuf> = cli.metrics.iter().map(|a| split_metrics_arg(a).1).collect();
-    let mut inputs: Vec<(&str, &Path)> = metrics_files
+    let mut inputs: Vec<Input> = metrics_files
         .iter()
-        .map(|p| ("--metrics", p.as_path()))
+        .map(|p| Input::File("--metrics", p))
         .collect();
-    inputs.extend(cli.ensemble.iter().map(|p| ("--ensemble", p.as_path())));
-    let dirs: Vec<(&str, &Path)> = cli.data.iter().map(|d| ("--data", d.as_path())).collect();
-    check_output("-o", &output, &inputs, &dirs)?;
+    inputs.extend(cli.ensemble.iter().map(|p| Input::File("--ensemble", p)));
+    inputs.extend(cli.data.iter().map(|d| Input::Folder("--data", d)));
+    check_output(&Output::new("-o", &output), &inputs)?;
 
     // Read everything first: a bad input writes nothing.
     let runs = read_runs(&cli.metrics)?;

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use rcic_cli::output::{check_output, Input, Output};
+use rcic_cli::publish::write_atomic;
 use rcic_report::catalog::Catalog;
-use rcic_report::output::{check_output, write_atomic};
 use rcic_report::site::{encode_png, locate, read_composite, resize};
 
 #[derive(Parser, Debug)]
@@ -44,15 +45,15 @@ struct Cli {
 }
 
 fn main() {
-    if let Err(e) = real_main() {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    rcic_cli::report::main(real_main);
 }
 
 fn real_main() -> Result<()> {
-    let cli = Cli::parse();
-    check_output("-o", &cli.output, &[], &[("--data", &cli.data)])?;
+    let cli: Cli = rcic_cli::config::parse("view");
+    check_output(
+        &Output::new("-o", &cli.output),
+        &[Input::Folder("--data", &cli.data)],
+    )?;
     let cat = Catalog::read(&cli.data)?;
     let loc = locate(&cat, &cli.id_code, cli.site)?;
     let img = read_composite(&cli.data, &loc, cli.site)?;

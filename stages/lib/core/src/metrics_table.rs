@@ -1,14 +1,17 @@
 //! The per-epoch metrics table (`NAME.metrics.parquet`, schema
 //! data-schemas/metrics.md): its row and its writer, here so that the train
 //! stage that writes it and the report that reads it (and its tests) share
-//! one definition. Written through a temporary file and a rename, so that a
-//! reader never sees half a table while training runs.
+//! one definition. Written through a temporary file and a rename
+//! ([`rcic_cli::publish::AtomicFile`]), so that a reader never sees half a
+//! table while training runs.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use parquet::arrow::ArrowWriter;
+use rcic_cli::publish::AtomicFile;
+use rcic_cli::CliError;
 
 use crate::error::{CoreError, Result};
 
@@ -25,7 +28,7 @@ pub struct MetricRow {
 }
 
 /// Writes all rows to `path`, with the run's seed and fold in the schema
-/// metadata (via `path`.tmp and a rename).
+/// metadata (via a temporary sibling and a rename).
 pub fn write(path: &Path, rows: &[MetricRow], seed: u64, cv_number: i32) -> Result<()> {
     let mut schema = crate::schema::metrics_schema();
     schema.metadata.insert("seed".to_string(), seed.to_string());
@@ -46,24 +49,27 @@ pub fn write(path: &Path, rows: &[MetricRow], seed: u64, cv_number: i32) -> Resu
         Arc::new(UInt32Array::from_iter(rows.iter().map(|r| r.pseudo_labels))),
     ];
     let batch = RecordBatch::try_new(Arc::new(schema), cols)?;
-    let tmp = path.with_extension("parquet.tmp");
+    let mut f = AtomicFile::create(path).map_err(from_cli)?;
     let parquet = |cause| CoreError::Parquet {
-        path: tmp.clone(),
+        path: path.to_path_buf(),
         cause,
     };
-    let f = std::fs::File::create(&tmp).map_err(|cause| CoreError::Io {
-        path: tmp.clone(),
-        what: "cannot create the metrics table",
-        cause,
-    })?;
-    let mut w = ArrowWriter::try_new(f, batch.schema(), None).map_err(parquet)?;
+    let mut w = ArrowWriter::try_new(f.file(), batch.schema(), None).map_err(parquet)?;
     w.write(&batch).map_err(parquet)?;
     w.close().map_err(parquet)?;
-    std::fs::rename(&tmp, path).map_err(|cause| CoreError::Io {
-        path: path.to_path_buf(),
-        what: "cannot publish the metrics table",
-        cause,
-    })
+    f.commit().map_err(from_cli)
+}
+
+/// A publish error as core's (whose error type has no variant for it).
+fn from_cli(e: CliError) -> CoreError {
+    match e {
+        CliError::Io { path, what, source } => CoreError::Io {
+            path,
+            what,
+            cause: source,
+        },
+        other => CoreError::Config(other.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +102,11 @@ mod tests {
             },
         ];
         write(&p, &rows, 7, -1).unwrap();
-        assert!(!p.with_extension("parquet.tmp").exists());
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["m.metrics.parquet"], "no temporary left");
         let b = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&p).unwrap()).unwrap();
         let schema = b.schema().clone();
         let r = b.build().unwrap();
@@ -109,10 +119,13 @@ mod tests {
     }
 
     #[test]
-    fn an_unwritable_folder_names_the_file() {
-        let e = write(Path::new("/nonexistent/dir/m.metrics.parquet"), &[], 0, 0)
+    fn an_unwritable_folder_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        std::fs::write(&f, b"").unwrap();
+        let e = write(&f.join("m.metrics.parquet"), &[], 0, 0)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("/nonexistent/dir/m.metrics.parquet.tmp"), "{e}");
+        assert!(e.contains(&f.display().to_string()), "{e}");
     }
 }

@@ -5,6 +5,7 @@
 //! parameters, input keys) and nothing else: no paths, no times. Outputs are
 //! written to a temporary folder and renamed into place on commit, so a
 //! killed run never leaves anything that looks complete.
+//! Kept off `rcic_cli::publish`: host+PID temporaries let later runs clean up crashed ones.
 
 use std::fs;
 use std::io;
