@@ -29,7 +29,7 @@ struct Cli {
     /// HTML file to write (atomically: a temporary sibling renamed into
     /// place); none of the inputs, outside --data. Required unless
     /// --summary is given.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", required_unless_present = "summary")]
     output: Option<PathBuf>,
 
     /// Print the pipeline's accuracy table (Markdown) to stdout: each prediction
@@ -126,7 +126,7 @@ fn real_main() -> Result<()> {
         }
     }
     let Some(output) = cli.output.clone() else {
-        bail!("-o/--output FILE is required unless --summary is given");
+        unreachable!("clap requires -o unless --summary");
     };
     if cli.metrics.is_empty() && cli.ensemble.is_none() && cli.data.is_none() {
         bail!(

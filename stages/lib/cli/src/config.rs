@@ -80,7 +80,8 @@ fn command<A: CommandFactory>(print: bool) -> Command {
                 .help("Print the resolved configuration (every flag with the value it would run with) and exit"),
         );
     if print {
-        cmd.mut_args(|a| a.required(false))
+        // Nothing is required to print (required_unless_present included).
+        cmd.mut_args(|a| a.required(false)).ignore_errors(true)
     } else {
         cmd
     }

@@ -51,6 +51,9 @@ impl fmt::Display for FileProblems {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
+    /// A check or publish of the shared CLI and I/O policy.
+    #[error(transparent)]
+    Cli(#[from] rcic_cli::CliError),
     // The causes are part of the messages and not also error sources, so
     // that printing the chain does not say them twice.
     #[error("{}: {what}: {cause}", path.display())]

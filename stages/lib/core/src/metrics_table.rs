@@ -11,7 +11,6 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use parquet::arrow::ArrowWriter;
 use rcic_cli::publish::AtomicFile;
-use rcic_cli::CliError;
 
 use crate::error::{CoreError, Result};
 
@@ -49,7 +48,7 @@ pub fn write(path: &Path, rows: &[MetricRow], seed: u64, cv_number: i32) -> Resu
         Arc::new(UInt32Array::from_iter(rows.iter().map(|r| r.pseudo_labels))),
     ];
     let batch = RecordBatch::try_new(Arc::new(schema), cols)?;
-    let mut f = AtomicFile::create(path).map_err(from_cli)?;
+    let mut f = AtomicFile::create(path)?;
     let parquet = |cause| CoreError::Parquet {
         path: path.to_path_buf(),
         cause,
@@ -57,19 +56,7 @@ pub fn write(path: &Path, rows: &[MetricRow], seed: u64, cv_number: i32) -> Resu
     let mut w = ArrowWriter::try_new(f.file(), batch.schema(), None).map_err(parquet)?;
     w.write(&batch).map_err(parquet)?;
     w.close().map_err(parquet)?;
-    f.commit().map_err(from_cli)
-}
-
-/// A publish error as core's (whose error type has no variant for it).
-fn from_cli(e: CliError) -> CoreError {
-    match e {
-        CliError::Io { path, what, source } => CoreError::Io {
-            path,
-            what,
-            cause: source,
-        },
-        other => CoreError::Config(other.to_string()),
-    }
+    Ok(f.commit()?)
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ struct Args {
     epochs: u32,
     #[arg(long, default_value = "cosine,1.5e-4")]
     lr: String,
-    #[arg(long)]
-    save: PathBuf,
+    #[arg(long, required_unless_present = "fp16")]
+    save: Option<PathBuf>,
     #[arg(long)]
     cutmix: Option<f64>,
     #[arg(long)]
@@ -68,6 +68,7 @@ fn the_section_sets_flags_and_the_command_line_overrides_single_ones() {
     assert_eq!(b.alias.alias, "none");
     let c = parse(&["--save", "m"]).unwrap();
     assert_eq!((c.epochs, c.cutmix, c.fp16), (90, None, false));
+    assert!(parse(&[]).unwrap_err().contains("--save"));
 }
 
 #[test]
