@@ -79,7 +79,10 @@ mod tests {
         );
         let alias = d.path().join("x/../p.parquet");
         let msg = e(&alias, &opts);
-        assert!(msg.starts_with("-o ") && msg.contains("the input PRED"), "{msg}");
+        assert!(
+            msg.starts_with("-o ") && msg.contains("the input PRED"),
+            "{msg}"
+        );
         let msg = e(&data.join("test.csv"), &opts);
         assert!(msg.contains("the input --data"), "{msg}");
         let r = d.path().join("report.json");
@@ -95,7 +98,10 @@ mod tests {
         assert!(msg.contains("report.json is written beside it"), "{msg}");
         fs::create_dir(d.path().join("report.png")).unwrap();
         let msg = e(&d.path().join("sub.csv"), &opts);
-        assert!(msg.contains("(its report.png, written beside it) is a folder"), "{msg}");
+        assert!(
+            msg.contains("(its report.png, written beside it) is a folder"),
+            "{msg}"
+        );
         check_submission_path(&d.path().join("new/sub.csv"), &opts, true).unwrap();
     }
 }

@@ -11,9 +11,9 @@ use std::path::Path;
 use rcic_core::wells::cell_type;
 use rcic_core::WellType;
 
-use crate::datauri::data_uri;
 use crate::catalog::{Catalog, Entry};
 use crate::composite::RXRX1_COLOURS;
+use crate::datauri::data_uri;
 use crate::error::{ReportError, Result};
 use crate::page::escape;
 use crate::site::{encode_png, read_composite, resize, Located};

@@ -29,7 +29,12 @@ struct Cli {
     /// HTML file to write (atomically: a temporary sibling renamed into
     /// place); none of the inputs, outside --data. Required unless
     /// --summary is given.
-    #[arg(short = 'o', long = "output", value_name = "FILE", required_unless_present = "summary")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        required_unless_present = "summary"
+    )]
     output: Option<PathBuf>,
 
     /// Print the pipeline's accuracy table (Markdown) to stdout: each prediction

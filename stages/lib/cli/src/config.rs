@@ -43,7 +43,10 @@ pub fn parse_from<A: Parser>(
     argv: impl IntoIterator<Item = impl Into<OsString>>,
 ) -> Result<Option<A>, clap::Error> {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    let print = argv.iter().skip(1).any(|a| a == OsStr::new("--print-config"));
+    let print = argv
+        .iter()
+        .skip(1)
+        .any(|a| a == OsStr::new("--print-config"));
     let mut cmd = command::<A>(print);
     let mut full = argv[..1.min(argv.len())].to_vec();
     if let Some(file) = config_file(&argv) {
@@ -59,7 +62,9 @@ pub fn parse_from<A: Parser>(
         print!("{}", resolved(&cmd, &matches, section));
         return Ok(None);
     }
-    A::from_arg_matches(&matches).map(Some).map_err(|e| e.format(&mut cmd))
+    A::from_arg_matches(&matches)
+        .map(Some)
+        .map_err(|e| e.format(&mut cmd))
 }
 
 /// The stage's command with `--config` and `--print-config` (with nothing
@@ -113,14 +118,16 @@ fn config_file(argv: &[OsString]) -> Option<OsString> {
 fn read(file: &Path, section: &str) -> Result<Vec<(String, Value, bool)>, String> {
     let name = file.display();
     let text = std::fs::read_to_string(file).map_err(|e| format!("--config {name}: {e}"))?;
-    let table: Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| format!("--config {name}: not a valid TOML file: {}", e.message()))?;
+    let table: Table = text.parse().map_err(|e: toml::de::Error| {
+        format!("--config {name}: not a valid TOML file: {}", e.message())
+    })?;
     let part = |s: &str| -> Result<Table, String> {
         match table.get(s) {
             None => Ok(Table::new()),
             Some(Value::Table(t)) => Ok(t.clone()),
-            Some(_) => Err(format!("--config {name}: [{s}] must be a table of flag = value entries")),
+            Some(_) => Err(format!(
+                "--config {name}: [{s}] must be a table of flag = value entries"
+            )),
         }
     };
     let (common, own) = (part(COMMON)?, part(section)?);
@@ -167,7 +174,10 @@ fn flags_of(
 ) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for (key, value, common) in entries {
-        let Some(arg) = cmd.get_arguments().find(|a| a.get_long() == Some(key.as_str())) else {
+        let Some(arg) = cmd
+            .get_arguments()
+            .find(|a| a.get_long() == Some(key.as_str()))
+        else {
             if *common {
                 continue;
             }
@@ -197,10 +207,16 @@ fn flags_of(
             ArgAction::Append => match value {
                 Value::Array(items) => {
                     for v in items {
-                        out.push(format!("--{key}={}", scalar(v).ok_or_else(|| bad("expected strings or numbers"))?));
+                        out.push(format!(
+                            "--{key}={}",
+                            scalar(v).ok_or_else(|| bad("expected strings or numbers"))?
+                        ));
                     }
                 }
-                v => out.push(format!("--{key}={}", scalar(v).ok_or_else(|| bad("expected a value or an array"))?)),
+                v => out.push(format!(
+                    "--{key}={}",
+                    scalar(v).ok_or_else(|| bad("expected a value or an array"))?
+                )),
             },
             _ => {
                 let text = match value {
@@ -245,7 +261,9 @@ fn resolved(cmd: &Command, m: &ArgMatches, section: &str) -> String {
         };
         let vals: Vec<String> = raw.map(|v| v.to_string_lossy().into_owned()).collect();
         let v = match (a.get_action(), vals.as_slice()) {
-            (ArgAction::SetTrue | ArgAction::SetFalse, [one]) if one == "true" || one == "false" => {
+            (ArgAction::SetTrue | ArgAction::SetFalse, [one])
+                if one == "true" || one == "false" =>
+            {
                 Value::Boolean(one == "true")
             }
             (ArgAction::Append, _) => Value::Array(vals.into_iter().map(Value::String).collect()),

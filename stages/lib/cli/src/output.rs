@@ -79,7 +79,9 @@ pub fn check_output(out: &Output, inputs: &[Input]) -> Result<(), CliError> {
     );
     for (what, p) in &written {
         if !what.is_empty() && p.is_dir() {
-            return bad(format!("{what} is a folder; it would not be replaced; write elsewhere"));
+            return bad(format!(
+                "{what} is a folder; it would not be replaced; write elsewhere"
+            ));
         }
         if let Some(m) = clash(p, inputs) {
             return bad(format!("{what}{m}"));
@@ -131,13 +133,17 @@ mod tests {
     fn folders_files_on_the_way_and_missing_folders_are_named() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path();
-        assert!(msg(&Output::new("-o", p), &[]).ends_with("is a folder; expected the path of a file to write"));
+        assert!(msg(&Output::new("-o", p), &[])
+            .ends_with("is a folder; expected the path of a file to write"));
         std::fs::write(p.join("f"), b"").unwrap();
         let below = p.join("f/x.csv");
         assert!(msg(&Output::new("-o", &below), &[]).contains("f is not a directory"));
         let deep = p.join("no/x.csv");
         check_output(&Output::new("-o", &deep), &[]).unwrap();
-        let strict = Output { create_folder: false, ..Output::new("-o", &deep) };
+        let strict = Output {
+            create_folder: false,
+            ..Output::new("-o", &deep)
+        };
         assert!(msg(&strict, &[]).contains("does not exist"));
     }
 
@@ -148,14 +154,27 @@ mod tests {
         std::fs::create_dir(p.join("art")).unwrap();
         std::fs::write(p.join("in.csv"), b"").unwrap();
         let same = p.join("art/../in.csv");
-        let m = msg(&Output::new("-o", &same), &[Input::File("--data", &p.join("in.csv"))]);
-        assert!(m.starts_with("-o ") && m.contains("is the input --data"), "{m}");
+        let m = msg(
+            &Output::new("-o", &same),
+            &[Input::File("--data", &p.join("in.csv"))],
+        );
+        assert!(
+            m.starts_with("-o ") && m.contains("is the input --data"),
+            "{m}"
+        );
         let inside = p.join("art/x");
-        let m = msg(&Output::new("-o", &inside), &[Input::Sealed("--tensors", &p.join("art"))]);
+        let m = msg(
+            &Output::new("-o", &inside),
+            &[Input::Sealed("--tensors", &p.join("art"))],
+        );
         assert!(m.contains("the input artifact of --tensors"), "{m}");
         let m = msg(&Output::new("-o", &same), &[Input::Files("--data", p)]);
         assert!(m.contains("is a file of the input --data"), "{m}");
-        check_output(&Output::new("-o", &p.join("new")), &[Input::Files("--data", p)]).unwrap();
+        check_output(
+            &Output::new("-o", &p.join("new")),
+            &[Input::Files("--data", p)],
+        )
+        .unwrap();
         let m = msg(&Output::new("-o", &inside), &[Input::Folder("--data", p)]);
         assert!(m.contains("lies inside the input folder --data"), "{m}");
     }
@@ -165,14 +184,26 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path();
         let sub = p.join("s.csv");
-        let out = Output { siblings: &["report.json"], ..Output::new("-o", &sub) };
+        let out = Output {
+            siblings: &["report.json"],
+            ..Output::new("-o", &sub)
+        };
         let m = msg(&out, &[Input::File("--truth", &p.join("report.json"))]);
-        assert!(m.contains("(its report.json, written beside it) is the input --truth"), "{m}");
+        assert!(
+            m.contains("(its report.json, written beside it) is the input --truth"),
+            "{m}"
+        );
         std::fs::create_dir(p.join("report.png")).unwrap();
-        let out = Output { siblings: &["report.json", "report.png"], ..Output::new("-o", &sub) };
+        let out = Output {
+            siblings: &["report.json", "report.png"],
+            ..Output::new("-o", &sub)
+        };
         assert!(msg(&out, &[]).contains("(its report.png, written beside it) is a folder"));
         let named = p.join("report.json");
-        let out = Output { siblings: &["report.json"], ..Output::new("-o", &named) };
+        let out = Output {
+            siblings: &["report.json"],
+            ..Output::new("-o", &named)
+        };
         assert!(msg(&out, &[]).contains("is written beside it; choose another name"));
     }
 }

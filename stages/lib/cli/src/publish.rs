@@ -39,8 +39,12 @@ impl AtomicFile {
     /// Creates the temporary (and the folder of `path` when missing).
     pub fn create(path: &Path) -> Result<Self, CliError> {
         let dir = folder_of(path);
-        fs::create_dir_all(dir).map_err(|e| CliError::io(dir, "cannot create the output folder", e))?;
-        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        fs::create_dir_all(dir)
+            .map_err(|e| CliError::io(dir, "cannot create the output folder", e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
@@ -129,8 +133,12 @@ impl StagedDir {
     /// Creates the temporary sibling of `dest` (and `dest`'s parent).
     pub fn create(dest: &Path) -> Result<Self, CliError> {
         let dir = folder_of(dest);
-        fs::create_dir_all(dir).map_err(|e| CliError::io(dir, "cannot create the output folder", e))?;
-        let name = dest.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        fs::create_dir_all(dir)
+            .map_err(|e| CliError::io(dir, "cannot create the output folder", e))?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".partial")
@@ -155,14 +163,19 @@ impl StagedDir {
         let tmp = self.tmp.keep();
         let old = dest.exists().then(|| tmp.with_extension("old"));
         if let Some(old) = &old {
-            fs::rename(&dest, old).map_err(|e| CliError::io(&dest, "cannot move the previous output aside", e))?;
+            fs::rename(&dest, old)
+                .map_err(|e| CliError::io(&dest, "cannot move the previous output aside", e))?;
         }
         if let Err(e) = fs::rename(&tmp, &dest) {
             let _ = fs::remove_dir_all(&tmp);
             return Err(CliError::io(&dest, "cannot move into place", e));
         }
         if let Some(old) = old {
-            let gone = if old.is_dir() { fs::remove_dir_all(&old) } else { fs::remove_file(&old) };
+            let gone = if old.is_dir() {
+                fs::remove_dir_all(&old)
+            } else {
+                fs::remove_file(&old)
+            };
             gone.map_err(|e| CliError::io(&old, "cannot remove the previous output", e))?;
         }
         Ok(())

@@ -84,7 +84,11 @@ mod tests {
         );
         let e = chain(&["a", "b: c", "d"]);
         assert_eq!(error_chain(&e), "a: b: c: d");
-        let e = chain(&["--load", "ck/m: No such file (os error 2)", "No such file (os error 2)"]);
+        let e = chain(&[
+            "--load",
+            "ck/m: No such file (os error 2)",
+            "No such file (os error 2)",
+        ]);
         assert_eq!(error_chain(&e), "--load: ck/m: No such file (os error 2)");
     }
 

@@ -123,12 +123,20 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<TensorFile, ModelError> {
     let (n, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(explain(bytes, e)))?;
     let data = &bytes[8 + n..];
     let mut out = TensorFile {
-        metadata: header.metadata().clone().unwrap_or_default().into_iter().collect(),
+        metadata: header
+            .metadata()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
         tensors: BTreeMap::new(),
     };
     for (name, info) in header.tensors() {
         let dtype = from_crate(info.dtype).ok_or_else(|| {
-            bad(format!("tensor {name}: dtype {:?} is not supported", info.dtype))
+            bad(format!(
+                "tensor {name}: dtype {:?} is not supported",
+                info.dtype
+            ))
         })?;
         let (start, end) = info.data_offsets;
         let tensor = RawTensor {
@@ -143,9 +151,13 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<TensorFile, ModelError> {
 
 /// The crate's error in words (its own say only the variant's name).
 fn explain(bytes: &[u8], e: SafeTensorError) -> String {
-    let n = bytes.get(..8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()));
+    let n = bytes
+        .get(..8)
+        .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()));
     let header = || -> Result<Header, String> {
-        let end = (n as usize).checked_add(8).ok_or("header length overflows")?;
+        let end = (n as usize)
+            .checked_add(8)
+            .ok_or("header length overflows")?;
         let json = bytes.get(8..end).ok_or("header cut")?;
         serde_json::from_slice(json).map_err(|e| e.to_string())
     };
@@ -170,9 +182,9 @@ fn explain(bytes: &[u8], e: SafeTensorError) -> String {
              __metadata__ strings: {}",
             header().err().unwrap_or_default()
         ),
-        SafeTensorError::InvalidOffset(name) => format!(
-            "tensor {name}: its data_offsets do not start where the previous tensor's end"
-        ),
+        SafeTensorError::InvalidOffset(name) => {
+            format!("tensor {name}: its data_offsets do not start where the previous tensor's end")
+        }
         SafeTensorError::TensorInvalidInfo => {
             let wrong = header().ok().and_then(|h| {
                 h.tensors.into_iter().find(|(_, t)| {
@@ -194,7 +206,11 @@ fn explain(bytes: &[u8], e: SafeTensorError) -> String {
         SafeTensorError::MetadataIncompleteBuffer => {
             let have = bytes.len() - 8 - n as usize;
             let end = header().ok().map_or(0, |h| {
-                h.tensors.values().map(|t| t.data_offsets.1).max().unwrap_or(0)
+                h.tensors
+                    .values()
+                    .map(|t| t.data_offsets.1)
+                    .max()
+                    .unwrap_or(0)
             });
             if end > have {
                 format!("tensor data ends at byte {end} but the file holds {have} data bytes (truncated)")
@@ -264,13 +280,18 @@ mod tests {
     fn equal_content_gives_equal_bytes() {
         // The crate alone writes __metadata__ in HashMap order, which
         // differs between maps (and processes); the header is sorted.
-        let t: BTreeMap<String, RawTensor> =
-            (0..5).map(|k| (format!("t{k}"), f32s(&[k as f32]))).collect();
-        let m: BTreeMap<String, String> =
-            (0..16).map(|k| (format!("key{k}"), k.to_string())).collect();
+        let t: BTreeMap<String, RawTensor> = (0..5)
+            .map(|k| (format!("t{k}"), f32s(&[k as f32])))
+            .collect();
+        let m: BTreeMap<String, String> = (0..16)
+            .map(|k| (format!("key{k}"), k.to_string()))
+            .collect();
         let first = to_bytes(&t, &m);
         for _ in 0..8 {
-            assert!(to_bytes(&t, &m) == first, "two writes of one content differ");
+            assert!(
+                to_bytes(&t, &m) == first,
+                "two writes of one content differ"
+            );
         }
         let n = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
         assert_eq!((8 + n) % 8, 0);
@@ -294,12 +315,27 @@ mod tests {
             b
         };
         let e = |b: Vec<u8>| parse(p, &b).unwrap_err().to_string();
-        let msg = e(file(r#"{"w":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}"#, 4));
-        assert!(msg.contains("y.safetensors") && msg.contains("F33"), "{msg}");
-        let msg = e(file(r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, 4));
+        let msg = e(file(
+            r#"{"w":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}"#,
+            4,
+        ));
+        assert!(
+            msg.contains("y.safetensors") && msg.contains("F33"),
+            "{msg}"
+        );
+        let msg = e(file(
+            r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#,
+            4,
+        ));
         assert!(msg.contains("tensor w: byte range (0, 4)"), "{msg}");
-        let msg = e(file(r#"{"w":{"dtype":"U32","shape":[1],"data_offsets":[0,4]}}"#, 4));
-        assert!(msg.contains("tensor w: dtype U32 is not supported"), "{msg}");
+        let msg = e(file(
+            r#"{"w":{"dtype":"U32","shape":[1],"data_offsets":[0,4]}}"#,
+            4,
+        ));
+        assert!(
+            msg.contains("tensor w: dtype U32 is not supported"),
+            "{msg}"
+        );
         let msg = e(file(r#"{"__metadata__":{"k":1}}"#, 0));
         assert!(msg.contains("not a JSON object of tensors"), "{msg}");
         let msg = e(b"abc".to_vec());

@@ -43,7 +43,16 @@ pub fn fixture() -> &'static Fixture {
 
 /// Generates the tiny dataset (seed 0) into `out`.
 pub fn generate(out: &str) {
-    let args = ["--preset", "tiny", "--out", out, "--seed", "0", "--threads", "1"];
+    let args = [
+        "--preset",
+        "tiny",
+        "--out",
+        out,
+        "--seed",
+        "0",
+        "--threads",
+        "1",
+    ];
     run_ok("rcic-synth", &args);
 }
 
@@ -83,8 +92,21 @@ pub fn model(
     let pred = format!("{save}.pred");
     run_ok("rcic-export", &["--load", save, "-o", &onnx]);
     let args = [
-        "--model", &onnx, "--data", data, "--store", store, "--tta", tta, "--alias", alias, "-o",
-        &pred, "-q", "--threads", "1",
+        "--model",
+        &onnx,
+        "--data",
+        data,
+        "--store",
+        store,
+        "--tta",
+        tta,
+        "--alias",
+        alias,
+        "-o",
+        &pred,
+        "-q",
+        "--threads",
+        "1",
     ];
     run_ok("rcic-predict", &args);
     pred

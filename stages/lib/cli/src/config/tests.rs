@@ -62,7 +62,18 @@ fn the_section_sets_flags_and_the_command_line_overrides_single_ones() {
     assert_eq!(a.metrics, ["a", "b"]);
     assert_eq!(a.alias.alias, "A=B:1");
     assert_eq!(a.files, [PathBuf::from("x.parquet")]);
-    let b = parse(&["-e", "5", &format!("--config={p}"), "--save", "m", "--metric", "c", "--alias", "none"]).unwrap();
+    let b = parse(&[
+        "-e",
+        "5",
+        &format!("--config={p}"),
+        "--save",
+        "m",
+        "--metric",
+        "c",
+        "--alias",
+        "none",
+    ])
+    .unwrap();
     assert_eq!((b.epochs, b.lr.as_str()), (5, "cosine,3e-3"));
     assert_eq!(b.metrics, ["c"]);
     assert_eq!(b.alias.alias, "none");
@@ -75,10 +86,16 @@ fn the_section_sets_flags_and_the_command_line_overrides_single_ones() {
 fn unknown_keys_bad_values_and_bad_files_are_named() {
     let (_d, p) = preset("[train]\nepoch = 3\n");
     let m = parse(&["--config", &p, "--save", "m"]).unwrap_err();
-    assert!(m.contains("[train] epoch: not a flag of this stage; expected one of epochs, lr"), "{m}");
+    assert!(
+        m.contains("[train] epoch: not a flag of this stage; expected one of epochs, lr"),
+        "{m}"
+    );
     let (_d, p) = preset("[train]\nfp16 = \"yes\"\n");
     let m = parse(&["--config", &p, "--save", "m"]).unwrap_err();
-    assert!(m.contains("[train] fp16 = \"yes\": expected true or false"), "{m}");
+    assert!(
+        m.contains("[train] fp16 = \"yes\": expected true or false"),
+        "{m}"
+    );
     let (_d, p) = preset("[train]\nepochs = \"many\"\n");
     let m = parse(&["--config", &p, "--save", "m"]).unwrap_err();
     assert!(m.contains("many"), "{m}");
@@ -100,12 +117,23 @@ fn the_resolved_configuration_is_a_section_that_reads_back() {
     let table = read(Path::new(&p), "train").unwrap();
     let given = given_ids(&cmd, &argv[1..]);
     let mut full = vec![OsString::from("stage")];
-    full.extend(flags_of(&cmd, &table, "train", &p, &given).unwrap().into_iter().map(OsString::from));
+    full.extend(
+        flags_of(&cmd, &table, "train", &p, &given)
+            .unwrap()
+            .into_iter()
+            .map(OsString::from),
+    );
     full.extend(argv.iter().skip(1).cloned());
     let m = cmd.clone().try_get_matches_from(full).unwrap();
     let text = resolved(&cmd, &m, "train");
     assert!(text.starts_with("[train]\n"), "{text}");
-    for line in ["epochs = \"30\"", "lr = \"step,1\"", "fp16 = true", "metric = [\"a\", \"b\"]", "alias = \"A=B:1\""] {
+    for line in [
+        "epochs = \"30\"",
+        "lr = \"step,1\"",
+        "fp16 = true",
+        "metric = [\"a\", \"b\"]",
+        "alias = \"A=B:1\"",
+    ] {
         assert!(text.contains(line), "{line} in {text}");
     }
     assert!(!text.contains("config") && !text.contains("save"), "{text}");
@@ -113,5 +141,7 @@ fn the_resolved_configuration_is_a_section_that_reads_back() {
     let (_d2, p2) = preset(&text);
     let a = parse(&["--config", &p2, "--save", "m"]).unwrap();
     assert_eq!((a.epochs, a.lr.as_str(), a.fp16), (30, "step,1", true));
-    assert!(parse_from::<Args>("train", ["stage", "--print-config"]).unwrap().is_none());
+    assert!(parse_from::<Args>("train", ["stage", "--print-config"])
+        .unwrap()
+        .is_none());
 }
