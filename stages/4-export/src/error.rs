@@ -8,7 +8,4 @@ pub enum ExportError {
     MissingTensor(String),
     #[error("{0}")]
     Options(String),
-    /// An output path that cannot or must not be written.
-    #[error("{0}")]
-    Output(String),
 }

@@ -6,8 +6,6 @@
 
 pub mod error;
 pub mod graph;
-pub mod message;
-pub mod output_path;
 
 use std::collections::BTreeMap;
 use std::path::Path;

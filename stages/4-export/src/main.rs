@@ -4,13 +4,13 @@
 //! artifact (`STORE/export/<key>/model.onnx`) reused when it already exists.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use rcic_cli::log::Log;
+use rcic_cli::output::{check_output, Input, Output};
+use rcic_cli::publish::write_atomic;
 use rcic_core::{StageSpec, Store, Verify};
-use rcic_export::message::error_chain;
-use rcic_export::output_path::{check_not_input, check_writable, Input, TempFile};
 use rcic_export::{build_onnx, verified_tensors, ExportOptions, EXPORT_VERSION};
 use rcic_model::{Checkpoint, ConfigOverrides};
 
@@ -74,10 +74,8 @@ struct Args {
     /// Required with --tta.
     #[arg(long)]
     image_size: Option<i64>,
-}
-
-fn log(t0: Instant, msg: &str) {
-    eprintln!("[rcic-export {:7.2}s] {msg}", t0.elapsed().as_secs_f64());
+    #[command(flatten)]
+    log: rcic_cli::args::LogArgs,
 }
 
 /// The checkpoint's key: its own content (blake3 of the file), never a
@@ -88,31 +86,13 @@ fn checkpoint_key(path: &Path) -> Result<String> {
     Ok(h[..rcic_core::store::KEY_LEN].to_string())
 }
 
-/// Where `-o FILE` is written first.
-fn temporary_of(o: &Path) -> PathBuf {
-    o.with_extension("onnx.tmp")
-}
-
-/// Writes `bytes` to `o` through its temporary name (removed on failure).
-fn write_output(o: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = TempFile::new(temporary_of(o));
-    std::fs::write(tmp.path(), bytes)
-        .with_context(|| format!("writing {}", tmp.path().display()))?;
-    tmp.persist(o)
-        .with_context(|| format!("renaming {} to {}", temporary_of(o).display(), o.display()))?;
-    Ok(())
-}
-
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {}", error_chain(e.as_ref()));
-        std::process::exit(1);
-    }
+    rcic_cli::report::main(run)
 }
 
 fn run() -> Result<()> {
-    let a = Args::parse();
-    let t0 = Instant::now();
+    let a: Args = rcic_cli::config::parse("export");
+    let log = Log::new(a.log.level());
     if a.output.is_none() && a.store.is_none() {
         bail!("give -o FILE, --store DIR, or both");
     }
@@ -125,14 +105,11 @@ fn run() -> Result<()> {
     // Every flag checked before any work.
     opts.check()?;
     if let Some(o) = &a.output {
-        check_writable(&format!("-o {}", o.display()), o, false)?;
-        let load = [Input::File("--load", &a.load)];
-        check_not_input("-o", o, &load)?;
-        check_not_input(
-            &format!("-o {}: its temporary", o.display()),
-            &temporary_of(o),
-            &load,
-        )?;
+        let out = Output {
+            create_folder: false,
+            ..Output::new("-o", o)
+        };
+        check_output(&out, &[Input::File("--load", &a.load)])?;
     }
     let ckpt = Checkpoint::read(&a.load)
         .with_context(|| format!("reading checkpoint {}", a.load.display()))?;
@@ -152,15 +129,12 @@ fn run() -> Result<()> {
         .apply(ckpt.config.as_ref())
         .with_context(|| format!("architecture of {}", a.load.display()))?;
     let key = checkpoint_key(&a.load)?;
-    log(
-        t0,
-        &format!(
-            "checkpoint {} (key {key}): {} tensors, backbone {}",
-            a.load.display(),
-            ckpt.tensors.len(),
-            config.backbone
-        ),
-    );
+    log.info(format!(
+        "checkpoint {} (key {key}): {} tensors, backbone {}",
+        a.load.display(),
+        ckpt.tensors.len(),
+        config.backbone
+    ));
 
     let spec = StageSpec::new(
         "export",
@@ -179,12 +153,12 @@ fn run() -> Result<()> {
         .context("opening the artifact store")?;
     if let Some(store) = &store {
         if let Some(art) = store.lookup(&spec, Verify::Full)? {
-            log(t0, &format!("reusing {}", art.dir.display()));
+            log.info(format!("reusing {}", art.dir.display()));
             if let Some(o) = &a.output {
                 let p = art.file("model.onnx");
                 let bytes =
                     std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-                write_output(o, &bytes)?;
+                write_atomic(o, &bytes)?;
             }
             println!("{}", art.dir.display());
             return Ok(());
@@ -203,27 +177,24 @@ fn run() -> Result<()> {
         model.metadata.push(("rcic.train".into(), train.clone()));
     }
     let bytes = model.to_bytes();
-    log(
-        t0,
-        &format!(
-            "graph: {} nodes, {} initializers, {:.1} MB",
-            model.graph.nodes.len(),
-            model.graph.initializers.len(),
-            bytes.len() as f64 / 1e6
-        ),
-    );
+    log.info(format!(
+        "graph: {} nodes, {} initializers, {:.1} MB",
+        model.graph.nodes.len(),
+        model.graph.initializers.len(),
+        bytes.len() as f64 / 1e6
+    ));
 
     if let Some(store) = &store {
         let w = store.begin(&spec)?;
         let p = w.dir().join("model.onnx");
         std::fs::write(&p, &bytes).with_context(|| format!("writing {}", p.display()))?;
         let art = w.commit()?;
-        log(t0, &format!("published {}", art.dir.display()));
+        log.info(format!("published {}", art.dir.display()));
         println!("{}", art.dir.display());
     }
     if let Some(o) = &a.output {
-        write_output(o, &bytes)?;
-        log(t0, &format!("wrote {}", o.display()));
+        write_atomic(o, &bytes)?;
+        log.info(format!("wrote {}", o.display()));
     }
     Ok(())
 }
