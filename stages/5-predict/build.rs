@@ -6,7 +6,8 @@
 fn main() {
     rcic_build::libtorch_rpath();
     let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if let Some(p) = rcic_build::repo_root(&manifest).and_then(|r| rcic_build::venv_onnxruntime(&r)) {
+    if let Some(p) = rcic_build::repo_root(&manifest).and_then(|r| rcic_build::venv_onnxruntime(&r))
+    {
         println!("cargo:rustc-env=RCIC_ORT_DEFAULT={}", p.display());
     }
     println!("cargo:rerun-if-changed=build.rs");

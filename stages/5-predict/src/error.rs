@@ -19,6 +19,8 @@ pub enum PredictError {
     #[error(transparent)]
     Core(#[from] rcic_core::CoreError),
     #[error(transparent)]
+    Cli(#[from] rcic_cli::CliError),
+    #[error(transparent)]
     Model(#[from] rcic_model::ModelError),
 }
 

@@ -6,25 +6,25 @@
 //! `STORE/predict/<key>/predictions.parquet`, reused when present.
 //! `--merge SHARD...` joins `--shard I/N` outputs into the single run's file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use rcic_cli::args::{AliasArg, DataArg, LogArgs, TensorsArgs, ThreadsArg};
+use rcic_cli::log::Log;
+use rcic_cli::output::{check_output as check_path, Input, Output};
+use rcic_cli::publish::write_atomic;
 use rcic_core::locate::find_tensors;
 use rcic_core::normalize::Normalization;
 use rcic_core::stats_table::StatsTable;
 use rcic_core::tensors::SiteTensors;
 use rcic_core::tta;
 use rcic_core::{AliasConfig, Artifact, DatasetIndex, IndexOptions, StageSpec, Store, Verify};
-use rcic_export::message::error_chain;
-use rcic_export::output_path::{check_not_input, check_writable, Input};
 use rcic_predict::engine::Engine;
 use rcic_predict::model_info::TrainedWith;
 use rcic_predict::ort_engine::{OrtDevice, OrtEngine};
-use rcic_predict::output::{self, Predictions};
+use rcic_predict::output::Predictions;
 use rcic_predict::pipeline::{predict, RunOptions};
 use rcic_predict::sites::{self, Shard};
 use rcic_predict::tch_engine::TchEngine;
@@ -46,15 +46,11 @@ struct Args {
     /// ort (ONNX Runtime, --model) or tch (libtorch, --load).
     #[arg(long, default_value = "ort", value_parser = ["ort", "tch"])]
     engine: String,
-    /// Kaggle-layout data root (its CSVs; its preprocess artifact is looked up in --store).
-    #[arg(long, default_value = "../data")]
-    data: PathBuf,
-    /// A preprocess artifact folder (instead of looking it up by --data).
-    #[arg(long)]
-    tensors: Option<PathBuf>,
-    /// Artifact store: where the preprocess artifact is found and, without -o/--load, where predict/<key>/ is written.
-    #[arg(long, default_value = "artifacts")]
-    store: PathBuf,
+    #[command(flatten)]
+    data: DataArg,
+    /// (--store: also where predict/<key>/ is written without -o/--load.)
+    #[command(flatten)]
+    src: TensorsArgs,
     /// Output file (instead of the store artifact).
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
@@ -90,60 +86,27 @@ struct Args {
     /// sample, experiment, global or plate [default: the model's, else sample].
     #[arg(long)]
     data_normalization: Option<String>,
-    /// Layout aliases: default, none, or TARGET=SOURCE:SHIFT[,...] (as in training).
-    #[arg(long, default_value = "default")]
-    alias: String,
+    #[command(flatten)]
+    alias: AliasArg,
     /// Predict only (experiment, plate) groups g with g mod N = I.
     #[arg(long)]
     shard: Option<String>,
     /// Merge shard outputs (files or predict artifact folders) into -o FILE or the single run's store artifact.
     #[arg(long, num_args = 1..)]
     merge: Vec<PathBuf>,
-    /// Threads of the engine and the reader (0: all cores; at most 1024).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
-    /// No progress bar, log only to the log file.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    threads: ThreadsArg,
+    #[command(flatten)]
+    log: LogArgs,
 }
-
-struct Log {
-    t0: Instant,
-    quiet: bool,
-    lines: Mutex<Vec<String>>,
-}
-
-impl Log {
-    fn info(&self, m: impl AsRef<str>) {
-        let line = format!(
-            "[rcic-predict {:7.2}s] {}",
-            self.t0.elapsed().as_secs_f64(),
-            m.as_ref()
-        );
-        if !self.quiet {
-            eprintln!("{line}");
-        }
-        self.lines.lock().expect("log").push(line);
-    }
-
-    fn write(&self, path: &Path) -> Result<()> {
-        let mut f = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        for l in self.lines.lock().expect("log").iter() {
-            writeln!(f, "{l}")?;
-        }
-        Ok(())
-    }
-}
-
-/// The most threads `--threads` accepts.
-const MAX_THREADS: usize = 1024;
 
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {}", error_chain(e.as_ref()));
-        std::process::exit(1);
-    }
+    rcic_cli::report::main(run)
+}
+
+/// Writes the log's lines to `path` (atomically).
+fn write_log(log: &Log, path: &Path) -> Result<()> {
+    Ok(write_atomic(path, log.text().as_bytes())?)
 }
 
 fn key_of(path: &Path) -> Result<String> {
@@ -159,7 +122,7 @@ fn key_of(path: &Path) -> Result<String> {
 fn file_outputs(a: &Args) -> Option<(String, PathBuf, PathBuf)> {
     match (&a.output, &a.load) {
         (Some(o), _) => Some((
-            format!("-o {}", o.display()),
+            "-o".to_string(),
             o.clone(),
             PathBuf::from(format!("{}.log", o.display())),
         )),
@@ -172,39 +135,31 @@ fn file_outputs(a: &Args) -> Option<(String, PathBuf, PathBuf)> {
     }
 }
 
-/// Checks the output files (the predictions, their temporary and the log)
-/// against `inputs`.
+/// Checks the output files (the predictions and their log) against
+/// `inputs` and the file system.
 fn check_not_inputs(a: &Args, inputs: &[Input]) -> Result<()> {
     let Some((what, o, l)) = file_outputs(a) else {
         return Ok(());
     };
-    let flag = what.strip_suffix(": its output").unwrap_or("-o");
-    check_not_input(flag, &o, inputs)?;
-    check_not_input(&format!("{what}: its log"), &l, inputs)?;
-    check_not_input(
-        &format!("{what}: its temporary"),
-        &output::temporary_of(&o),
-        inputs,
-    )?;
+    let log_name = l
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let siblings = [log_name.as_str()];
+    let out = Output {
+        siblings: &siblings,
+        ..Output::new(&what, &o)
+    };
+    check_path(&out, inputs)?;
     Ok(())
 }
 
-/// --threads and the output files, before any work: each output a file
-/// path whose folder exists or can be made (no file on the way), none of
-/// them an input: the model, the checkpoint, a merged part, a file of
-/// --data or anything inside the --tensors artifact (the artifact found in
-/// --store is checked once it is known).
+/// The output files, before any work: each output a file path whose
+/// folder exists or can be made (no file on the way), none of them an
+/// input: the model, the checkpoint, a merged part, a file of --data or
+/// anything inside the --tensors artifact (the artifact found in --store is
+/// checked once it is known).
 fn check_output(a: &Args) -> Result<()> {
-    if a.threads > MAX_THREADS {
-        bail!(
-            "--threads {}: expected 0 (all cores) to {MAX_THREADS}",
-            a.threads
-        );
-    }
-    if let Some((what, o, l)) = file_outputs(a) {
-        check_writable(&what, &o, true)?;
-        check_writable(&format!("{what}: its log {}", l.display()), &l, true)?;
-    }
     let mut inputs = Vec::new();
     if let Some(m) = &a.model {
         inputs.push(Input::File("--model", m));
@@ -220,8 +175,8 @@ fn check_output(a: &Args) -> Result<()> {
         });
     }
     if a.merge.is_empty() {
-        inputs.push(Input::Files("--data", &a.data));
-        if let Some(t) = &a.tensors {
+        inputs.push(Input::Files("--data", &a.data.data));
+        if let Some(t) = &a.src.tensors {
             inputs.push(Input::Sealed("--tensors", t));
         }
     }
@@ -243,6 +198,7 @@ fn check_flags(a: &Args) -> Result<(Option<Shard>, AliasConfig)> {
     }
     let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
     let aliases: AliasConfig = a
+        .alias
         .alias
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--alias {e}"))?;
@@ -361,20 +317,20 @@ fn read_data(
     shard: Option<Shard>,
 ) -> Result<Data> {
     let index = DatasetIndex::load(
-        &a.data,
+        &a.data.data,
         &IndexOptions {
             aliases,
             ..Default::default()
         },
     )
-    .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
-    let dir = find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
-    if a.tensors.is_none() {
+    .with_context(|| format!("reading the dataset index of {}", a.data.data.display()))?;
+    let dir = find_tensors(a.src.tensors.as_deref(), &a.data.data, &a.src.store)?;
+    if a.src.tensors.is_none() {
         check_not_inputs(a, &[Input::Sealed("--store", &dir)])?;
     }
     let tensors = SiteTensors::open(&dir)?;
     if tensors.len() != index.site_count() {
-        bail!("{}: {} sites, but the dataset index of {} has {}; expected the preprocess artifact of that data", dir.display(), tensors.len(), a.data.display(), index.site_count());
+        bail!("{}: {} sites, but the dataset index of {} has {}; expected the preprocess artifact of that data", dir.display(), tensors.len(), a.data.data.display(), index.site_count());
     }
     engine
         .engine
@@ -419,7 +375,7 @@ enum Destination {
 /// of `spec` (its folder printed).
 fn destination(a: &Args, spec: &StageSpec, log: &Log) -> Result<Option<Destination>> {
     let Some((_, o, l)) = file_outputs(a) else {
-        let st = Store::open(&a.store).context("opening the artifact store")?;
+        let st = Store::open(&a.src.store).context("opening the artifact store")?;
         if let Some(art) = st.lookup(spec, Verify::Full)? {
             log.info(format!("reusing {}", art.dir.display()));
             println!("{}", art.dir.display());
@@ -440,14 +396,14 @@ fn write_output(preds: &Predictions, dest: Destination, spec: &StageSpec, log: &
         Destination::Files(o, l) => {
             preds.write(&o)?;
             log.info(format!("wrote {} and {}", o.display(), l.display()));
-            log.write(&l)?;
+            write_log(&log, &l)?;
             println!("{}", o.display());
         }
         Destination::Store(st) => {
             let w = st.begin(spec)?;
             preds.write(&w.dir().join("predictions.parquet"))?;
             log.info(format!("publishing {}", w.final_dir().display()));
-            log.write(&w.dir().join("predict.log"))?;
+            write_log(&log, &w.dir().join("predict.log"))?;
             let art = w.commit()?;
             println!("{}", art.dir.display());
         }
@@ -456,24 +412,20 @@ fn write_output(preds: &Predictions, dest: Destination, spec: &StageSpec, log: &
 }
 
 fn run() -> Result<()> {
-    let a = Args::parse();
-    let log = Log {
-        t0: Instant::now(),
-        quiet: a.quiet,
-        lines: Mutex::new(Vec::new()),
-    };
+    let a: Args = rcic_cli::config::parse("predict");
+    let log = Log::new(a.log.level()).keeping_lines();
     check_output(&a)?;
     if !a.merge.is_empty() {
         return merge(&a, &log);
     }
     // Every flag checked before any work.
     let (shard, aliases) = check_flags(&a)?;
-    let threads = if a.threads == 0 {
+    let threads = if a.threads.threads == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     } else {
-        a.threads
+        a.threads.threads
     };
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -525,7 +477,7 @@ fn run() -> Result<()> {
         PREDICT_VERSION,
         serde_json::json!({
             "engine": a.engine, "tta": tta_total, "tta_size": if tta_inside > 0 { 1.0 } else { a.tta_size }, "tta_inside": tta_inside,
-            "cv_number": fold.cv_number, "data_split_seed": fold.split_seed, "data_normalization": fold.norm_name, "alias": a.alias,
+            "cv_number": fold.cv_number, "data_split_seed": fold.split_seed, "data_normalization": fold.norm_name, "alias": a.alias.alias,
             "device": a.device, "fp16": a.fp16, "shard": a.shard,
         }),
     )
@@ -564,7 +516,7 @@ fn run() -> Result<()> {
         &RunOptions {
             variants,
             cell_types: data.index.cell_types.len(),
-            progress: !a.quiet,
+            progress: log.shows(rcic_cli::log::Level::Info),
         },
     )?;
     let secs = t0.elapsed().as_secs_f64();
@@ -621,7 +573,7 @@ fn merge(a: &Args, log: &Log) -> Result<()> {
     ));
     if let Some(o) = &a.output {
         merged.write(o)?;
-        log.write(&PathBuf::from(format!("{}.log", o.display())))?;
+        write_log(&log, &PathBuf::from(format!("{}.log", o.display())))?;
         println!("{}", o.display());
         return Ok(());
     }
@@ -668,14 +620,14 @@ fn merge(a: &Args, log: &Log) -> Result<()> {
     for i in &specs[0].inputs {
         spec = spec.input(&i.role, &i.key);
     }
-    let st = Store::open(&a.store)?;
+    let st = Store::open(&a.src.store)?;
     if let Some(art) = st.lookup(&spec, Verify::Full)? {
         println!("{}", art.dir.display());
         return Ok(());
     }
     let w = st.begin(&spec)?;
     merged.write(&w.dir().join("predictions.parquet"))?;
-    log.write(&w.dir().join("predict.log"))?;
+    write_log(&log, &w.dir().join("predict.log"))?;
     let art = w.commit()?;
     println!("{}", art.dir.display());
     Ok(())

@@ -5,7 +5,7 @@
 //! rows sorted by (split, id_code, site), the order a single run writes.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -18,16 +18,11 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use rcic_cli::publish::AtomicFile;
 use rcic_core::schema::predictions_schema;
-use rcic_export::output_path::TempFile;
 
 use crate::error::PredictError;
 use crate::sites::Shard;
-
-/// Where a predictions file is written before it is renamed into place.
-pub fn temporary_of(path: &Path) -> PathBuf {
-    path.with_extension("parquet.tmp")
-}
 
 /// Predictions in memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,22 +82,15 @@ impl Predictions {
             Arc::new(logits),
         ];
         let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| err(e.to_string()))?;
-        let tmp = TempFile::new(temporary_of(path));
-        let file = std::fs::File::create(tmp.path())
-            .map_err(|e| err(format!("cannot create {}: {e}", tmp.path().display())))?;
+        let mut tmp = AtomicFile::create(path)?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
             .build();
-        let mut w =
-            ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| err(e.to_string()))?;
+        let mut w = ArrowWriter::try_new(tmp.file(), schema, Some(props))
+            .map_err(|e| err(e.to_string()))?;
         w.write(&batch).map_err(|e| err(e.to_string()))?;
         w.close().map_err(|e| err(e.to_string()))?;
-        tmp.persist(path).map_err(|e| {
-            err(format!(
-                "cannot rename {}: {e}",
-                temporary_of(path).display()
-            ))
-        })?;
+        tmp.commit()?;
         Ok(())
     }
 
@@ -316,11 +304,15 @@ mod tests {
         let target = d.path().join("p.parquet");
         std::fs::create_dir(&target).unwrap();
         assert!(part(Some((0, 1))).write(&target).is_err());
-        assert!(!temporary_of(&target).exists());
         let ok = d.path().join("q.parquet");
         part(Some((1, 2))).write(&ok).unwrap();
         assert_eq!(Predictions::read(&ok).unwrap(), part(Some((1, 2))));
-        assert!(!temporary_of(&ok).exists());
+        let mut names: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["p.parquet", "q.parquet"]);
     }
 
     #[test]

@@ -353,7 +353,9 @@ fn an_output_that_is_a_folder_an_input_or_below_a_file_is_refused_up_front() {
         ],
     );
     assert!(
-        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--threads 100000"),
+        !o.status.success()
+            && String::from_utf8_lossy(&o.stderr)
+                .contains("invalid value '100000' for '--threads <T>': 100000 is not in 0..=1024"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
