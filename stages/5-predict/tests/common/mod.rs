@@ -8,22 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-pub const ALIAS: &str = "HUVEC-04=HEPG2-02:1";
+pub use rcic_testkit::tiny::ALIAS;
 
-pub fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let p = exe.parent().and_then(|d| d.parent()).unwrap().join(name);
-    assert!(p.exists(), "{} is not built: cargo build -p rcic-synth -p rcic-preprocess -p rcic-train -p rcic-export --bins", p.display());
-    p
-}
-
+/// Runs a binary: this crate's own rcic-predict, or another of the workspace.
 pub fn run(name: &str, args: &[&str]) -> Output {
-    let exe = if name == "rcic-predict" {
-        PathBuf::from(env!("CARGO_BIN_EXE_rcic-predict"))
-    } else {
-        bin(name)
-    };
-    Command::new(exe).args(args).output().unwrap()
+    if name == "rcic-predict" {
+        let exe = PathBuf::from(env!("CARGO_BIN_EXE_rcic-predict"));
+        return Command::new(exe).args(args).output().unwrap();
+    }
+    rcic_testkit::run(name, args)
 }
 
 pub fn run_ok(name: &str, args: &[&str]) -> String {
@@ -82,31 +75,8 @@ pub fn fixture() -> &'static Fixture {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let s = |p: &str| root.join(p).to_string_lossy().into_owned();
-        run_ok(
-            "rcic-synth",
-            &[
-                "--preset",
-                "tiny",
-                "--out",
-                &s("tiny"),
-                "--seed",
-                "0",
-                "--threads",
-                "1",
-            ],
-        );
-        run_ok(
-            "rcic-preprocess",
-            &[
-                "--data",
-                &s("tiny"),
-                "--store",
-                &s("art"),
-                "-q",
-                "--threads",
-                "1",
-            ],
-        );
+        rcic_testkit::tiny::generate(&s("tiny"));
+        rcic_testkit::tiny::preprocess(&s("tiny"), &s("art"));
         run_ok(
             "rcic-train",
             &[
