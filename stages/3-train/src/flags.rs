@@ -7,10 +7,6 @@ use crate::error::TrainError;
 use crate::pseudo::progress;
 use crate::sizefunc::SizeFunc;
 
-/// The most threads `--threads` may ask for (libtorch and the loader start
-/// that many; far more than any machine has cores).
-pub const MAX_THREADS: usize = 1024;
-
 fn flag(flag: &'static str, message: String) -> TrainError {
     TrainError::Flag { flag, message }
 }
@@ -32,18 +28,6 @@ pub fn fraction(name: &'static str, v: f64, upper_included: bool) -> Result<(), 
     } else {
         let range = if upper_included { "[0, 1]" } else { "[0, 1)" };
         Err(flag(name, format!("{v}: expected a number in {range}")))
-    }
-}
-
-/// `--threads`: 0 (all cores) up to [`MAX_THREADS`].
-pub fn threads(n: usize) -> Result<(), TrainError> {
-    if n <= MAX_THREADS {
-        Ok(())
-    } else {
-        Err(flag(
-            "--threads",
-            format!("{n}: expected at most {MAX_THREADS} (0: all cores)"),
-        ))
     }
 }
 
@@ -133,9 +117,7 @@ mod tests {
     }
 
     #[test]
-    fn threads_classes_and_start_epoch() {
-        assert!(threads(0).is_ok() && threads(MAX_THREADS).is_ok());
-        assert!(msg(threads(100_000)).contains("--threads 100000: expected at most 1024"));
+    fn classes_and_start_epoch() {
         assert!(classes(None).is_ok() && classes(Some(1)).is_ok());
         for c in [0, -3] {
             assert!(msg(classes(Some(c))).starts_with(&format!("--classes {c}:")));

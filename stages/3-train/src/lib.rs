@@ -11,7 +11,6 @@ pub mod divergence;
 pub mod error;
 pub mod flags;
 pub mod loader;
-pub mod log;
 pub mod loss;
 pub mod mixing;
 pub mod optimizer;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use rcic_cli::args::{AliasArg, DataArg, LogArgs, TensorsArgs, ThreadsArg};
+use rcic_cli::log::Log;
 use rcic_core::normalize::Normalization;
 use rcic_core::splits::Splits;
 use rcic_core::stats_table::StatsTable;
@@ -15,7 +17,6 @@ use rcic_core::{AliasConfig, DatasetIndex, Folds, IndexOptions};
 use rcic_model::{select_device, Checkpoint, ConfigOverrides, DeviceChoice, ModelConfig};
 use rcic_train::augment::AugmentOptions;
 use rcic_train::flags;
-use rcic_train::log::Log;
 use rcic_train::schedule::LrSchedule;
 use rcic_train::sizefunc::SizeFunc;
 use rcic_train::trainer::{self, Data, TrainOptions};
@@ -73,21 +74,19 @@ struct Args {
     load: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
     start_epoch: u32,
-    /// Kaggle-layout data root (its CSVs; its preprocess artifact is looked up in --store).
-    #[arg(long, default_value = "../data")]
-    data: PathBuf,
-    /// A preprocess artifact folder to train on (instead of looking it up by --data).
-    #[arg(long)]
-    tensors: Option<PathBuf>,
-    /// Artifact store.
-    #[arg(long, default_value = "artifacts")]
-    store: PathBuf,
-    /// Layout aliases: default (RxRx1's HUVEC-18=RPE-03:1 when present), none, or TARGET=SOURCE:SHIFT[,...].
-    #[arg(long, default_value = "default")]
-    alias: String,
-    /// Threads of libtorch and of the data loader (0: all cores).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
+    // --data: the Kaggle-layout root (its CSVs; its preprocess artifact is
+    // looked up in --store).
+    #[command(flatten)]
+    data: DataArg,
+    // --tensors / --store: the preprocess artifact to train on.
+    #[command(flatten)]
+    tensors: TensorsArgs,
+    // --alias: layout aliases.
+    #[command(flatten)]
+    alias: AliasArg,
+    // --threads: libtorch's and the data loader's (0: all cores).
+    #[command(flatten)]
+    threads: ThreadsArg,
     /// auto (CUDA when libtorch sees one), cpu or cuda.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -186,19 +185,13 @@ struct Args {
     /// Measure the data path alone (one epoch of reading + augmentation, no model), print samples/s and exit.
     #[arg(long)]
     bench_data_path: bool,
-    /// Only log to NAME.log, not to stderr.
-    #[arg(short, long)]
-    quiet: bool,
+    // -q/-v: how much of the log reaches stderr (NAME.log has it all).
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 fn main() {
-    if let Err(e) = run() {
-        eprintln!(
-            "error: {}",
-            rcic_train::error::chain_message(e.chain().map(|c| c.to_string()))
-        );
-        std::process::exit(1);
-    }
+    rcic_cli::report::main(run);
 }
 
 /// The flags' values once parsed and checked.
@@ -233,6 +226,7 @@ fn validate(a: &Args) -> Result<Checked> {
     let device_choice: DeviceChoice = a.device.parse()?;
     let aliases: AliasConfig = a
         .alias
+        .alias
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--alias {e}"))?;
     if a.mode == "train" && a.save.is_none() && !a.bench_data_path {
@@ -255,7 +249,6 @@ fn validate(a: &Args) -> Result<Checked> {
     if !(a.scale_aug > 0.0 && a.scale_aug <= 1.0) {
         bail!("--scale-aug {}: expected a value in (0, 1]", a.scale_aug);
     }
-    flags::threads(a.threads)?;
     flags::classes(a.classes)?;
     if a.mode == "train" && !a.bench_data_path {
         flags::start_epoch(a.start_epoch, a.epochs, a.load.is_some())?;
@@ -316,15 +309,19 @@ fn clock_seed() -> u64 {
 /// its preprocess artifact, and the artifact's folder.
 fn read_data(a: &Args, aliases: AliasConfig, log: &Log) -> Result<(Data, PathBuf)> {
     let index = DatasetIndex::load(
-        &a.data,
+        &a.data.data,
         &IndexOptions {
             aliases,
             classes: a.classes.map(|c| c as u32),
             ..Default::default()
         },
     )
-    .with_context(|| format!("reading the dataset index of {}", a.data.display()))?;
-    let dir = rcic_core::locate::find_tensors(a.tensors.as_deref(), &a.data, &a.store)?;
+    .with_context(|| format!("reading the dataset index of {}", a.data.data.display()))?;
+    let dir = rcic_core::locate::find_tensors(
+        a.tensors.tensors.as_deref(),
+        &a.data.data,
+        &a.tensors.store,
+    )?;
     log.info(format!("Site tensors: {}", dir.display()));
     let tensors = SiteTensors::open(&dir)?;
     if tensors.len() != index.site_count() {
@@ -332,7 +329,7 @@ fn read_data(a: &Args, aliases: AliasConfig, log: &Log) -> Result<(Data, PathBuf
             "{}: {} sites, but the dataset index of {} has {}; expected the preprocess artifact of that data",
             dir.display(),
             tensors.len(),
-            a.data.display(),
+            a.data.data.display(),
             index.site_count()
         );
     }
@@ -483,7 +480,7 @@ fn score(
 }
 
 fn run() -> Result<()> {
-    let a = Args::parse();
+    let a: Args = rcic_cli::config::parse("train");
     // Every check comes before anything is written: the --save folder and
     // NAME.log appear only once training starts.
     let Checked {
@@ -495,19 +492,19 @@ fn run() -> Result<()> {
         device_choice,
         aliases,
     } = validate(&a)?;
-    let threads = set_threads(a.threads);
+    let threads = set_threads(a.threads.threads);
     rcic_core::tensors::tune_allocator();
     let device = select_device(device_choice)?;
     let seed = a.seed.unwrap_or_else(clock_seed);
 
     // Lines logged before the log file exists are written to it once it does.
-    let log = Log::buffered(a.quiet);
+    let log = Log::new(a.log.level()).keeping_lines();
     log.info(format!("Args: {a:?}"));
     log.info(format!("Seed: {seed}"));
     if (a.fp16 || a.bf16) && !device.is_cuda() {
         let flag = if a.bf16 { "--bf16" } else { "--fp16" };
-        log.info(format!(
-            "warning: {flag} is ignored on the CPU (training in float32)"
+        log.warn(format!(
+            "{flag} is ignored on the CPU (training in float32)"
         ));
     }
     let (data, dir) = read_data(&a, aliases, &log)?;
@@ -601,7 +598,6 @@ mod tests {
             (&["--label-smoothing", "1"], "--label-smoothing 1"),
             (&["--metric-loss-coeff", "NaN"], "--metric-loss-coeff NaN"),
             (&["--classes", "0"], "--classes 0"),
-            (&["--threads", "2000"], "--threads 2000"),
             (&["--start-epoch", "3"], "--start-epoch 3"),
             (
                 &["--pl-epoch", "0", "-e", "2", "--pl-size-func", "x+0.6"],
@@ -613,5 +609,28 @@ mod tests {
         }
         let e = parse(&["--pw-aug", "inf,0.1"]).unwrap_err().to_string();
         assert!(e.contains("--pw-aug") && e.contains("finite"), "{e}");
+        // --threads is the shared flag, capped by clap.
+        let e = parse(&["--threads", "2000"]).unwrap_err().to_string();
+        assert!(e.contains("--threads") && e.contains("2000"), "{e}");
+    }
+
+    #[test]
+    fn presets_fill_the_flags_the_command_line_does_not_give() {
+        let d = tempfile::tempdir().unwrap();
+        let preset = d.path().join("p.toml");
+        std::fs::write(
+            &preset,
+            "[common]\ncv-number = 2\nalias = \"none\"\n[train]\nbackbone = \"densenet-tiny\"\nepochs = 45\nthreads = 3\nquiet = true\n",
+        )
+        .unwrap();
+        let p = preset.to_str().unwrap();
+        let a: Args =
+            rcic_cli::config::parse_from("train", ["rcic-train", "--config", p, "-e", "7"])
+                .unwrap()
+                .unwrap();
+        assert_eq!(a.backbone.as_deref(), Some("densenet-tiny"));
+        assert_eq!((a.epochs, a.cv_number, a.threads.threads), (7, 2, 3));
+        assert_eq!(a.alias.alias, "none");
+        assert!(a.log.quiet && a.data.data == Path::new("../data"));
     }
 }

@@ -11,13 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use rcic_cli::log::Log;
+use rcic_cli::publish::{write_atomic, AtomicFile};
 use rcic_core::groupinfer::{choose_assignment, count_groups};
 use rcic_core::metrics_table::{self as metrics, MetricRow};
 use rcic_core::normalize::{norm_of, Normalization};
 use rcic_core::splits::{build, row_of, Pool, Splits};
 use rcic_core::stats_table::StatsTable;
 use rcic_core::tensors::SiteTensors;
-use rcic_core::{DatasetIndex, Folds, SITES};
+use rcic_core::{argmax, DatasetIndex, Folds, SITES};
 use rcic_model::checkpoint::{self, Strictness};
 use rcic_model::{Checkpoint, ModelConfig, Network, RawTensor};
 use tch::nn::VarStore;
@@ -27,7 +29,6 @@ use crate::augment::AugmentOptions;
 use crate::divergence::{first_non_finite, LossGuard};
 use crate::error::TrainError;
 use crate::loader::{load, LoaderOptions, SiteInfo};
-use crate::log::Log;
 use crate::precision::{LossScaler, Precision, StepOutcome};
 use crate::pseudo::{progress, select, Candidate};
 use crate::schedule::LrSchedule;
@@ -167,16 +168,6 @@ pub fn validate(
         frac(all),
         by.into_iter().map(|(k, v)| (k, frac(v))).collect(),
     ))
-}
-
-fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// Pseudo-label state carried across epochs and checkpoints.
@@ -415,17 +406,11 @@ fn save_checkpoint(
     config: &ModelConfig,
     meta: &BTreeMap<String, String>,
 ) -> Result<(), TrainError> {
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp",
-        path.file_name().unwrap().to_string_lossy()
-    ));
-    checkpoint::save(&tmp, vs, config, meta)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        TrainError::Data(format!(
-            "{}: cannot publish checkpoint: {e}",
-            path.display()
-        ))
-    })
+    // checkpoint::save writes by path: into the temporary, renamed into
+    // place once complete.
+    let file = AtomicFile::create(path)?;
+    checkpoint::save(file.temp_path(), vs, config, meta)?;
+    Ok(file.commit()?)
 }
 
 fn state_path(ckpt: &Path) -> PathBuf {
@@ -804,14 +789,8 @@ impl Saver<'_> {
         if let Some(b) = state.best {
             smeta.insert("best".to_string(), b.to_string());
         }
-        let sp = state_path(&path);
-        let tmp = sp.with_file_name(format!(
-            ".{}.tmp",
-            sp.file_name().unwrap().to_string_lossy()
-        ));
-        rcic_model::safetensors::write(&tmp, &tensors, &smeta)?;
-        std::fs::rename(&tmp, &sp)
-            .map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+        let bytes = rcic_model::safetensors::to_bytes(&tensors, &smeta);
+        write_atomic(&state_path(&path), &bytes)?;
         if is_best {
             log.info(format!(
                 "Saving best to {} with score {}",

@@ -51,7 +51,7 @@ fn bad_flags_fail_before_anything_is_written() {
         ),
         (
             &["--threads", "100000"],
-            &["--threads 100000: expected at most 1024"],
+            &["--threads <T>", "100000 is not in 0..=1024"],
         ),
         // Checks that need the data, still before anything is written.
         (

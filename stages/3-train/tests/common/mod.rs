@@ -124,7 +124,9 @@ pub fn assert_ok(o: &Output) {
     assert!(o.status.success(), "rcic-train failed:\n{}", stderr(o));
 }
 
-/// Fails with exit status 1 or 2 (clap), an `error:` line and no panic.
+/// Fails with exit status 1 or 2 (clap), an `error:` line and no panic;
+/// only warnings (`TIMESTAMP warning: ...`, on stderr even with `-q`) come
+/// before the error.
 pub fn assert_fails_cleanly(o: &Output, what: &str) {
     let err = stderr(o);
     assert!(
@@ -132,7 +134,15 @@ pub fn assert_fails_cleanly(o: &Output, what: &str) {
         "{what}: expected a clean failure, got {:?}:\n{err}",
         o.status
     );
-    assert!(err.starts_with("error: "), "{what}: {err}");
+    let (before, error) = err.split_at(err.find("error: ").unwrap_or(err.len()));
+    let warning = |l: &str| {
+        l.split_once(' ')
+            .is_some_and(|(_, m)| m.starts_with("warning: "))
+    };
+    assert!(
+        error.starts_with("error: ") && before.lines().all(warning),
+        "{what}: {err}"
+    );
     assert!(!err.contains("panicked"), "{what}: {err}");
 }
 

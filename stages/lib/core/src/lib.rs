@@ -3,6 +3,7 @@
 //! artifact store, and the Arrow schemas of the artifacts.
 
 pub mod alias;
+pub mod argmax;
 pub mod clock;
 mod csvread;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod tta;
 pub mod wells;
 
 pub use alias::{AliasConfig, LayoutAlias};
+pub use argmax::argmax;
 pub use error::{CoreError, Result};
 pub use folds::Folds;
 pub use groups::PlateGroups;
