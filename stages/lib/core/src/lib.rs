@@ -4,7 +4,6 @@
 
 pub mod alias;
 pub mod argmax;
-pub mod clock;
 mod csvread;
 pub mod error;
 pub mod folds;
@@ -14,7 +13,6 @@ pub mod index;
 pub mod locate;
 pub mod metrics_table;
 pub mod normalize;
-pub mod paths;
 pub mod pixelstats;
 pub mod pyrandom;
 pub mod schema;
