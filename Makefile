@@ -20,15 +20,17 @@ export CARGO_TARGET_DIR
 export VIRTUAL_ENV := $(VENV)
 export PATH := $(VENV)/bin:$(PATH)
 export LIBTORCH_USE_PYTORCH := 1
-# ONNX Runtime is loaded at run time (ort's load-dynamic) from the venv's wheel.
-export ORT_DYLIB_PATH = $(firstword $(wildcard $(VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1))
+# ONNX Runtime is loaded at run time (ort's load-dynamic) from the venv's
+# wheel, of the version requirements.txt pins (the one place it is written).
+ORT_VERSION := $(shell sed -n 's/^onnxruntime==//p' requirements.txt)
+export ORT_DYLIB_PATH = $(firstword $(wildcard $(VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.$(ORT_VERSION)))
 
 DEPS_STAMP := $(VENV)/.rcic-deps
 
 .PHONY: help deps build test bench device-pack clean-venv env submission preprocess train export predict ensemble data
 
 help:
-	@echo "make deps     create .venv with torch==2.11.0 and onnxruntime==1.31.1 (idempotent)"
+	@echo "make deps     create .venv with the wheels of $(REQUIREMENTS) (torch, onnxruntime; idempotent)"
 	@echo "make build    build the workspace (dev profile, shared target folder $(CARGO_TARGET_DIR))"
 	@echo "make test     deps + build + every test + make ci"
 	@echo "make ci       the pipeline from scratch on the tiny preset, then checks of its submission"
@@ -103,49 +105,40 @@ STORE ?= artifacts
 NPROC := $(shell nproc 2>/dev/null || echo 1)
 JOBS ?= $(shell n=$(words $(subst $(comma), ,$(SEEDS))); echo $$(( n < $(NPROC) ? n : $(NPROC) )))
 THREADS ?= $(shell echo $$(( $(NPROC) / $(JOBS) > 0 ? $(NPROC) / $(JOBS) : 1 )))
-# Where predict runs (cpu|cuda; train picks CUDA by itself when present).
 # GPUS=0,1,...: seed s trains and predicts on GPU number s mod count
 # (CUDA_VISIBLE_DEVICES), so JOBS=n runs n seeds on n GPUs.
 GPUS ?=
 # Ensemble weights, one per seed (empty: equal).
 WEIGHTS ?=
 SEED_LIST := $(subst $(comma), ,$(SEEDS))
-ifeq ($(PRESET),winner)
-DEVICE ?= cuda
-# REFERENCE section 10: DenseNet-161, 130 epochs, pseudo-labels from 90, the
-# two-cycle cosine schedule, all training experiments (no validation fold).
-TRAIN_FLAGS ?= --backbone mem-densenet161 -e 130 --pl-epoch 90 --lr cosine,1.5e-4,90,6e-5,150,0 --pl-size-func 0.6*x+0.4 --cv-number -1
-CV ?= -1
-TTA ?= 8
-ALIAS ?= default
-else ifeq ($(PRESET),tiny)
-# CI reproduction: a minute on 2 cores; every step still raises accuracy.
-SYNTH_FLAGS ?= --seed 0 --difficulty 0.25
-TRAIN_FLAGS ?= --backbone densenet-tiny --classes 36 --embedding-size 32 -e 30 --lr cosine,3e-3 --data-normalization experiment --cutmix 0 --cv-number 0
-CV ?= 0
-TTA ?= 2
-ALIAS ?= HUVEC-04=HEPG2-02:1
-SYNTH ?= tiny
-else ifeq ($(PRESET),demo)
-# A small DenseNet and schedule that run on a laptop's CPU, on synthetic
-# data whose difficulty is calibrated (README): each step of the ensemble
-# raises accuracy and the last reaches >= 0.95 while single models stay < 0.8.
-SYNTH_FLAGS ?= --seed 0 --difficulty 0.1
-TRAIN_FLAGS ?= --backbone densenet-tiny --classes 108 --embedding-size 256 -e 45 --lr cosine,3e-3 --pl-epoch 30 --pl-size-func 0.6*x+0.4 --cv-number 0 --data-normalization experiment --cutmix 0
-CV ?= 0
-TTA ?= 8
-# The demo dataset's layout alias, as RxRx1's HUVEC-18=RPE-03:1 is RxRx1's.
-ALIAS ?= HUVEC-05=RPE-02:1
-SYNTH ?= demo
-else
-$(error PRESET=$(PRESET): expected demo, winner or tiny)
+# Presets are data: presets/PRESET.toml holds every stage's parameters, one
+# section per stage (data-schemas/presets.md); each stage reads its section
+# with --config. The variables below add to a preset, entry by entry:
+# STAGE_FLAGS (SYNTH_FLAGS, TRAIN_FLAGS, EXPORT_FLAGS, PREDICT_FLAGS,
+# ENSEMBLE_FLAGS) are extra flags of one stage, overriding the entries they
+# name; CV and ALIAS override --cv-number and --alias of every stage that
+# has them, TTA and DEVICE the predict stage's.
+PRESET_FILE := presets/$(PRESET).toml
+ifeq ($(wildcard $(PRESET_FILE)),)
+$(error PRESET=$(PRESET): no $(PRESET_FILE); expected one of $(basename $(notdir $(wildcard presets/*.toml))))
 endif
-SYNTH_FLAGS ?= --seed 0
-DEVICE ?= cpu
+CONFIG := --config $(PRESET_FILE)
+COMMON_FLAGS = $(if $(CV),--cv-number $(CV)) $(if $(ALIAS),--alias $(ALIAS))
+TRAIN_ARGS = $(CONFIG) $(COMMON_FLAGS) $(TRAIN_FLAGS)
+EXPORT_ARGS = $(CONFIG) $(EXPORT_FLAGS)
+PREDICT_ARGS = $(CONFIG) $(COMMON_FLAGS) $(if $(TTA),--tta $(TTA)) $(if $(DEVICE),--device $(DEVICE)) $(PREDICT_FLAGS)
+ENSEMBLE_ARGS = $(CONFIG) $(if $(ALIAS),--alias $(ALIAS)) $(if $(WEIGHTS),-w $(WEIGHTS)) $(ENSEMBLE_FLAGS)
+SYNTH_ARGS = $(CONFIG) $(SYNTH_FLAGS)
+# A preset with a [synth] section generates its data when DATA is not given.
+# (GENERATE=yes generates into a given DATA, as `make ci` does.)
 ifeq ($(origin DATA),undefined)
+ifneq ($(shell grep -q '^\[synth\]' $(PRESET_FILE) && echo yes),)
 DATA := data/$(PRESET)-synthetic
 TRUTH ?= $(DATA)-truth/test_truth.csv
-GENERATE ?= $(SYNTH)
+GENERATE := yes
+else
+DATA_MISSING := PRESET=$(PRESET) has no generated data ($(PRESET_FILE) has no [synth] section): give DATA=DIR, an RxRx1 root
+endif
 endif
 MODELS := $(STORE)/models/$(PRESET)
 CFG := $(MODELS)/config
@@ -177,44 +170,50 @@ pipeline-check: bins
 submission preprocess train export predict ensemble report: pipeline-check
 	@$(MAKE) --no-print-directory -j$(JOBS) _$@
 
-# Write $(1) with the text $(2) only when it differs (keeps the mtime).
-define set_param
-@mkdir -p $(dir $(1)) && t=$(1).$$$$.new && printf '%s\n' '$(2)' > $$t && if cmp -s $$t $(1); then rm $$t; else mv $$t $(1); fi
+# Write $(1) with the output of the command $(2) only when it differs (keeps
+# the mtime). The stamps of the stages are their resolved configuration
+# (`--print-config`: the preset's section, the overrides, the defaults).
+define set_stamp
+@mkdir -p $(dir $(1)) && t=$(1).$$$$.new && { $(2); } > $$t || { rm -f $$t; exit 1; }; if cmp -s $$t $(1); then rm $$t; else mv $$t $(1); fi
 endef
 
 $(CFG)/data: FORCE
 ifdef GENERATE
-	@if [ ! -f $(DATA)/train.csv ] || [ "$$(cat $(DATA).synth 2>/dev/null)" != '$(SYNTH_FLAGS)' ]; then \
-	  echo "generating the $(GENERATE) synthetic dataset in $(DATA) ($(SYNTH_FLAGS))"; \
-	  $(BIN)/rcic-synth --preset $(GENERATE) --out $(DATA) --force $(SYNTH_FLAGS) && printf '%s\n' '$(SYNTH_FLAGS)' > $(DATA).synth; fi
+	@want=$$($(BIN)/rcic-synth $(SYNTH_ARGS) --print-config) && \
+	if [ ! -f $(DATA)/train.csv ] || [ "$$(cat $(DATA).synth 2>/dev/null)" != "$$want" ]; then \
+	  echo "generating synthetic data in $(DATA) ($(PRESET_FILE) [synth] $(SYNTH_FLAGS))"; \
+	  $(BIN)/rcic-synth $(SYNTH_ARGS) --out $(DATA) --force && printf '%s\n' "$$want" > $(DATA).synth; fi
 else
+	@$(if $(DATA_MISSING),{ echo "$(DATA_MISSING)" >&2; exit 2; })
 	@test -f $(DATA)/train.csv || { echo "DATA=$(DATA): no train.csv there (a Kaggle RxRx1 root is expected)" >&2; exit 2; }
 endif
 	@mkdir -p $(CFG)
-	@art=$$($(RUN) $(BIN)/rcic-preprocess --data $(DATA) --store $(STORE) -q --threads $(THREADS)) && test -n "$$art" && \
+	@art=$$($(RUN) $(BIN)/rcic-preprocess $(CONFIG) --data $(DATA) --store $(STORE) -q --threads $(THREADS)) && test -n "$$art" && \
 	  t=$@.$$$$.new && printf '%s\n' "$$art" > $$t && if cmp -s $$t $@; then rm $$t; else mv $$t $@; fi
 $(CFG)/train: FORCE
-	$(call set_param,$@,$(TRAIN_FLAGS) --alias $(ALIAS))
+	$(call set_stamp,$@,$(BIN)/rcic-train $(TRAIN_ARGS) --print-config)
+$(CFG)/export: FORCE
+	$(call set_stamp,$@,$(BIN)/rcic-export $(EXPORT_ARGS) --print-config)
 $(CFG)/predict: FORCE
-	$(call set_param,$@,--tta $(TTA) --cv-number $(CV) --alias $(ALIAS) --device $(DEVICE))
+	$(call set_stamp,$@,$(BIN)/rcic-predict $(PREDICT_ARGS) --print-config)
 $(SUB)/ensemble: FORCE
-	$(call set_param,$@,--alias $(ALIAS) -w $(WEIGHTS) --truth $(TRUTH))
+	$(call set_stamp,$@,$(BIN)/rcic-ensemble $(ENSEMBLE_ARGS) --print-config; echo 'truth = "$(TRUTH)"')
 
 $(MODELS)/seed%/model.blake3: $(CFG)/data $(CFG)/train
 	@rm -rf $(@D) && mkdir -p $(@D)
-	$(GPU_OF) $(RUN) $(BIN)/rcic-train --tensors $$(cat $(CFG)/data) --data $(DATA) --save $(@D)/model --seed $* --threads $(THREADS) --alias $(ALIAS) $(TRAIN_FLAGS) -q
+	$(GPU_OF) $(RUN) $(BIN)/rcic-train $(TRAIN_ARGS) --tensors $$(cat $(CFG)/data) --data $(DATA) --save $(@D)/model --seed $* --threads $(THREADS) -q
 	@$(SEAL) $(@D)/model
 
-$(MODELS)/seed%/model.onnx.blake3: $(MODELS)/seed%/model.blake3
-	$(BIN)/rcic-export --load $(@D)/model -o $(@D)/model.onnx
+$(MODELS)/seed%/model.onnx.blake3: $(MODELS)/seed%/model.blake3 $(CFG)/export
+	$(BIN)/rcic-export $(EXPORT_ARGS) --load $(@D)/model -o $(@D)/model.onnx
 	@$(SEAL) $(@D)/model.onnx
 
 $(MODELS)/seed%/predictions.parquet.blake3: $(MODELS)/seed%/model.onnx.blake3 $(CFG)/predict
-	$(GPU_OF) $(RUN) $(BIN)/rcic-predict --model $(@D)/model.onnx --tensors $$(cat $(CFG)/data) --data $(DATA) --tta $(TTA) --cv-number $(CV) --alias $(ALIAS) --device $(DEVICE) --threads $(THREADS) -q -o $(@D)/predictions.parquet
+	$(GPU_OF) $(RUN) $(BIN)/rcic-predict $(PREDICT_ARGS) --model $(@D)/model.onnx --tensors $$(cat $(CFG)/data) --data $(DATA) --threads $(THREADS) -q -o $(@D)/predictions.parquet
 	@$(SEAL) $(@D)/predictions.parquet
 
 $(SUB)/submission.csv.blake3: $(addsuffix .blake3,$(PREDS)) $(SUB)/ensemble
-	$(BIN)/rcic-ensemble --data $(DATA) --alias $(ALIAS) $(if $(WEIGHTS),-w $(WEIGHTS)) $(if $(TRUTH),--truth $(TRUTH)) -o $(SUB)/submission.csv $(PREDS)
+	$(BIN)/rcic-ensemble $(ENSEMBLE_ARGS) --data $(DATA) $(if $(TRUTH),--truth $(TRUTH)) -o $(SUB)/submission.csv $(PREDS)
 	@$(SEAL) $(SUB)/submission.csv
 
 _preprocess: $(CFG)/data
@@ -230,10 +229,9 @@ _ensemble: $(SUB)/submission.csv.blake3
 # One self-contained HTML page of the run: training curves of every seed,
 # the ensemble's steps, sample sites as RGB composites (rcic-view renders any
 # other site).
-SAMPLES ?= 8
 $(SUB)/report.html: $(SUB)/submission.csv.blake3
-	$(BIN)/rcic-report -o $@ --metrics $(foreach s,$(SEED_LIST),seed$(s)=$(MODELS)/seed$(s)/model.metrics.parquet) \
-	  --ensemble $(SUB)/report.json --data $(DATA) --samples $(SAMPLES)
+	$(BIN)/rcic-report $(CONFIG) $(if $(SAMPLES),--samples $(SAMPLES)) -o $@ --metrics $(foreach s,$(SEED_LIST),seed$(s)=$(MODELS)/seed$(s)/model.metrics.parquet) \
+	  --ensemble $(SUB)/report.json --data $(DATA)
 _report: $(SUB)/report.html
 	@echo $<
 
@@ -247,7 +245,7 @@ _submission: $(SUB)/submission.csv.blake3 $(SUB)/report.html
 CI_STORE ?= $(CURDIR)/.ci-store
 ci: deps
 	@rm -rf $(CI_STORE)
-	@$(MAKE) --no-print-directory submission PRESET=tiny SEEDS=0,1 JOBS=2 THREADS=1 STORE=$(CI_STORE) DATA=$(CI_STORE)/tiny GENERATE=tiny TRUTH=$(CI_STORE)/tiny-truth/test_truth.csv OUT=$(CI_STORE)/submission.csv
+	@$(MAKE) --no-print-directory submission PRESET=tiny SEEDS=0,1 JOBS=2 THREADS=1 STORE=$(CI_STORE) DATA=$(CI_STORE)/tiny GENERATE=yes TRUTH=$(CI_STORE)/tiny-truth/test_truth.csv OUT=$(CI_STORE)/submission.csv
 	$(VENV)/bin/python scripts/check_submission.py --data $(CI_STORE)/tiny --report $(CI_STORE)/models/tiny/submission-0-1/report.json $(CI_STORE)/submission.csv
 
 FORCE:

@@ -6,8 +6,8 @@
 #                      REQUIREMENTS=requirements-gpu.txt` (required)
 #   DATA               the Kaggle RxRx1 root (required; absolute path)
 #   STORE              artifact store (default: artifacts, inside RCIC_REPO)
-#   PRESET             demo, tiny or winner (default: winner): the Makefile's
-#                      TRAIN_FLAGS, TTA, CV and ALIAS for that preset
+#   PRESET             demo, tiny or winner (default: winner): every stage
+#                      reads its section of presets/PRESET.toml (--config)
 #   SEEDS              comma-separated training seeds (default: 0,1)
 #   PREPROCESS_SHARDS  preprocess array size N (default: 8)
 #   PREDICT_SHARDS     predict shards per seed (default: 4)
@@ -15,8 +15,12 @@
 #                      (default: STORE/slurm/PRESET)
 #   DEVICE             --device of rcic-train and rcic-predict (default: cuda;
 #                      cpu runs the chain without GPUs, e.g. to try it out)
-#   PROFILE, VENV, CARGO_TARGET_DIR, TRAIN_FLAGS, TTA, CV, ALIAS, WEIGHTS,
-#   TRUTH              as in the Makefile (its values unless set here)
+#   TRAIN_FLAGS, EXPORT_FLAGS, PREDICT_FLAGS, ENSEMBLE_FLAGS
+#                      extra flags of one stage, overriding the preset's
+#                      entries they name (as in the Makefile)
+#   CV, ALIAS, TTA, WEIGHTS, TRUTH
+#                      single overrides, as in the Makefile
+#   PROFILE, VENV, CARGO_TARGET_DIR   as in the Makefile
 # Variables set here are used by the scripts that source this file.
 # shellcheck disable=SC2034
 set -euo pipefail
@@ -63,12 +67,20 @@ for d in "$VENV"/lib/python3*/site-packages/nvidia/cudnn/lib "$VENV"/lib/python3
 done
 export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}
 
-TTA=$(rcic_make_var TTA)
-CV=$(rcic_make_var CV)
-ALIAS=$(rcic_make_var ALIAS)
-# TRAIN_FLAGS as words, never globbed (it holds 0.6*x+0.4).
-TRAIN_FLAGS=$(rcic_make_var TRAIN_FLAGS)
-read -r -a TRAIN_ARGS <<<"$TRAIN_FLAGS"
+# The preset every stage reads, and the overrides of the Makefile's
+# variables of the same names (words, never globbed: they may hold 0.6*x+0.4).
+PRESET_FILE=$RCIC_REPO/presets/$PRESET.toml
+[[ -f $PRESET_FILE ]] || { echo "PRESET=$PRESET: no $PRESET_FILE" >&2; exit 2; }
+CONFIG=(--config "$PRESET_FILE")
+COMMON=(${CV:+--cv-number "$CV"} ${ALIAS:+--alias "$ALIAS"})
+read -r -a TRAIN_ARGS <<<"${TRAIN_FLAGS:-}"
+TRAIN_ARGS=("${CONFIG[@]}" "${COMMON[@]}" --device "$DEVICE" "${TRAIN_ARGS[@]}")
+read -r -a EXPORT_ARGS <<<"${EXPORT_FLAGS:-}"
+EXPORT_ARGS=("${CONFIG[@]}" "${EXPORT_ARGS[@]}")
+read -r -a PREDICT_ARGS <<<"${PREDICT_FLAGS:-}"
+PREDICT_ARGS=("${CONFIG[@]}" "${COMMON[@]}" ${TTA:+--tta "$TTA"} --device "$DEVICE" "${PREDICT_ARGS[@]}")
+read -r -a ENSEMBLE_ARGS <<<"${ENSEMBLE_FLAGS:-}"
+ENSEMBLE_ARGS=("${CONFIG[@]}" ${ALIAS:+--alias "$ALIAS"} "${ENSEMBLE_ARGS[@]}")
 IFS=, read -r -a SEED_LIST <<<"$SEEDS"
 
 mkdir -p "$RUN_DIR"

@@ -3,23 +3,12 @@
 //! at 64 px) must pass every step, report every figure and find the two
 //! engines agreeing, so that the GPU run spends its minutes on the GPU.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use rcic_testkit::bin;
 
-/// The repository root (cargo's CARGO_MANIFEST_DIR at run time, so that a
-/// test binary built in another checkout still looks here).
-fn repo() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(
-            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-            std::path::PathBuf::from,
-        )
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use rcic_testkit::repo;
 
 fn python() -> PathBuf {
     let repo = repo();

@@ -37,7 +37,8 @@ impl Pipeline {
             .arg(format!("TRUTH={}", p("tiny-truth/test_truth.csv")))
             .arg(format!("OUT={}", p("submission.csv")))
             .arg("THREADS=1")
-            .arg("TRAIN_FLAGS=--backbone densenet-tiny --classes 36 --embedding-size 32 -e 1 --cv-number 0")
+            // Adds to presets/tiny.toml's [train]: one epoch.
+            .arg("TRAIN_FLAGS=-e 1")
             .args(vars);
         let out = cmd.output().expect("run make");
         let text = format!(
@@ -97,16 +98,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn make_submission_reuses_and_recomputes_exactly_what_changed() {
-    let repo = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(
-            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-            std::path::PathBuf::from,
-        )
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let pl = Pipeline {
-        repo,
+        repo: rcic_testkit::repo(),
         dir: tempfile::tempdir().unwrap(),
     };
     let tiny = pl.dir.path().join("tiny");
@@ -141,6 +134,18 @@ fn make_submission_reuses_and_recomputes_exactly_what_changed() {
     );
     let csv = std::fs::read_to_string(pl.dir.path().join("submission.csv")).unwrap();
     assert_eq!(csv.lines().next(), Some("id_code,sirna"));
+    // The training stamp is the resolved configuration: the preset's entries
+    // with TRAIN_FLAGS over them.
+    let stamp = std::fs::read_to_string(pl.store().join("models/tiny/config/train")).unwrap();
+    for entry in [
+        "[train]",
+        "backbone = \"densenet-tiny\"",
+        "classes = \"36\"",
+        "epochs = \"1\"",
+        "cv-number = \"0\"",
+    ] {
+        assert!(stamp.contains(entry), "{entry} not in the stamp:\n{stamp}");
+    }
 
     // A second run recomputes nothing (its time is printed, not asserted).
     let t = Instant::now();
@@ -201,6 +206,19 @@ fn make_submission_reuses_and_recomputes_exactly_what_changed() {
             "seed1/model",
             "seed1/model.onnx",
             "seed1/predictions.parquet",
+            "submission-0-1-2/submission.csv"
+        ])
+    );
+
+    // A predict parameter (TTA): every seed's predictions and the ensemble.
+    let s5 = pl.outputs();
+    pl.make("submission", &["SEEDS=0,1,2", "TTA=1"]);
+    assert_eq!(
+        changed(&s5, &pl.outputs()),
+        set(&[
+            "seed0/predictions.parquet",
+            "seed1/predictions.parquet",
+            "seed2/predictions.parquet",
             "submission-0-1-2/submission.csv"
         ])
     );
