@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rcic_cli::log::Log;
-use rcic_cli::publish::{write_atomic, AtomicFile};
+use rcic_cli::publish::write_atomic;
 use rcic_core::groupinfer::{choose_assignment, count_groups};
 use rcic_core::metrics_table::{self as metrics, MetricRow};
 use rcic_core::normalize::{norm_of, Normalization};
@@ -406,11 +406,7 @@ fn save_checkpoint(
     config: &ModelConfig,
     meta: &BTreeMap<String, String>,
 ) -> Result<(), TrainError> {
-    // checkpoint::save writes by path: into the temporary, renamed into
-    // place once complete.
-    let file = AtomicFile::create(path)?;
-    checkpoint::save(file.temp_path(), vs, config, meta)?;
-    Ok(file.commit()?)
+    Ok(write_atomic(path, &checkpoint::to_bytes(vs, config, meta))?)
 }
 
 fn state_path(ckpt: &Path) -> PathBuf {

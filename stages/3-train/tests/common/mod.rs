@@ -1,83 +1,12 @@
-//! Shared fixture of the end-to-end tests: the tiny synthetic dataset and
-//! its preprocess artifact, made once per test binary with the stage
-//! binaries next to this one in the target folder, and `rcic-train` runs on
-//! it with the tiny model's flags.
+//! Shared by the end-to-end tests: `rcic-train` runs with the tiny model's
+//! flags on rcic-testkit's tiny dataset and its preprocess artifact (made
+//! once per test binary).
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-pub fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let p = exe.parent().and_then(|d| d.parent()).unwrap().join(name);
-    assert!(
-        p.exists(),
-        "{} is not built: cargo build -p rcic-synth -p rcic-preprocess --bins",
-        p.display()
-    );
-    p
-}
-
-fn run_ok(name: &str, args: &[&str]) {
-    let o = Command::new(bin(name)).args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "{name} {args:?} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-pub struct Fixture {
-    _dir: tempfile::TempDir,
-    pub root: PathBuf,
-}
-
-impl Fixture {
-    pub fn p(&self, rel: &str) -> String {
-        self.root.join(rel).to_string_lossy().into_owned()
-    }
-
-    pub fn exists(&self, rel: &str) -> bool {
-        self.root.join(rel).exists()
-    }
-}
-
-/// The tiny preset (seed 0) and its preprocess artifact.
-pub fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        let s = |p: &str| root.join(p).to_string_lossy().into_owned();
-        run_ok(
-            "rcic-synth",
-            &[
-                "--preset",
-                "tiny",
-                "--out",
-                &s("tiny"),
-                "--seed",
-                "0",
-                "--threads",
-                "1",
-            ],
-        );
-        run_ok(
-            "rcic-preprocess",
-            &[
-                "--data",
-                &s("tiny"),
-                "--store",
-                &s("art"),
-                "-q",
-                "--threads",
-                "1",
-            ],
-        );
-        Fixture { _dir: dir, root }
-    })
-}
+pub use rcic_testkit::tiny::{fixture, Fixture};
 
 /// The tiny model's flags; a flag given in `extra` replaces its default here.
 const BASE: &[(&str, Option<&str>)] = &[

@@ -67,13 +67,23 @@ impl Checkpoint {
     }
 }
 
-/// Writes every variable of `vs` with the architecture and `extra` metadata.
+/// Writes every variable of `vs` with the architecture and `extra`
+/// metadata (atomically: see [`to_bytes`] for publishing by other means).
 pub fn save(
     path: &Path,
     vs: &VarStore,
     config: &ModelConfig,
     extra: &BTreeMap<String, String>,
 ) -> Result<(), ModelError> {
+    Ok(rcic_cli::publish::write_atomic(
+        path,
+        &to_bytes(vs, config, extra),
+    )?)
+}
+
+/// The checkpoint file's bytes: every variable of `vs`, the architecture
+/// and `extra` metadata.
+pub fn to_bytes(vs: &VarStore, config: &ModelConfig, extra: &BTreeMap<String, String>) -> Vec<u8> {
     let tensors: BTreeMap<String, RawTensor> = vs
         .variables()
         .into_iter()
@@ -82,7 +92,7 @@ pub fn save(
     let mut meta = extra.clone();
     meta.insert(FORMAT_KEY.into(), "pt".into());
     meta.insert(CONFIG_KEY.into(), config.to_json());
-    safetensors::write(path, &tensors, &meta)
+    safetensors::to_bytes(&tensors, &meta)
 }
 
 /// How [`load_into`] treats names.

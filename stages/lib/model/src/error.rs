@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
+    /// A publish of the shared I/O policy (a checkpoint written atomically).
+    #[error(transparent)]
+    Cli(#[from] rcic_cli::CliError),
     #[error("--backbone {name:?}: unknown backbone; expected one of {known}")]
     UnknownBackbone { name: String, known: String },
     #[error("{0}")]

@@ -100,17 +100,6 @@ fn sorted_header(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Writes atomically (temporary file, then rename).
-pub fn write(
-    path: &Path,
-    tensors: &BTreeMap<String, RawTensor>,
-    metadata: &BTreeMap<String, String>,
-) -> Result<(), ModelError> {
-    let tmp = path.with_extension("safetensors.tmp");
-    std::fs::write(&tmp, to_bytes(tensors, metadata)).map_err(|e| ModelError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e))
-}
-
 /// Whether bytes look like safetensors (a plausible header length followed by `{`).
 pub fn sniff(bytes: &[u8]) -> bool {
     bytes.len() >= 9
