@@ -499,7 +499,7 @@ fn run() -> Result<()> {
 
     // Lines logged before the log file exists are written to it once it does.
     let log = Log::new(a.log.level()).keeping_lines();
-    log.info(format!("Args: {a:?}"));
+    log.debug(format!("Args: {a:?}"));
     log.info(format!("Seed: {seed}"));
     // --bf16 is asked for; --fp16 is the default (the original's), so its
     // notice is a progress line, silent under -q.

@@ -441,7 +441,7 @@ fn run() -> Result<()> {
         a.batch_size
     };
     rcic_core::tensors::tune_allocator();
-    log.info(format!("Args: {a:?}"));
+    log.debug(format!("Args: {a:?}"));
 
     // The engine, its shapes and what the model says about its training.
     let mut opened = open_engine(&a, cuda, threads)?;

@@ -126,7 +126,7 @@ fn real_main() -> Result<()> {
         check_submission_path(out, &opts, cli.store.is_none())?;
     }
     let log = cli.log.log().keeping_lines();
-    log.info(format!("Args: {cli:?}"));
+    log.debug(format!("Args: {cli:?}"));
 
     if let Some(store) = &cli.store {
         let store = Store::open(store)

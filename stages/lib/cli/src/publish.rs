@@ -62,11 +62,6 @@ impl AtomicFile {
         self.tmp.as_file_mut()
     }
 
-    /// The temporary's path (for writers that open files by name).
-    pub fn temp_path(&self) -> &Path {
-        self.tmp.path()
-    }
-
     /// Flushes to disk and renames the temporary to the final path.
     pub fn commit(self) -> Result<(), CliError> {
         self.tmp
