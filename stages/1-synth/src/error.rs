@@ -6,15 +6,20 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
-    // The cause is part of the message (not a `source`), so an error chain
-    // printed with its causes says it once.
-    #[error("{}: {cause}", path.display())]
+    /// The cause is the source ([`rcic_cli::report::error_chain`] prints it
+    /// after the path).
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
+        #[source]
         cause: std::io::Error,
     },
-    #[error("{path}: could not encode PNG: {message}")]
-    Png { path: PathBuf, message: String },
+    #[error("{}: could not encode PNG", path.display())]
+    Png {
+        path: PathBuf,
+        #[source]
+        cause: image::ImageError,
+    },
     #[error("{} exists and is not empty; pass --force to replace it", path.display())]
     OutputExists { path: PathBuf },
     #[error("{option} {}: {} is not a directory", path.display(), parent.display())]

@@ -365,8 +365,8 @@ pub fn write_png(path: &Path, pixels: &[u8], size: u32) -> Result<()> {
     let w = BufWriter::new(f);
     PngEncoder::new_with_quality(w, CompressionType::Fast, FilterType::Sub)
         .write_image(pixels, size, size, ExtendedColorType::L8)
-        .map_err(|e| SynthError::Png {
+        .map_err(|cause| SynthError::Png {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            cause,
         })
 }

@@ -31,20 +31,22 @@ pub enum PreprocessError {
     Core(#[from] rcic_core::CoreError),
     #[error("the PNG tree fails validation; nothing was published. {} offending file(s):\n{}", .0.len(), render(.0))]
     Invalid(Vec<FileProblem>),
-    // Causes are part of the message (not a `source`), so an error chain
-    // printed with its causes says them once.
-    #[error("{}: {what}: {cause}", path.display())]
+    /// Causes are sources, which [`rcic_cli::report::error_chain`] prints
+    /// once after the message.
+    #[error("{}: {what}", path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
+        #[source]
         cause: std::io::Error,
     },
-    #[error("parquet {}: {cause}", path.display())]
+    #[error("parquet {}", path.display())]
     Parquet {
         path: PathBuf,
+        #[source]
         cause: parquet::errors::ParquetError,
     },
-    #[error("arrow: {0}")]
+    #[error("arrow")]
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("{0}")]
     Config(String),

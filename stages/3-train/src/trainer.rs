@@ -129,7 +129,7 @@ pub fn predict_rows(
         .to_device(Device::Cpu);
         let classes = logits.size()[1] as usize;
         let flat = Vec::<f32>::try_from(logits.flatten(0, -1))
-            .map_err(|e| TrainError::Data(e.to_string()))?;
+            .map_err(rcic_model::ModelError::from)?;
         for (k, r) in b.rows.iter().enumerate() {
             out[pos[r]] = flat[k * classes..(k + 1) * classes].to_vec();
         }
@@ -472,8 +472,7 @@ fn resume(
         ));
         return Ok(r);
     }
-    let bytes =
-        std::fs::read(&sp).map_err(|e| TrainError::Data(format!("{}: {e}", sp.display())))?;
+    let bytes = std::fs::read(&sp).map_err(|e| rcic_model::ModelError::io(&sp, e))?;
     let tf = rcic_model::safetensors::parse(&sp, &bytes)?;
     let tensors: BTreeMap<String, Tensor> = tf
         .tensors
@@ -796,8 +795,7 @@ impl Saver<'_> {
             save_checkpoint(save, vs, config, &meta)?;
         }
         let mp = PathBuf::from(format!("{}.metrics.parquet", save.display()));
-        metrics::write(&mp, &state.rows, o.seed, o.cv_number)
-            .map_err(|e| TrainError::Data(e.to_string()))
+        Ok(metrics::write(&mp, &state.rows, o.seed, o.cv_number)?)
     }
 }
 

@@ -1,4 +1,6 @@
-//! The library's error type.
+//! The predict library's error type: messages name the flag, file or model
+//! at fault; a wrapped error (ONNX Runtime, libtorch, core) is the source,
+//! printed once after the message by `rcic_cli::report::error_chain`.
 
 #[derive(Debug, thiserror::Error)]
 pub enum PredictError {
@@ -7,14 +9,38 @@ pub enum PredictError {
     Mismatch(String),
     #[error("{0}")]
     Flag(String),
+    #[error("ONNX Runtime")]
+    Ort(#[from] ort::Error),
+    /// ONNX Runtime cannot be set up or gave something unexpected.
     #[error("ONNX Runtime: {0}")]
-    Ort(String),
-    #[error("libtorch: {0}")]
-    Tch(String),
+    OrtSetup(String),
+    /// An ONNX Runtime call failed in a context the message names.
+    #[error("{context}")]
+    OrtIn {
+        context: String,
+        #[source]
+        cause: ort::Error,
+    },
+    #[error("libtorch")]
+    Tch(#[from] tch::TchError),
     #[error("{path}: {message}")]
     File {
         path: std::path::PathBuf,
         message: String,
+    },
+    /// A predictions file that cannot be read or written as Parquet.
+    #[error("{}", path.display())]
+    Parquet {
+        path: std::path::PathBuf,
+        #[source]
+        cause: parquet::errors::ParquetError,
+    },
+    /// Columns that do not form a predictions table.
+    #[error("{}", path.display())]
+    Arrow {
+        path: std::path::PathBuf,
+        #[source]
+        cause: arrow_schema::ArrowError,
     },
     #[error(transparent)]
     Core(#[from] rcic_core::CoreError),
@@ -22,16 +48,4 @@ pub enum PredictError {
     Cli(#[from] rcic_cli::CliError),
     #[error(transparent)]
     Model(#[from] rcic_model::ModelError),
-}
-
-impl From<ort::Error> for PredictError {
-    fn from(e: ort::Error) -> Self {
-        Self::Ort(e.to_string())
-    }
-}
-
-impl From<tch::TchError> for PredictError {
-    fn from(e: tch::TchError) -> Self {
-        Self::Tch(e.to_string())
-    }
 }

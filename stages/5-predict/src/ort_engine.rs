@@ -26,7 +26,7 @@ pub fn dylib_path() -> Result<PathBuf, PredictError> {
         return if p.exists() {
             Ok(p)
         } else {
-            Err(PredictError::Ort(format!(
+            Err(PredictError::OrtSetup(format!(
                 "ORT_DYLIB_PATH={} does not exist",
                 p.display()
             )))
@@ -34,7 +34,7 @@ pub fn dylib_path() -> Result<PathBuf, PredictError> {
     }
     match option_env!("RCIC_ORT_DEFAULT") {
         Some(p) if Path::new(p).exists() => Ok(PathBuf::from(p)),
-        _ => Err(PredictError::Ort("libonnxruntime not found: set ORT_DYLIB_PATH or run `make deps` (the venv's onnxruntime)".into())),
+        _ => Err(PredictError::OrtSetup("libonnxruntime not found: set ORT_DYLIB_PATH or run `make deps` (the venv's onnxruntime)".into())),
     }
 }
 
@@ -49,7 +49,7 @@ fn environment() -> Result<&'static ort::environment::Environment, PredictError>
             .build()
             .map_err(|e| e.to_string())
     });
-    r.as_ref().map_err(|e| PredictError::Ort(e.clone()))
+    r.as_ref().map_err(|e| PredictError::OrtSetup(e.clone()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,23 +83,24 @@ impl OrtEngine {
                 .with_conv_algorithm_search(ort::ep::cuda::ConvAlgorithmSearch::Heuristic);
             let available = ort::ep::CUDA::is_available().unwrap_or(false);
             if !available {
-                return Err(PredictError::Ort(format!(
+                return Err(PredictError::OrtSetup(format!(
                     "--device cuda: the CUDA execution provider is not available in the loaded ONNX Runtime ({}); install onnxruntime-gpu and point ORT_DYLIB_PATH at its libonnxruntime, or use --engine tch on GPU machines",
                     dylib_path().map(|p| p.display().to_string()).unwrap_or_default()
                 )));
             }
             b = b
                 .with_execution_providers([cuda.build().error_on_failure()])
-                .map_err(|e| {
-                    PredictError::Ort(format!(
-                        "--device cuda: cannot register the CUDA execution provider: {e}"
-                    ))
+                .map_err(|e| PredictError::OrtIn {
+                    context: "--device cuda: cannot register the CUDA execution provider".into(),
+                    cause: ort::Error::from(e),
                 })?;
         }
-        let session = b.commit_from_file(model).map_err(|e| PredictError::File {
-            path: model.to_path_buf(),
-            message: format!("ONNX Runtime cannot load the model: {e}"),
-        })?;
+        let session = b
+            .commit_from_file(model)
+            .map_err(|cause| PredictError::OrtIn {
+                context: format!("{}: ONNX Runtime cannot load the model", model.display()),
+                cause,
+            })?;
         let find = |outlets: &[ort::value::Outlet], name: &str| -> Result<Vec<i64>, PredictError> {
             let o = outlets.iter().find(|o| o.name() == name).ok_or_else(|| {
                 PredictError::Mismatch(format!(
@@ -245,7 +246,7 @@ impl Engine for OrtEngine {
             }
         };
         if out.len() != n * self.shape.classes as usize {
-            return Err(PredictError::Ort(format!(
+            return Err(PredictError::OrtSetup(format!(
                 "logits of {} values for {n} sites x {} classes",
                 out.len(),
                 self.shape.classes

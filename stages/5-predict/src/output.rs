@@ -51,10 +51,7 @@ impl Predictions {
 
     /// Writes the file (zstd), through a temporary name.
     pub fn write(&self, path: &Path) -> Result<(), PredictError> {
-        let err = |m: String| PredictError::File {
-            path: path.to_path_buf(),
-            message: m,
-        };
+        let (arrow_err, parquet_err) = (arrow_err(path), parquet_err(path));
         let mut schema = predictions_schema(self.classes);
         schema
             .metadata
@@ -74,22 +71,22 @@ impl Predictions {
             Arc::new(Float32Array::from(self.logits.clone())),
             None,
         )
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(&arrow_err)?;
         let cols: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(self.split.clone())),
             Arc::new(StringArray::from(self.id_code.clone())),
             Arc::new(UInt8Array::from(self.site.clone())),
             Arc::new(logits),
         ];
-        let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| err(e.to_string()))?;
+        let batch = RecordBatch::try_new(schema.clone(), cols).map_err(&arrow_err)?;
         let mut tmp = AtomicFile::create(path)?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
             .build();
         let mut w = ArrowWriter::try_new(tmp.file(), schema, Some(props))
-            .map_err(|e| err(e.to_string()))?;
-        w.write(&batch).map_err(|e| err(e.to_string()))?;
-        w.close().map_err(|e| err(e.to_string()))?;
+            .map_err(&parquet_err)?;
+        w.write(&batch).map_err(&parquet_err)?;
+        w.close().map_err(&parquet_err)?;
         tmp.commit()?;
         Ok(())
     }
@@ -100,8 +97,9 @@ impl Predictions {
             path: path.to_path_buf(),
             message: m,
         };
-        let f = std::fs::File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-        let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
+        let f = std::fs::File::open(path)
+            .map_err(|e| rcic_cli::CliError::io(path, "cannot open", e))?;
+        let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(parquet_err(path))?;
         let meta = b.schema().metadata().clone();
         let classes: usize = meta
             .get("classes")
@@ -126,8 +124,8 @@ impl Predictions {
             site: vec![],
             logits: vec![],
         };
-        for batch in b.build().map_err(|e| err(e.to_string()))? {
-            let batch = batch.map_err(|e| err(e.to_string()))?;
+        for batch in b.build().map_err(parquet_err(path))? {
+            let batch = batch.map_err(arrow_err(path))?;
             let col = |n: &str| {
                 batch
                     .column_by_name(n)
@@ -271,6 +269,22 @@ pub fn check_shard_set(parts: &[(String, Predictions)]) -> Result<(), PredictErr
         ));
     }
     Ok(())
+}
+
+/// Attaches the file to a Parquet error (the error stays the source).
+fn parquet_err(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> PredictError + '_ {
+    move |cause| PredictError::Parquet {
+        path: path.to_path_buf(),
+        cause,
+    }
+}
+
+/// Attaches the file to an Arrow error (the error stays the source).
+fn arrow_err(path: &Path) -> impl Fn(arrow_schema::ArrowError) -> PredictError + '_ {
+    move |cause| PredictError::Arrow {
+        path: path.to_path_buf(),
+        cause,
+    }
 }
 
 #[cfg(test)]

@@ -54,12 +54,13 @@ pub enum CoreError {
     /// A check or publish of the shared CLI and I/O policy.
     #[error(transparent)]
     Cli(#[from] rcic_cli::CliError),
-    // The causes are part of the messages and not also error sources, so
-    // that printing the chain does not say them twice.
-    #[error("{}: {what}: {cause}", path.display())]
+    /// A file-system operation on `path` failed (the cause is the source,
+    /// which `rcic_cli::report::error_chain` prints after the message).
+    #[error("{}: {what}", path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
+        #[source]
         cause: std::io::Error,
     },
     #[error("{}: missing; expected {expected}", path.display())]
@@ -72,13 +73,14 @@ pub enum CoreError {
     Config(String),
     #[error("artifact store: {0}")]
     Store(String),
-    #[error("parquet {}: {cause}", path.display())]
+    #[error("parquet {}", path.display())]
     Parquet {
         path: PathBuf,
+        #[source]
         cause: parquet::errors::ParquetError,
     },
-    #[error("arrow: {0}")]
-    Arrow(arrow_schema::ArrowError),
+    #[error("arrow")]
+    Arrow(#[from] arrow_schema::ArrowError),
     /// A flag's value that is not one it accepts.
     #[error("{flag} {message}")]
     Flag { flag: &'static str, message: String },
@@ -105,12 +107,6 @@ pub enum CoreError {
         store: PathBuf,
         found: Vec<PathBuf>,
     },
-}
-
-impl From<arrow_schema::ArrowError> for CoreError {
-    fn from(e: arrow_schema::ArrowError) -> Self {
-        Self::Arrow(e)
-    }
 }
 
 fn count_problems(files: &[FileProblems]) -> usize {
@@ -228,16 +224,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cause_is_said_once_in_the_message_and_not_again_as_source() {
+    fn a_cause_is_the_source_and_printed_once_after_the_message() {
         let e = CoreError::io(
             "x/y.csv",
             "cannot read",
             std::io::Error::from(std::io::ErrorKind::NotFound),
         );
-        assert_eq!(e.to_string(), "x/y.csv: cannot read: entity not found");
-        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(e.to_string(), "x/y.csv: cannot read");
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(
+            rcic_cli::report::error_chain(&e),
+            "x/y.csv: cannot read: entity not found"
+        );
         let e = CoreError::from(arrow_schema::ArrowError::ComputeError("c".into()));
-        assert!(std::error::Error::source(&e).is_none());
-        assert_eq!(e.to_string().matches("c").count(), 1);
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(rcic_cli::report::error_chain(&e), "arrow: Compute error: c");
     }
 }

@@ -1,7 +1,7 @@
 //! The model library's error type: every message names the file, tensor or
-//! option at fault and what was expected. Each message is complete in
-//! itself: a wrapped error (io, libtorch) is part of the text and not also
-//! reported as the error's source, so an error chain (`{:#}`) says it once.
+//! option at fault and what was expected. A wrapped error (io, libtorch) is
+//! the error's source, not part of its text: `rcic_cli::report::error_chain`
+//! prints the message and then each cause once.
 
 use std::path::PathBuf;
 
@@ -16,9 +16,10 @@ pub enum ModelError {
     Config(String),
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
-    #[error("{path}: {error}")]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     #[error("{path}: does not fit the model ({summary}):\n  {details}")]
@@ -27,14 +28,8 @@ pub enum ModelError {
         summary: String,
         details: String,
     },
-    #[error("libtorch: {0}")]
-    Torch(tch::TchError),
-}
-
-impl From<tch::TchError> for ModelError {
-    fn from(e: tch::TchError) -> Self {
-        Self::Torch(e)
-    }
+    #[error("libtorch")]
+    Torch(#[from] tch::TchError),
 }
 
 impl ModelError {
@@ -58,14 +53,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn io_errors_are_not_repeated_by_their_chain() {
+    fn causes_are_sources_printed_once() {
         let e = ModelError::io(
             std::path::Path::new("ck/missing"),
             std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
         );
-        assert_eq!(e.to_string(), "ck/missing: No such file");
-        assert!(std::error::Error::source(&e).is_none(), "no second copy");
+        assert_eq!(e.to_string(), "ck/missing");
+        assert_eq!(rcic_cli::report::error_chain(&e), "ck/missing: No such file");
         let t = ModelError::from(tch::TchError::Torch("bad shape".into()));
-        assert!(std::error::Error::source(&t).is_none());
+        assert!(std::error::Error::source(&t).is_some());
+        assert_eq!(
+            rcic_cli::report::error_chain(&t),
+            "libtorch: Internal torch error: bad shape"
+        );
     }
 }

@@ -9,10 +9,13 @@ use std::path::{Path, PathBuf};
 /// Errors of sealing and checking.
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
-    // The cause is part of the message (not a `source`), so an error chain
-    // printed with its causes says it once.
-    #[error("{}: {cause}", path.display())]
-    Io { path: PathBuf, cause: io::Error },
+    /// The cause is the source, printed once after the path.
+    #[error("{}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        cause: io::Error,
+    },
     #[error("{path}: not a seal (expected `<64 hex digits>  <file name>`)")]
     Malformed { path: PathBuf },
     #[error("{path}: is not a file name with a parent folder")]
