@@ -65,6 +65,9 @@ pub enum CoreError {
     },
     #[error("{}: missing; expected {expected}", path.display())]
     MissingFile { path: PathBuf, expected: String },
+    /// A dataset folder holding both layouts' tables.
+    #[error("{}: holds both metadata.csv (the public RxRx1 release) and train.csv (the Kaggle competition layout); expected one layout: move the other's files out", root.display())]
+    MixedLayouts { root: PathBuf },
     #[error("invalid dataset input ({} problem(s)):\n{}", count_problems(.0), render_files(.0))]
     Invalid(Vec<FileProblems>),
     #[error("{}: {message}", path.display())]

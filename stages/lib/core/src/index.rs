@@ -1,5 +1,6 @@
-//! The dataset index: a Kaggle RxRx1 root (train.csv, test.csv,
-//! train_controls.csv, test_controls.csv, optional pixel_stats.csv) read into
+//! The dataset index: an RxRx1 root in the Kaggle competition layout
+//! (train.csv, test.csv, train_controls.csv, test_controls.csv, optional
+//! pixel_stats.csv) or the public release's (metadata.csv) read into
 //! typed tables, one row per well and per site, with everything the method
 //! derives from them: cell types, class ranges, layout-alias labels, plate
 //! groups. Every stage that needs to know what a site is goes through here.
@@ -8,9 +9,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::alias::{AliasConfig, LayoutAlias};
-use crate::csvread::CsvTable;
+use crate::competition;
+use crate::data_layout::{image_name, DataLayout, METADATA_CSV, PIXEL_STATS_CSV};
 use crate::error::{Collector, CoreError, Result};
 use crate::groups::{LabelledPlate, PlateGroups};
+use crate::metadata;
 use crate::pixelstats::PixelStats;
 use crate::wells::{cell_type, id_code, Well};
 
@@ -135,44 +138,33 @@ pub struct DatasetIndex {
     pub groups: PlateGroups,
     pub aliases: Vec<LayoutAlias>,
     pub pixel_stats: Option<PixelStats>,
+    /// The folder's layout (competition or public release).
+    pub layout: DataLayout,
 }
 
-/// A parsed CSV row before indexing.
-struct RawWell {
-    file: PathBuf,
-    line: usize,
-    experiment: String,
-    plate: u8,
-    well: Well,
-    split: Split,
-    well_type: WellType,
-    sirna: Option<u32>,
+/// A parsed well row before indexing (from either layout).
+pub(crate) struct RawWell {
+    pub file: PathBuf,
+    pub line: usize,
+    pub experiment: String,
+    pub plate: u8,
+    pub well: Well,
+    pub split: Split,
+    pub well_type: WellType,
+    pub sirna: Option<u32>,
 }
-
-const TRAIN_COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well", "sirna"];
-const TEST_COLUMNS: &[&str] = &["id_code", "experiment", "plate", "well"];
-const CONTROL_COLUMNS: &[&str] = &[
-    "id_code",
-    "experiment",
-    "plate",
-    "well",
-    "sirna",
-    "well_type",
-];
 
 impl DatasetIndex {
-    /// Reads and checks a Kaggle RxRx1 root.
+    /// Reads and checks an RxRx1 root in either layout ([`DataLayout`]).
     pub fn load(root: impl AsRef<Path>, opts: &IndexOptions) -> Result<Self> {
         let root = root.as_ref().to_path_buf();
-        if !root.is_dir() {
-            return Err(CoreError::MissingFile {
-                path: root,
-                expected:
-                    "a folder holding train.csv, test.csv, train_controls.csv, test_controls.csv"
-                        .into(),
-            });
-        }
-        let raw = read_rows(&root, opts.max_problems)?;
+        let layout = DataLayout::detect(&root)?;
+        let raw = match layout {
+            DataLayout::Competition => competition::read_rows(&root, opts.max_problems)?,
+            DataLayout::Public => {
+                metadata::read(&root.join(METADATA_CSV), opts.max_problems)?.wells
+            }
+        };
 
         // Duplicates, experiments in both splits, class ranges, plates.
         let mut problems = Collector::new(opts.max_problems);
@@ -207,7 +199,7 @@ impl DatasetIndex {
         )?;
 
         let pixel_stats =
-            PixelStats::load_optional(&root.join("pixel_stats.csv"), opts.max_problems)?;
+            PixelStats::load_optional(&root.join(PIXEL_STATS_CSV), opts.max_problems)?;
 
         Ok(Self {
             root,
@@ -221,6 +213,7 @@ impl DatasetIndex {
             groups,
             aliases,
             pixel_stats,
+            layout,
         })
     }
 
@@ -265,14 +258,23 @@ impl DatasetIndex {
         self.wells.len() * SITES as usize
     }
 
-    /// Image path of a site's channel (1-based) under the root, Kaggle layout.
+    /// Image path of a site's channel (1-based) under the root, in the
+    /// folder's layout.
     pub fn image_path(&self, w: &WellRecord, site: u8, channel: usize) -> PathBuf {
         let e = &self.experiments[w.experiment];
-        self.root
-            .join(e.split.as_str())
-            .join(&e.name)
-            .join(format!("Plate{}", w.plate))
-            .join(format!("{}_s{}_w{}.png", w.well, site, channel))
+        self.layout
+            .plate_dir(&self.root, e.split, &e.name, w.plate)
+            .join(image_name(&w.well.to_string(), site, channel))
+    }
+
+    /// The folders holding the images (`train/`, `test/` or `images/`).
+    pub fn image_dirs(&self) -> Vec<PathBuf> {
+        self.layout.image_dirs(&self.root)
+    }
+
+    /// The table files the index was read from.
+    pub fn table_files(&self) -> Vec<PathBuf> {
+        self.layout.table_files(&self.root)
     }
 }
 
@@ -280,30 +282,6 @@ impl DatasetIndex {
 
 /// A well with the file and line it was read from.
 type Located = (WellRecord, PathBuf, usize);
-
-/// The rows of the four CSVs (every row problem collected before failing).
-fn read_rows(root: &Path, max_problems: usize) -> Result<Vec<RawWell>> {
-    let mut problems = Collector::new(max_problems);
-    let mut raw = Vec::new();
-    for (name, split, columns) in [
-        ("train.csv", Split::Train, TRAIN_COLUMNS),
-        ("test.csv", Split::Test, TEST_COLUMNS),
-        ("train_controls.csv", Split::Train, CONTROL_COLUMNS),
-        ("test_controls.csv", Split::Test, CONTROL_COLUMNS),
-    ] {
-        let path = root.join(name);
-        let table = CsvTable::read(&path, &mut problems)?;
-        let cols = table.columns(&path, columns)?;
-        for (line, rec) in &table.rows {
-            let field = |i: usize| rec.get(cols[i]).unwrap_or("").trim();
-            if let Some(w) = parse_row(&path, *line, split, &field, columns.len(), &mut problems) {
-                raw.push(w);
-            }
-        }
-    }
-    problems.finish()?;
-    Ok(raw)
-}
 
 /// Duplicates and experiments present in both splits; each experiment's split.
 fn check_duplicates_and_splits<'a>(
@@ -635,98 +613,6 @@ fn plate_groups(
         }
     }
     Ok(groups)
-}
-
-fn parse_row<'a>(
-    path: &Path,
-    line: usize,
-    split: Split,
-    field: &dyn Fn(usize) -> &'a str,
-    ncols: usize,
-    problems: &mut Collector,
-) -> Option<RawWell> {
-    let before = problems_len(problems);
-    let mut bad = |m: String| problems.push(path, Some(line), m);
-    let experiment = field(1).to_string();
-    if experiment.is_empty() {
-        bad("empty experiment".into());
-    }
-    let plate = match field(2).parse::<u8>() {
-        Ok(p) if p >= 1 => Some(p),
-        _ => {
-            bad(format!(
-                "plate {:?}: expected a plate number 1..255",
-                field(2)
-            ));
-            None
-        }
-    };
-    let well = match field(3).parse::<Well>() {
-        Ok(w) => Some(w),
-        Err(e) => {
-            bad(e);
-            None
-        }
-    };
-    match crate::wells::parse_id_code(field(0)) {
-        Err(e) => bad(e),
-        Ok((e, p, w)) => {
-            if Some(p) != plate || Some(w) != well || e != experiment {
-                bad(format!(
-                    "id_code {:?} disagrees with its columns experiment={}, plate={}, well={}",
-                    field(0),
-                    experiment,
-                    field(2),
-                    field(3)
-                ));
-            }
-        }
-    }
-    let sirna = if ncols >= 5 {
-        match field(4).parse::<u32>() {
-            Ok(s) => Some(s),
-            Err(_) => {
-                bad(format!(
-                    "sirna {:?}: expected a non-negative integer class id",
-                    field(4)
-                ));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let well_type = if ncols >= 6 {
-        match field(5) {
-            "negative_control" => WellType::NegativeControl,
-            "positive_control" => WellType::PositiveControl,
-            other => {
-                bad(format!(
-                    "well_type {other:?}: expected negative_control or positive_control"
-                ));
-                WellType::PositiveControl
-            }
-        }
-    } else {
-        WellType::Treatment
-    };
-    if problems_len(problems) != before {
-        return None;
-    }
-    Some(RawWell {
-        file: path.to_path_buf(),
-        line,
-        experiment,
-        plate: plate?,
-        well: well?,
-        split,
-        well_type,
-        sirna,
-    })
-}
-
-fn problems_len(c: &Collector) -> usize {
-    c.count()
 }
 
 fn resolve_aliases(cfg: &AliasConfig, experiments: &[Experiment]) -> Result<Vec<LayoutAlias>> {

@@ -4,13 +4,16 @@
 
 pub mod alias;
 pub mod argmax;
+mod competition;
 mod csvread;
+pub mod data_layout;
 pub mod error;
 pub mod folds;
 pub mod groupinfer;
 pub mod groups;
 pub mod index;
 pub mod locate;
+mod metadata;
 pub mod metrics_table;
 pub mod normalize;
 pub mod pixelstats;
@@ -21,11 +24,13 @@ pub mod splits;
 pub mod stats_table;
 pub mod store;
 pub mod tensors;
+pub mod truth;
 pub mod tta;
 pub mod wells;
 
 pub use alias::{AliasConfig, LayoutAlias};
 pub use argmax::argmax;
+pub use data_layout::DataLayout;
 pub use error::{CoreError, Result};
 pub use folds::Folds;
 pub use groups::PlateGroups;

@@ -512,8 +512,9 @@ pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
     Ok((n, h.finalize().to_hex().to_string()))
 }
 
-/// The key of a raw Kaggle RxRx1 root: a hash of the CSVs and of every file
-/// under `train/` and `test/`, by relative path and content (not by time or
+/// The key of a raw RxRx1 root: a hash of its tables (the competition's
+/// CSVs, or the public release's metadata.csv) and of every file under
+/// `train/` and `test/` (or `images/`), by relative path and content (not by time or
 /// absolute location), so the same data gives the same key on any machine.
 pub fn dataset_key(root: &Path) -> Result<String> {
     let mut rel = Vec::new();
@@ -523,12 +524,13 @@ pub fn dataset_key(root: &Path) -> Result<String> {
         "train_controls.csv",
         "test_controls.csv",
         "pixel_stats.csv",
+        "metadata.csv",
     ] {
         if root.join(name).is_file() {
             rel.push(name.to_string());
         }
     }
-    for sub in ["train", "test"] {
+    for sub in ["train", "test", "images"] {
         let d = root.join(sub);
         if d.is_dir() {
             collect_files(root, &d, &mut rel)?;
