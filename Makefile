@@ -37,6 +37,7 @@ help:
 	@echo "make submission [SEEDS=0,1] [PRESET=demo|winner] [DATA=dir] [STORE=artifacts]   the main job"
 	@echo "make preprocess | train SEED=n | export SEED=n | predict SEED=n | ensemble SEEDS=...  single stages"
 	@echo "make report   the HTML report of the run (training curves, ensemble steps, sample sites)"
+	@echo "make weights [PRESET=winner]   fetch the preset's ImageNet weights into the weights cache (PRETRAINED=FILE: use yours)"
 	@echo "make bench    benchmarks against peers, one line per comparison"
 	@echo "make env      print the environment the binaries are built and run with"
 	@echo "make device-pack   stripped binaries in .device/bin for scripts/device-check.sh on a GPU machine"
@@ -124,7 +125,9 @@ $(error PRESET=$(PRESET): no $(PRESET_FILE); expected one of $(basename $(notdir
 endif
 CONFIG := --config $(PRESET_FILE)
 COMMON_FLAGS = $(if $(CV),--cv-number $(CV)) $(if $(ALIAS),--alias $(ALIAS))
-TRAIN_ARGS = $(CONFIG) $(COMMON_FLAGS) $(TRAIN_FLAGS)
+# PRETRAINED=FILE: ImageNet weights you already have, instead of the cached
+# download that a preset's `pretrained = "imagenet"` asks for (make weights).
+TRAIN_ARGS = $(CONFIG) $(COMMON_FLAGS) $(if $(PRETRAINED),--pretrained $(PRETRAINED)) $(TRAIN_FLAGS)
 EXPORT_ARGS = $(CONFIG) $(EXPORT_FLAGS)
 PREDICT_ARGS = $(CONFIG) $(COMMON_FLAGS) $(if $(TTA),--tta $(TTA)) $(if $(DEVICE),--device $(DEVICE)) $(PREDICT_FLAGS)
 ENSEMBLE_ARGS = $(CONFIG) $(if $(ALIAS),--alias $(ALIAS)) $(if $(WEIGHTS),-w $(WEIGHTS)) $(ENSEMBLE_FLAGS)
@@ -155,7 +158,7 @@ GPU_OF = $(if $(GPUS),CUDA_VISIBLE_DEVICES=$$(echo $(GPUS) | tr , '\n' | sed -n 
 ALL_SEEDS := $(sort $(SEED_LIST) $(SEED))
 SEALS := $(foreach s,$(ALL_SEEDS),$(foreach f,model model.onnx predictions.parquet,$(MODELS)/seed$(s)/$(f).blake3))
 $(SEALS):
-.PHONY: ci bins pipeline-check FORCE _report _submission _preprocess _train _export _predict _ensemble
+.PHONY: ci bins pipeline-check weights FORCE _report _submission _preprocess _train _export _predict _ensemble
 
 # NOBUILD=1 uses the binaries in BIN as they are (the end-to-end tests).
 bins: $(if $(NOBUILD),,deps)
@@ -166,6 +169,16 @@ bins: $(if $(NOBUILD),,deps)
 # file). SEEDS run in parallel with JOBS=n.
 pipeline-check: bins
 	@$(BIN)/rcic-artifact check --missing-ok $(MODELS)
+	@$(if $(DATA_MISSING),{ echo "$(DATA_MISSING)" >&2; exit 2; })
+	@$(WEIGHTS_STEP) -q >/dev/null
+
+# The ImageNet weights the training configuration asks for (--pretrained
+# imagenet), fetched into the weights cache (RCIC_WEIGHTS_DIR, default
+# ~/.cache/rcic/weights) and verified; a file given with PRETRAINED is
+# checked. Nothing to do for presets without --pretrained.
+WEIGHTS_STEP = set -o pipefail; $(BIN)/rcic-train $(TRAIN_ARGS) --print-config | $(BIN)/rcic-weights --train-config -
+weights: bins
+	@$(WEIGHTS_STEP)
 
 submission preprocess train export predict ensemble report: pipeline-check
 	@$(MAKE) --no-print-directory -j$(JOBS) _$@

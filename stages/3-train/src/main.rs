@@ -179,9 +179,18 @@ struct Args {
     /// Mixed precision in bfloat16 instead of float16 (no loss scaling; CUDA only, like --fp16).
     #[arg(long)]
     bf16: bool,
-    /// ImageNet weights for the backbone (torchvision .pth or safetensors).
-    #[arg(long)]
+    /// ImageNet weights for the backbone: `imagenet` (torchvision's file for
+    /// the backbone from the weights cache, placed there by `make weights`
+    /// or rcic-weights; RCIC_WEIGHTS_DIR, else ~/.cache/rcic/weights, or
+    /// torch.hub's cache), or a FILE (torchvision .pth or safetensors).
+    #[arg(long, value_name = "imagenet|FILE")]
     pretrained: Option<PathBuf>,
+    /// Plate groups of the unlabelled plates for pseudo-labelling: `auto`
+    /// (the RxRx1 table of the reference when it fits the data's labelled
+    /// plates, else inferred), `infer` (from the predictions, every round),
+    /// or a table FILE (data-schemas/plate-groups.md) that must fit.
+    #[arg(long, default_value = "auto", value_name = "auto|infer|FILE")]
+    plate_groups: String,
     /// Measure the data path alone (one epoch of reading + augmentation, no model), print samples/s and exit.
     #[arg(long)]
     bench_data_path: bool,
@@ -350,6 +359,71 @@ fn read_data(a: &Args, aliases: AliasConfig, log: &Log) -> Result<(Data, PathBuf
 /// The architecture to train: the `--load` checkpoint's (when it records
 /// one) with the flags over it, checked against the data's classes and
 /// the images of the artifact `dir`.
+/// `--plate-groups`: the table of plate groups pseudo-labelling uses for
+/// unlabelled plates, in the data's group numbering, or None to infer
+/// them. A table is used only when it fits the labelled plates
+/// (rcic_core::plate_table); a FILE that does not fit is an error.
+fn plate_table(
+    a: &Args,
+    derived: &rcic_core::groups::PlateGroups,
+    log: &Log,
+) -> Result<Option<std::collections::BTreeMap<String, Vec<usize>>>> {
+    use rcic_core::plate_table::PlateTable;
+    let say = |m: String| {
+        if a.pl_epoch.is_some() {
+            log.info(format!("Plate groups of unlabelled plates: {m}"));
+        }
+    };
+    match a.plate_groups.as_str() {
+        "infer" => {
+            say("inferred from the predictions (--plate-groups infer)".into());
+            Ok(None)
+        }
+        "auto" => match PlateTable::rxrx1().fit(derived) {
+            Ok(t) => {
+                say(format!("from the RxRx1 table (it fits the {} labelled experiments)", derived.assignment.len()));
+                Ok(Some(t))
+            }
+            Err(why) => {
+                say(format!("inferred from the predictions (the RxRx1 table does not fit this data: {why})"));
+                Ok(None)
+            }
+        },
+        file => {
+            let t = PlateTable::read(Path::new(file)).context("--plate-groups")?;
+            let fit = t
+                .fit(derived)
+                .map_err(|why| anyhow::anyhow!("--plate-groups {file}: does not fit the data: {why}"))?;
+            say(format!("from {file} (it fits the {} labelled experiments)", derived.assignment.len()));
+            Ok(Some(fit))
+        }
+    }
+}
+
+/// `--pretrained`: `imagenet` is the backbone's torchvision file from the
+/// weights cache, verified; a FILE must exist, and when it bears one of
+/// torchvision's published names it must be this backbone's and match its
+/// hash. Checked before any training work.
+fn resolve_pretrained(given: Option<&Path>, backbone: &str) -> Result<Option<PathBuf>> {
+    let Some(p) = given else {
+        return Ok(None);
+    };
+    if p.as_os_str() == "imagenet" {
+        let dirs = rcic_pretrained::CacheDirs::from_env();
+        return Ok(Some(
+            rcic_pretrained::find(backbone, &dirs).context("--pretrained imagenet")?,
+        ));
+    }
+    if !p.is_file() {
+        anyhow::bail!(
+            "--pretrained {}: no such file; expected torchvision's ImageNet weights of {backbone} (.pth or safetensors), or `imagenet` for the weights cache",
+            p.display()
+        );
+    }
+    rcic_pretrained::check_name(p, backbone).context("--pretrained")?;
+    Ok(Some(p.to_path_buf()))
+}
+
 fn model_config(
     a: &Args,
     data: &Data,
@@ -443,6 +517,7 @@ fn train_options(
         metric_loss_coeff: a.metric_loss_coeff,
         pl_epoch: a.pl_epoch,
         pl_size_func: size,
+        plate_table: None,
         disp_batches: a.disp_batches,
         start_epoch: a.start_epoch,
         fp16: a.fp16 || a.bf16,
@@ -519,11 +594,14 @@ fn run() -> Result<()> {
     let load = a.load.as_deref().zip(loaded.as_ref());
     let base = loaded.as_ref().and_then(|c| c.config.clone());
     let config = model_config(&a, &data, &dir, base, head_hidden, block_config)?;
+    let pretrained = resolve_pretrained(a.pretrained.as_deref(), &config.backbone)?;
+    let plate_table = plate_table(&a, &data.index.groups, &log)?;
     if let Some((p, ck)) = load {
         trainer::check_architecture(p, ck, &config)?;
     }
     let splits = checked_splits(&a, &data, normalization)?;
-    let opts = train_options(&a, lr, size, normalization, seed, threads, device);
+    let mut opts = train_options(&a, lr, size, normalization, seed, threads, device);
+    opts.plate_table = plate_table;
     let options_json = serde_json::json!({
         "backbone": config.backbone, "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": seed,
         "cv_number": a.cv_number, "data_split_seed": a.data_split_seed, "pl_epoch": a.pl_epoch, "pl_size_func": a.pl_size_func,
@@ -540,7 +618,7 @@ fn run() -> Result<()> {
     if a.mode == "val" {
         return score(&a, &data, &config, load, &splits, &opts, &log);
     }
-    let net = trainer::prepare_network(&config, &opts, load, a.pretrained.as_deref(), &log)?;
+    let net = trainer::prepare_network(&config, &opts, load, pretrained.as_deref(), &log)?;
 
     // All checked: from here on the run writes.
     let save = a.save.as_ref().expect("checked");

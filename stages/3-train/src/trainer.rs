@@ -63,6 +63,10 @@ pub struct TrainOptions {
     pub bf16: bool,
     pub threads: usize,
     pub device: Device,
+    /// Plate groups of unlabelled experiments known in advance (a table
+    /// that fits the data, in its group numbering); the others are
+    /// inferred from predictions.
+    pub plate_table: Option<BTreeMap<String, Vec<usize>>>,
 }
 
 /// Data the run works on.
@@ -225,6 +229,9 @@ fn pseudo_label_round(
     // current predictions (and earlier pseudo-labels) for the others.
     let groups = &ix.groups;
     let mut assignment: HashMap<usize, Vec<usize>> = HashMap::new();
+    // Plates whose group the table gives, and how many of them inference
+    // gets right (logged: how much the table matters).
+    let (mut from_table, mut agree) = (0usize, 0usize);
     let exps: BTreeSet<usize> = cands.iter().map(|c| c.experiment).collect();
     for e in exps {
         let name = &ix.experiments[e].name;
@@ -249,7 +256,22 @@ fn pseudo_label_round(
             |c| groups.group_of(c),
             groups.groups.len(),
         );
-        assignment.insert(e, choose_assignment(&counts).assignment);
+        let inferred = choose_assignment(&counts).assignment;
+        match o.plate_table.as_ref().and_then(|t| t.get(name)) {
+            Some(known) => {
+                from_table += known.len();
+                agree += known.iter().zip(&inferred).filter(|(a, b)| a == b).count();
+                assignment.insert(e, known.clone());
+            }
+            None => {
+                assignment.insert(e, inferred);
+            }
+        }
+    }
+    if from_table > 0 {
+        log.info(format!(
+            "Plate groups: {from_table} unlabelled plate(s) from the table; inference from the predictions gets {agree} of them right"
+        ));
     }
     let group_classes = |e: usize, p: u8| -> Option<BTreeSet<u32>> {
         let g = *assignment.get(&e)?.get(p as usize - 1)?;

@@ -17,6 +17,7 @@ mod metadata;
 pub mod metrics_table;
 pub mod normalize;
 pub mod pixelstats;
+pub mod plate_table;
 pub mod pyrandom;
 pub mod schema;
 pub mod sites_table;
