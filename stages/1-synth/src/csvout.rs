@@ -57,14 +57,8 @@ fn id(e: &ExperimentLayout, plate: u8, well: &str) -> String {
     format!("{}_{}_{}", e.experiment.name, plate, well)
 }
 
-/// train.csv, test.csv, train_controls.csv, test_controls.csv into `dir`;
-/// test truth into `truth_dir`.
-pub fn write_tables(
-    spec: &Spec,
-    layouts: &[ExperimentLayout],
-    dir: &Path,
-    truth_dir: &Path,
-) -> Result<()> {
+/// train.csv, test.csv, train_controls.csv, test_controls.csv into `dir`.
+pub fn write_tables(spec: &Spec, layouts: &[ExperimentLayout], dir: &Path) -> Result<()> {
     let full = |e: &ExperimentLayout, p: u8, w: &str, s: u32| {
         format!("{},{},{},{},{}", id(e, p, w), e.experiment.name, p, w, s)
     };
@@ -102,12 +96,20 @@ pub fn write_tables(
                 }),
         )?;
     }
+    Ok(())
+}
+
+/// test_truth.csv (the labels of test.csv's wells) into `truth_dir`,
+/// whatever the dataset's layout.
+pub fn write_test_truth(spec: &Spec, layouts: &[ExperimentLayout], truth_dir: &Path) -> Result<()> {
     write_lines(
         &truth_dir.join("test_truth.csv"),
         TRUTH_HEADER,
         rows(layouts, Split::Test)
-            .filter(|r| treat(&r.3))
-            .map(|(e, p, w, s)| full(e, p, &w, s)),
+            .filter(|r| !spec.is_control(r.3))
+            .map(|(e, p, w, s)| {
+                format!("{},{},{},{},{}", id(e, p, &w), e.experiment.name, p, w, s)
+            }),
     )
 }
 

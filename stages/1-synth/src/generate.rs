@@ -17,9 +17,11 @@ use rcic_cli::paths::{blocking_ancestor, resolve};
 
 use crate::acquire::{acquire, Acquisition};
 use crate::batch::{ExperimentEffects, PlateEffects, SiteEffects};
-use crate::csvout::{write_pixel_stats, write_tables, SiteRef};
+use crate::csvout::{write_pixel_stats, write_tables, write_test_truth, SiteRef};
 use crate::error::{io, Result, SynthError};
+use crate::folder::FolderLayout;
 use crate::layout::{self, ExperimentLayout};
+use crate::metadata::write_metadata;
 use crate::output::{check_empty, default_truth_dir, stage};
 use crate::phenotype::{class_delta, CellType};
 use crate::pixelstats::ImageStats;
@@ -47,6 +49,8 @@ pub struct Options {
     pub threads: usize,
     pub force: bool,
     pub progress: bool,
+    /// The folder layout written (competition or public release).
+    pub layout: FolderLayout,
 }
 
 impl Options {
@@ -63,6 +67,7 @@ impl Options {
             threads: 0,
             force: false,
             progress: false,
+            layout: FolderLayout::Competition,
         }
     }
 }
@@ -142,7 +147,11 @@ pub fn generate(opts: &Options) -> Result<Summary> {
     // Dropped on an error, a staged folder is removed.
     let data = stage(&opts.out, opts.force)?;
     let truth = stage(&truth_dir, opts.force)?;
-    write_tables(&spec, &layouts, data.path(), truth.path())?;
+    match opts.layout {
+        FolderLayout::Competition => write_tables(&spec, &layouts, data.path())?,
+        FolderLayout::Public => write_metadata(&spec, &layouts, &data.path().join("metadata.csv"))?,
+    }
+    write_test_truth(&spec, &layouts, truth.path())?;
     let sites = if opts.images {
         write_images(opts, &spec, size, &layouts, &effects, data.path(), &pool)?
     } else {
@@ -238,7 +247,7 @@ fn write_images(
     let mut tasks = Vec::new();
     for (ei, l) in layouts.iter().enumerate() {
         for (pi, p) in l.plates.iter().enumerate() {
-            let dir = plate_dir(root, l, pi as u8 + 1);
+            let dir = plate_dir(opts.layout, root, l, pi as u8 + 1);
             fs::create_dir_all(&dir).map_err(io(&dir))?;
             for &(well, sirna) in &p.wells {
                 for site in 1..=SITES {
@@ -286,14 +295,15 @@ fn write_images(
             site: t.site,
         })
         .collect();
-    write_pixel_stats(&root.join("pixel_stats.csv"), &refs, &stats)?;
+    // The public release has no pixel statistics.
+    if opts.layout == FolderLayout::Competition {
+        write_pixel_stats(&root.join("pixel_stats.csv"), &refs, &stats)?;
+    }
     Ok(tasks.len())
 }
 
-fn plate_dir(root: &Path, l: &ExperimentLayout, plate: u8) -> PathBuf {
-    root.join(l.experiment.split.dir())
-        .join(&l.experiment.name)
-        .join(format!("Plate{plate}"))
+fn plate_dir(layout: FolderLayout, root: &Path, l: &ExperimentLayout, plate: u8) -> PathBuf {
+    layout.plate_dir(root, l.experiment.split, &l.experiment.name, plate)
 }
 
 fn site_images(
@@ -343,7 +353,7 @@ fn site_images(
         },
         &mut rng,
     );
-    let dir = plate_dir(root, ctx.layout, t.plate);
+    let dir = plate_dir(opts.layout, root, ctx.layout, t.plate);
     let mut out = [ImageStats {
         mean: 0.0,
         std: 0.0,

@@ -7,7 +7,9 @@
 //! (plate groups, rotations, alias), `phenotype` (morphology parameters and
 //! class effects), `batch` (experiment/plate/site effects), `texture`,
 //! `render` (cells into signal planes), `acquire` (signal into 8-bit
-//! images), `pixelstats`, `csvout`, `truth`, `output` (atomic folders, on
+//! images), `pixelstats`, `csvout` (the competition's CSVs), `metadata`
+//! (the public release's table), `folder` (which of the two layouts),
+//! `truth`, `output` (atomic folders, on
 //! rcic-cli's publish), `generate` (the whole run) and `proxy` (a difficulty
 //! measure).
 
@@ -15,8 +17,10 @@ pub mod acquire;
 pub mod batch;
 pub mod csvout;
 pub mod error;
+pub mod folder;
 pub mod generate;
 pub mod layout;
+pub mod metadata;
 pub mod output;
 pub mod phenotype;
 pub mod pixelstats;
@@ -29,5 +33,6 @@ pub mod truth;
 pub mod wells;
 
 pub use error::{Result, SynthError};
+pub use folder::FolderLayout;
 pub use generate::{generate, Options, Summary};
 pub use preset::{Preset, Spec, Split};

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use rcic_cli::args::{LogArgs, ThreadsArg};
 use rcic_cli::log::Level;
-use rcic_synth::{generate, Options, Preset};
+use rcic_synth::{generate, FolderLayout, Options, Preset};
 
 /// Synthetic RxRx1 (Cell Painting, 6 channels, 2 sites per well) in the exact
 /// Kaggle layout: train.csv, test.csv, train_controls.csv, test_controls.csv,
@@ -64,6 +64,15 @@ struct Cli {
     #[arg(long)]
     no_images: bool,
 
+    /// Folder layout: competition (the Kaggle competition's train.csv,
+    /// test.csv, train_controls.csv, test_controls.csv, pixel_stats.csv,
+    /// {train,test}/EXP/PlateP/) or public (the public RxRx1 release's
+    /// metadata.csv, one row per site with the test labels, and
+    /// images/EXP/PlateP/; no pixel statistics). The images are the same in
+    /// both; test_truth.csv goes to the truth folder in both.
+    #[arg(long, value_enum, default_value_t = FolderLayout::Competition)]
+    layout: FolderLayout,
+
     // --threads: worker threads; 0 uses all cores; at most 1024.
     #[command(flatten)]
     threads: ThreadsArg,
@@ -102,6 +111,7 @@ fn run() -> anyhow::Result<()> {
         threads: cli.threads.threads,
         force: cli.force,
         progress: log.shows(Level::Info),
+        layout: cli.layout,
     };
     let s = generate(&opts).with_context(|| {
         format!(
@@ -111,8 +121,9 @@ fn run() -> anyhow::Result<()> {
         )
     })?;
     log.info(format!(
-        "wrote {} ({} experiments, {} px) and truth {}",
+        "wrote {} ({} layout, {} experiments, {} px) and truth {}",
         s.out.display(),
+        cli.layout,
         s.experiments,
         s.image_size,
         s.truth.display()

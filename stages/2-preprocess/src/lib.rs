@@ -169,7 +169,7 @@ pub fn run(opts: &Options, log: &Log) -> Result<Outcome> {
             my_sites
         ));
     }
-    let sizes = validate_images(opts, log, &plates, &mine)?;
+    let sizes = validate_images(opts, log, &index, &plates, &mine)?;
     let work = Work {
         mine,
         sites: my_sites,
@@ -236,6 +236,7 @@ fn run_merge(
 fn validate_images(
     opts: &Options,
     log: &Log,
+    index: &DatasetIndex,
     plates: &[plan::PlatePlan],
     mine: &[&plan::PlatePlan],
 ) -> Result<(u32, usize)> {
@@ -243,11 +244,18 @@ fn validate_images(
         .iter()
         .flat_map(|p| p.sites.iter().flat_map(|s| s.paths.iter().cloned()))
         .collect();
-    let extra = validate::extra_files(&opts.data, &expected);
+    let dirs = index.image_dirs();
+    let extra = validate::extra_files(&dirs, &expected);
     if !extra.is_empty() {
+        let names: Vec<String> = dirs
+            .iter()
+            .filter_map(|d| d.file_name())
+            .map(|n| format!("{}/", n.to_string_lossy()))
+            .collect();
         log.warn(format!(
-            "{} file(s) under train/ and test/ are not sites of the CSVs and are ignored:",
-            extra.len()
+            "{} file(s) under {} are not sites of the dataset's tables and are ignored:",
+            extra.len(),
+            names.join(" and ")
         ));
         for p in &extra {
             log.warn(format!("  {}", p.display()));

@@ -1,8 +1,8 @@
 //! Validation before anything is written: every site of the CSVs has its 6
 //! PNGs, each is 8-bit grayscale with the size of its siblings (one square
 //! size for the whole dataset, the most common one), and `--image-size`
-//! divides it. Files under `train/` and `test/` that no CSV row names are
-//! reported as warnings. Decoding errors (corrupt image data) are found
+//! divides it. Files under the image folders (`train/` and `test/`, or
+//! `images/`) that no table row names are reported as warnings. Decoding errors (corrupt image data) are found
 //! while packing; see `pack.rs`.
 
 use std::collections::{BTreeMap, HashSet};
@@ -93,9 +93,9 @@ pub fn check_headers(plates: &[&PlatePlan]) -> HeaderCheck {
     }
 }
 
-/// Files under `root/train` and `root/test` that are not among `expected`,
-/// sorted.
-pub fn extra_files(root: &Path, expected: &HashSet<PathBuf>) -> Vec<PathBuf> {
+/// Files under the image folders `dirs` (`train/` and `test/`, or the
+/// public release's `images/`) that are not among `expected`, sorted.
+pub fn extra_files(dirs: &[PathBuf], expected: &HashSet<PathBuf>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     fn walk(dir: &Path, expected: &HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(dir) else {
@@ -110,8 +110,8 @@ pub fn extra_files(root: &Path, expected: &HashSet<PathBuf>) -> Vec<PathBuf> {
             }
         }
     }
-    for sub in ["train", "test"] {
-        walk(&root.join(sub), expected, &mut out);
+    for d in dirs {
+        walk(d, expected, &mut out);
     }
     out.sort();
     out
