@@ -73,6 +73,18 @@ fn gives_the_same_tables_as_the_competition_layout() {
 }
 
 #[test]
+fn the_layout_alias_labels_the_same_wells() {
+    let (c, p) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    common::rxrx1_names(c.path());
+    common::rxrx1_names_public(p.path());
+    let (a, b) = (load(c.path()).unwrap(), load(p.path()).unwrap());
+    assert_eq!(a.aliases.len(), 1, "HUVEC-18 takes RPE-03's layout");
+    assert_eq!(a.aliases, b.aliases);
+    assert_eq!(a.wells, b.wells);
+    assert_eq!(a.groups.assignment, b.groups.assignment);
+}
+
+#[test]
 fn test_labels_serve_as_truth() {
     let d = public_small();
     let truth = read_truth(&d.path().join("metadata.csv")).unwrap();

@@ -110,8 +110,19 @@ pub fn small(dir: &Path) {
     write(dir, &SMALL, None);
 }
 
+/// [`rxrx1_names`] in the public layout.
+pub fn rxrx1_names_public(dir: &Path) {
+    rxrx1_names_with(dir, write_public);
+}
+
 /// RxRx1's 51 experiment names and split, HUVEC-18 carrying RPE-03's layout.
 pub fn rxrx1_names(dir: &Path) {
+    rxrx1_names_with(dir, write);
+}
+
+type Writer = fn(&Path, &[(&str, bool, usize)], Option<(&str, &str)>);
+
+fn rxrx1_names_with(dir: &Path, write: Writer) {
     let mut ex: Vec<(String, bool, usize)> = Vec::new();
     for (c, train, test) in [
         ("HEPG2", 7, 11),
