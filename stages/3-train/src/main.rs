@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use rcic_cli::args::{AliasArg, DataArg, LogArgs, TensorsArgs, ThreadsArg};
+use rcic_cli::args::{parse_bool, AliasArg, DataArg, LogArgs, TensorsArgs, ThreadsArg};
 use rcic_cli::log::Log;
 use rcic_core::normalize::Normalization;
 use rcic_core::splits::Splits;
@@ -20,14 +20,6 @@ use rcic_train::flags;
 use rcic_train::schedule::LrSchedule;
 use rcic_train::sizefunc::SizeFunc;
 use rcic_train::trainer::{self, Data, TrainOptions};
-
-fn parse_bool(s: &str) -> Result<bool, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "1" | "true" => Ok(true),
-        "0" | "false" => Ok(false),
-        _ => Err(format!("{s:?}: expected true, false, 1 or 0")),
-    }
-}
 
 fn parse_pair(s: &str) -> Result<(f64, f64), String> {
     let v: Vec<f64> = s

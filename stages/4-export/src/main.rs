@@ -59,8 +59,9 @@ struct Args {
     /// DenseNet first-convolution width. Default: the checkpoint's, else the backbone's (tiny: 16).
     #[arg(long)]
     init_features: Option<i64>,
-    /// Half-precision weights and compute (inputs and logits stay float32). Default: float32.
-    #[arg(long)]
+    /// Half-precision weights and compute (inputs and logits stay float32);
+    /// `--fp16 false` (the default) exports float32.
+    #[arg(long, default_value = "false", value_parser = rcic_cli::args::parse_bool, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     fp16: bool,
     /// Number of TTA variants inside the graph, 0 (none) or 1 to 64
     /// (docs/method.md section 8; 8 = the square's symmetries). Default: none (TTA

@@ -66,8 +66,14 @@ struct Args {
     /// cpu or cuda (ort: the CUDA execution provider; tch: libtorch CUDA). Never falls back silently.
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
     device: String,
-    /// Half precision: an fp16 ONNX model (rcic-export --fp16) with ort; autocast on CUDA with tch.
+    /// Check that --device can run here (with cuda: libtorch sees a GPU and
+    /// the loaded ONNX Runtime has the CUDA execution provider), print what
+    /// was found and exit; what `make` runs before any work.
     #[arg(long)]
+    check_device: bool,
+    /// Half precision: an fp16 ONNX model (rcic-export --fp16) with ort;
+    /// autocast on CUDA with tch; `--fp16 false` (the default): float32.
+    #[arg(long, default_value = "false", value_parser = rcic_cli::args::parse_bool, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     fp16: bool,
     /// Sites per batch (at least 16 on CUDA).
     #[arg(
@@ -411,9 +417,30 @@ fn write_output(preds: &Predictions, dest: Destination, spec: &StageSpec, log: &
     Ok(())
 }
 
+/// `--check-device`: both engines' CUDA, without a model or data.
+fn check_device(a: &Args) -> Result<()> {
+    if a.device != "cuda" {
+        println!("{}: nothing to check", a.device);
+        return Ok(());
+    }
+    rcic_model::select_device(rcic_model::DeviceChoice::Cuda).map_err(|e| {
+        anyhow::anyhow!("{e}; the venv's torch must be a CUDA build that this machine's NVIDIA driver serves (README: GPU machines)")
+    })?;
+    let ort = rcic_predict::ort_engine::check_cuda()?;
+    println!(
+        "cuda: libtorch sees {} GPU(s); ONNX Runtime {} has the CUDA execution provider",
+        tch::Cuda::device_count(),
+        ort.display()
+    );
+    Ok(())
+}
+
 fn run() -> Result<()> {
     let a: Args = rcic_cli::config::parse("predict");
     let log = Log::new(a.log.level()).keeping_lines();
+    if a.check_device {
+        return check_device(&a);
+    }
     check_output(&a)?;
     if !a.merge.is_empty() {
         return merge(&a, &log);

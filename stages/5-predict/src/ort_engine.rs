@@ -52,6 +52,21 @@ fn environment() -> Result<&'static ort::environment::Environment, PredictError>
     r.as_ref().map_err(|e| PredictError::OrtSetup(e.clone()))
 }
 
+/// Whether the loaded ONNX Runtime has the CUDA execution provider (the
+/// library loads; no GPU work). An error says what to install.
+pub fn check_cuda() -> Result<PathBuf, PredictError> {
+    environment()?;
+    let path = dylib_path()?;
+    if ort::ep::CUDA::is_available().unwrap_or(false) {
+        Ok(path)
+    } else {
+        Err(PredictError::OrtSetup(format!(
+            "--device cuda: the CUDA execution provider is not available in the loaded ONNX Runtime ({}); install onnxruntime-gpu (make deps CUDA=1) and point ORT_DYLIB_PATH at its libonnxruntime, or use --engine tch on GPU machines",
+            path.display()
+        )))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrtDevice {
     Cpu,
@@ -81,13 +96,7 @@ impl OrtEngine {
         if device == OrtDevice::Cuda {
             let cuda = ort::ep::CUDA::default()
                 .with_conv_algorithm_search(ort::ep::cuda::ConvAlgorithmSearch::Heuristic);
-            let available = ort::ep::CUDA::is_available().unwrap_or(false);
-            if !available {
-                return Err(PredictError::OrtSetup(format!(
-                    "--device cuda: the CUDA execution provider is not available in the loaded ONNX Runtime ({}); install onnxruntime-gpu and point ORT_DYLIB_PATH at its libonnxruntime, or use --engine tch on GPU machines",
-                    dylib_path().map(|p| p.display().to_string()).unwrap_or_default()
-                )));
-            }
+            check_cuda()?;
             b = b
                 .with_execution_providers([cuda.build().error_on_failure()])
                 .map_err(|e| PredictError::OrtIn {

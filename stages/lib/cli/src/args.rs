@@ -7,6 +7,17 @@ use clap::builder::RangedU64ValueParser;
 
 use crate::log::{Level, Log};
 
+/// A boolean flag's value (`--fp16 false`; `--fp16` alone is true): true,
+/// false, 1 or 0, so that a preset's `true` can be overridden on the
+/// command line.
+pub fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(format!("{s:?}: expected true, false, 1 or 0")),
+    }
+}
+
 /// The most worker threads any stage accepts.
 pub const MAX_THREADS: usize = 1024;
 
