@@ -31,7 +31,7 @@ RUN_DIR=$(realpath -m "${RUN_DIR:-$STORE/slurm/$PRESET}")
 LOG_DIR=$(realpath -m "${LOG_DIR:-$RUN_DIR/logs}")
 export RCIC_REPO DATA STORE PRESET SEEDS PREPROCESS_SHARDS PREDICT_SHARDS RUN_DIR
 
-[[ -f $DATA/train.csv ]] || { echo "DATA=$DATA: no train.csv there (a Kaggle RxRx1 root is expected)" >&2; exit 2; }
+[[ -f $DATA/train.csv || -f $DATA/metadata.csv ]] || { echo "DATA=$DATA: neither train.csv (the competition layout) nor metadata.csv (the public release) there; an RxRx1 root is expected" >&2; exit 2; }
 IFS=, read -r -a seeds <<<"$SEEDS"
 n_seeds=${#seeds[@]}
 ((n_seeds > 0 && PREPROCESS_SHARDS > 0 && PREDICT_SHARDS > 0)) || { echo "SEEDS, PREPROCESS_SHARDS and PREDICT_SHARDS must be non-empty and positive" >&2; exit 2; }
