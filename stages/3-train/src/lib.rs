@@ -16,6 +16,7 @@ pub mod mixing;
 pub mod optimizer;
 pub mod precision;
 pub mod pseudo;
+pub mod retention;
 pub mod schedule;
 pub mod sizefunc;
 pub mod trainer;

@@ -177,6 +177,15 @@ struct Args {
     /// torch.hub's cache), or a FILE (torchvision .pth or safetensors).
     #[arg(long, value_name = "imagenet|FILE")]
     pretrained: Option<PathBuf>,
+    /// Epoch checkpoints kept on disk: `all` (the reference's), or the last N
+    /// epochs' (with only the last epoch's .state, what resuming needs);
+    /// the best NAME and --keep-epochs are kept either way.
+    #[arg(long, default_value = "all", value_parser = rcic_train::retention::parse_keep, value_name = "N|all")]
+    keep_checkpoints: rcic_train::retention::Keep,
+    /// Epochs whose checkpoints are always kept (comma list; the reference
+    /// predicts with NAME.129).
+    #[arg(long, value_delimiter = ',')]
+    keep_epochs: Vec<u32>,
     /// Plate groups of the unlabelled plates for pseudo-labelling: `auto`
     /// (the RxRx1 table of the reference when it fits the data's labelled
     /// plates, else inferred), `infer` (from the predictions, every round),
@@ -510,6 +519,10 @@ fn train_options(
         pl_epoch: a.pl_epoch,
         pl_size_func: size,
         plate_table: None,
+        retention: rcic_train::retention::Retention {
+            keep_last: a.keep_checkpoints.0,
+            keep_epochs: a.keep_epochs.iter().copied().collect(),
+        },
         disp_batches: a.disp_batches,
         start_epoch: a.start_epoch,
         fp16: a.fp16 || a.bf16,

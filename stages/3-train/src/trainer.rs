@@ -67,6 +67,8 @@ pub struct TrainOptions {
     /// that fits the data, in its group numbering); the others are
     /// inferred from predictions.
     pub plate_table: Option<BTreeMap<String, Vec<usize>>>,
+    /// Which epoch checkpoints stay on disk.
+    pub retention: crate::retention::Retention,
 }
 
 /// Data the run works on.
@@ -817,7 +819,11 @@ impl Saver<'_> {
             save_checkpoint(save, vs, config, &meta)?;
         }
         let mp = PathBuf::from(format!("{}.metrics.parquet", save.display()));
-        Ok(metrics::write(&mp, &state.rows, o.seed, o.cv_number)?)
+        metrics::write(&mp, &state.rows, o.seed, o.cv_number)?;
+        for problem in o.retention.apply(save, epoch) {
+            log.warn(problem);
+        }
+        Ok(())
     }
 }
 
