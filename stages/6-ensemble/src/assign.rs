@@ -1,7 +1,7 @@
 //! Section 9 step 4: per plate, a linear sum assignment of the plate's wells
 //! to distinct classes maximising the summed logits ([`crate::lsa`]), the
-//! plates of an experiment solved in parallel with rayon. Optionally (beyond the reference, off by
-//! default) the plate's matrix is first balanced with Sinkhorn iterations.
+//! plates solved in parallel with rayon. Optionally (beyond the reference,
+//! off by default) the plate's matrix is first balanced with Sinkhorn iterations.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -12,7 +12,7 @@ use rcic_core::DatasetIndex;
 use crate::lsa;
 
 /// Time spent on one plate's assignment.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct PlateTime {
     pub experiment: String,
     pub plate: u8,
@@ -138,13 +138,12 @@ pub fn solve_plate(
     lsa::maximize(&score, n, m)
 }
 
-/// Solves the plates of one experiment block in parallel: `plates` the
-/// block's row indices of each plate (ascending), `row(k)` the logits of
-/// row k, `mask(plate)` its group's classes. Returns each plate's classes
-/// (by its rows) and time.
+/// Solves plates in parallel: `plates` each (experiment, plate) with its
+/// wells' positions, `row(k)` the logits of position k, `mask(i)` the
+/// group's classes of plate i. Returns each plate's classes (by its rows)
+/// and time.
 pub fn solve_plates<'a>(
-    experiment: &str,
-    plates: &[(u8, Vec<usize>)],
+    plates: &[((String, u8), Vec<usize>)],
     row: &(dyn Fn(usize) -> &'a [f32] + Sync),
     mask: &(dyn Fn(usize) -> Option<&'a [bool]> + Sync),
     sinkhorn_iterations: Option<usize>,
@@ -152,14 +151,14 @@ pub fn solve_plates<'a>(
     plates
         .par_iter()
         .enumerate()
-        .map(|(k, (plate, ks))| {
+        .map(|(i, ((experiment, plate), ks))| {
             let t0 = Instant::now();
-            let rows: Vec<&[f32]> = ks.iter().map(|&i| row(i)).collect();
-            let cols = solve_plate(&rows, mask(k), sinkhorn_iterations);
+            let rows: Vec<&[f32]> = ks.iter().map(|&k| row(k)).collect();
+            let cols = solve_plate(&rows, mask(i), sinkhorn_iterations);
             (
                 cols,
                 PlateTime {
-                    experiment: experiment.to_string(),
+                    experiment: experiment.clone(),
                     plate: *plate,
                     wells: ks.len(),
                     seconds: t0.elapsed().as_secs_f64(),

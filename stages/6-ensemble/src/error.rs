@@ -1,35 +1,40 @@
 //! The ensemble's errors. Each names the file (and row, class or flag) at
 //! fault and what was expected; none is raised after an output was written.
-//! Causes are part of the message (none is a `source`), so an error chain
-//! printed with its causes says each once; the output checks and writes of
-//! [`rcic_cli`] keep their own error (its I/O cause a `source`, which
-//! [`rcic_cli::report::error_chain`] prints once).
+//! A library cause is the error's `source`, not part of its message:
+//! [`rcic_cli::report::error_chain`] prints the chain once, joined with
+//! `: `.
 
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnsembleError {
-    #[error("{}: {what}: {cause}", path.display())]
+    #[error("{}: {what}", path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
+        #[source]
         cause: std::io::Error,
     },
-    #[error("{}: not a readable Parquet file: {cause}", path.display())]
+    #[error("{}: not a readable Parquet file", path.display())]
     Parquet {
         path: PathBuf,
+        #[source]
         cause: parquet::errors::ParquetError,
+    },
+    #[error("{}: cannot decode", path.display())]
+    Decode {
+        path: PathBuf,
+        #[source]
+        cause: arrow_schema::ArrowError,
     },
     #[error("{}: {message}", path.display())]
     Input { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
-    #[error("dataset index: {0}")]
-    Dataset(rcic_core::CoreError),
-    #[error("table: {0}")]
-    Polars(polars::error::PolarsError),
-    #[error("plot: {0}")]
-    Plot(String),
+    #[error("dataset index")]
+    Dataset(#[from] rcic_core::CoreError),
+    #[error("table")]
+    Polars(#[from] polars::error::PolarsError),
     /// An output refused before any work, or a failed publish.
     #[error(transparent)]
     Cli(#[from] rcic_cli::CliError),
@@ -49,18 +54,6 @@ impl EnsembleError {
             path: path.into(),
             message: message.into(),
         }
-    }
-}
-
-impl From<rcic_core::CoreError> for EnsembleError {
-    fn from(e: rcic_core::CoreError) -> Self {
-        Self::Dataset(e)
-    }
-}
-
-impl From<polars::error::PolarsError> for EnsembleError {
-    fn from(e: polars::error::PolarsError) -> Self {
-        Self::Polars(e)
     }
 }
 

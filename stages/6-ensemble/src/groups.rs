@@ -1,108 +1,30 @@
-//! Section 9 step 3: which plate holds which treatment group. Per experiment,
-//! count for every plate how many wells' argmax falls in each group, divide
-//! each group's column by its total over the plates, and take the
-//! permutation of groups over the plates with the highest summed score (the
-//! first in `itertools.permutations` order among equal scores, as the
-//! reference's stable sort). The margin is the best score minus the
-//! runner-up's. Then every class outside a plate's group counts as minus
-//! infinity: [`restricted_argmax`] and the assignment ([`crate::assign`]) see
-//! the well's logits that way, without rewriting them.
-//!
-//! Beyond the reference's hard-coded 4: groups and plates come from the data;
-//! an experiment with P plates present chooses P of the G groups
-//! (permutations of length P), and a group column whose total is 0 scores 0
-//! (the reference would divide by zero).
+//! Section 9 step 3 in the ensemble: which plate holds which treatment
+//! group. Per experiment, count for every plate present how many wells'
+//! argmax falls in each group and let [`rcic_core::groupinfer`] (the one
+//! inference, shared with pseudo-labelling) choose; then every class outside
+//! a plate's group counts as minus infinity: [`restricted_argmax`] and the
+//! assignment ([`crate::assign`]) see the well's logits that way, without
+//! rewriting them.
 
 use std::collections::BTreeMap;
 
+use rcic_core::ensemble_report::{GroupAssignment, GroupStatus};
+use rcic_core::groupinfer::choose_assignment;
 use rcic_core::DatasetIndex;
 
-/// Whether a chosen assignment matches the known one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Correct,
-    Incorrect,
-    /// Nothing known to compare with.
-    Prediction,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Correct => "correct_assignment",
-            Status::Incorrect => "incorrect_assignment",
-            Status::Prediction => "prediction",
+/// The chosen groups against the known ones (group of plate p at p - 1).
+fn status(known: Option<&[usize]>, plates: &[u8], perm: &[usize]) -> GroupStatus {
+    match known {
+        None => GroupStatus::Prediction,
+        Some(k) if plates
+            .iter()
+            .zip(perm)
+            .all(|(&p, &g)| k.get(p as usize - 1) == Some(&g)) =>
+        {
+            GroupStatus::Correct
         }
+        Some(_) => GroupStatus::Incorrect,
     }
-
-    fn of(known: Option<&[usize]>, plates: &[u8], perm: &[usize]) -> Self {
-        match known {
-            None => Status::Prediction,
-            Some(k) => {
-                let ok = plates
-                    .iter()
-                    .zip(perm)
-                    .all(|(&p, &g)| k.get(p as usize - 1) == Some(&g));
-                if ok {
-                    Status::Correct
-                } else {
-                    Status::Incorrect
-                }
-            }
-        }
-    }
-}
-
-/// The group assignment of one experiment.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct GroupChoice {
-    pub split: String,
-    pub experiment: String,
-    /// Plates present, ascending.
-    pub plates: Vec<u8>,
-    /// Group of each plate in `plates`.
-    pub permutation: Vec<usize>,
-    pub score: f64,
-    /// Best score minus the runner-up's (0 with one permutation).
-    pub margin: f64,
-    /// Against the dataset's known assignment (labelled experiments).
-    pub status: Status,
-    /// Against the truth file's labels, when given.
-    pub truth_status: Option<Status>,
-    pub wells: usize,
-    /// Wells per plate (rows) whose argmax is in each group (columns).
-    pub counts: Vec<Vec<u32>>,
-}
-
-/// `itertools.permutations(range(g), p)` in its order.
-pub fn permutations(g: usize, p: usize) -> Vec<Vec<usize>> {
-    fn rec(
-        g: usize,
-        p: usize,
-        cur: &mut Vec<usize>,
-        used: &mut Vec<bool>,
-        out: &mut Vec<Vec<usize>>,
-    ) {
-        if cur.len() == p {
-            out.push(cur.clone());
-            return;
-        }
-        for j in 0..g {
-            if !used[j] {
-                used[j] = true;
-                cur.push(j);
-                rec(g, p, cur, used, out);
-                cur.pop();
-                used[j] = false;
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if p <= g {
-        rec(g, p, &mut Vec::new(), &mut vec![false; g], &mut out);
-    }
-    out
 }
 
 /// Chooses the groups of every experiment of one split. `wells` are dataset
@@ -118,7 +40,7 @@ pub fn assign_groups(
     class_group: &[Option<usize>],
     ngroups: usize,
     truth_group: &dyn Fn(usize) -> Option<usize>,
-) -> (Vec<GroupChoice>, Vec<usize>) {
+) -> (Vec<GroupAssignment>, Vec<usize>) {
     // experiment name -> plate -> positions in wells.
     let mut by_exp: BTreeMap<&str, BTreeMap<u8, Vec<usize>>> = BTreeMap::new();
     for (i, &w) in wells.iter().enumerate() {
@@ -146,45 +68,14 @@ pub fn assign_groups(
                 c
             })
             .collect();
-        let totals: Vec<u32> = (0..ngroups)
-            .map(|g| counts.iter().map(|c| c[g]).sum())
-            .collect();
-        let scs: Vec<Vec<f64>> = counts
+        let as_f64: Vec<Vec<f64>> = counts
             .iter()
-            .map(|c| {
-                c.iter()
-                    .zip(&totals)
-                    .map(|(&x, &t)| if t == 0 { 0.0 } else { x as f64 / t as f64 })
-                    .collect()
-            })
+            .map(|c| c.iter().map(|&x| x as f64).collect())
             .collect();
-        let perms = permutations(ngroups, plate_ids.len());
-        let scores: Vec<f64> = perms
-            .iter()
-            .map(|perm| {
-                let mut s = 0.0f64;
-                for (i, &j) in perm.iter().enumerate() {
-                    s += scs[i][j];
-                }
-                s
-            })
-            .collect();
-        // Stable sort by -score: the first best, then the first of the rest.
-        let mut order: Vec<usize> = (0..perms.len()).collect();
-        order.sort_by(|&a, &b| {
-            scores[b]
-                .partial_cmp(&scores[a])
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let best = order[0];
-        let margin = if order.len() > 1 {
-            scores[best] - scores[order[1]]
-        } else {
-            0.0
-        };
-        let perm = perms[best].clone();
+        let choice = choose_assignment(&as_f64);
+        let perm = choice.assignment;
         let known = index.groups.assignment.get(exp).map(|v| v.as_slice());
-        let status = Status::of(known, &plate_ids, &perm);
+        let status = status(known, &plate_ids, &perm);
         // The true group of each plate from the truth labels (first well
         // with one), when every plate has one.
         let true_groups: Option<Vec<usize>> = plates
@@ -193,9 +84,9 @@ pub fn assign_groups(
             .collect();
         let truth_status = true_groups.map(|t| {
             if t == perm {
-                Status::Correct
+                GroupStatus::Correct
             } else {
-                Status::Incorrect
+                GroupStatus::Incorrect
             }
         });
         for (k, pos) in plates.values().enumerate() {
@@ -203,13 +94,13 @@ pub fn assign_groups(
                 well_group[i] = perm[k];
             }
         }
-        choices.push(GroupChoice {
+        choices.push(GroupAssignment {
             split: split.to_string(),
             experiment: exp.to_string(),
             plates: plate_ids,
             permutation: perm,
-            score: scores[best],
-            margin,
+            score: choice.score,
+            margin: choice.margin,
             status,
             truth_status,
             wells: plates.values().map(Vec::len).sum(),
@@ -231,7 +122,7 @@ pub fn group_classes(class_group: &[Option<usize>], ngroups: usize) -> Vec<Vec<u
 }
 
 /// The argmax of `row` with every class outside `allowed` (ascending) taken
-/// as minus infinity: exactly [`crate::scores::argmax`] of that row (a
+/// as minus infinity: exactly [`rcic_core::argmax`] of that row (a
 /// minus-infinity class never wins a `>` comparison, so only class 0 and the
 /// allowed classes can be chosen), reading only the allowed classes.
 pub fn restricted_argmax(row: &[f32], allowed: &[usize]) -> usize {
@@ -274,28 +165,10 @@ mod tests {
                     .collect();
                 assert_eq!(
                     restricted_argmax(row, allowed),
-                    crate::scores::argmax(&r),
+                    rcic_core::argmax(&r),
                     "{row:?} {allowed:?}"
                 );
             }
         }
-    }
-
-    #[test]
-    fn permutations_in_itertools_order() {
-        assert_eq!(
-            permutations(3, 3),
-            vec![
-                vec![0, 1, 2],
-                vec![0, 2, 1],
-                vec![1, 0, 2],
-                vec![1, 2, 0],
-                vec![2, 0, 1],
-                vec![2, 1, 0]
-            ]
-        );
-        assert_eq!(permutations(3, 2).len(), 6);
-        assert_eq!(permutations(4, 4).len(), 24);
-        assert!(permutations(2, 3).is_empty());
     }
 }

@@ -157,8 +157,8 @@ pub fn maximize(score: &[f64], n: usize, m: usize) -> Vec<usize> {
     }
     let mut keep = Vec::with_capacity(m);
     let mut dead = 0usize;
-    for j in 0..m {
-        if finite[j] {
+    for (j, &f) in finite.iter().enumerate() {
+        if f {
             keep.push(j);
         } else if dead < n {
             keep.push(j);

@@ -1,6 +1,6 @@
 //! `rcic-ensemble`: the reference's `make_submission.py` over prediction
 //! Parquet files. By hand: `rcic-ensemble -o submission.csv PRED...` writes
-//! the CSV and `report.json`, `report.md`, `report.png` beside it. With
+//! the CSV and `report.json`, `report.md` beside it. With
 //! `--store DIR` the outputs become a content-addressed artifact
 //! `DIR/ensemble/<key>/` (reused when it exists), whose folder is printed.
 
@@ -12,13 +12,15 @@ use rcic_cli::args::{DataArg, LogArgs};
 use rcic_cli::publish::{write_atomic, Staged};
 use rcic_core::{AliasConfig, StageSpec, Store, Verify};
 use rcic_ensemble::output::{check_submission_path, DATA_CSVS};
-use rcic_ensemble::pipeline::{check_options, submission_csv, Options};
-use rcic_ensemble::{plot, report};
+use rcic_ensemble::options::{check_options, Options};
+use rcic_ensemble::pipeline::submission_csv;
+use rcic_ensemble::report;
 
 /// Bump when the same inputs would give different outputs. 2: RxRx1-shaped
 /// plates are solved on their group's classes alone, which may pick another
-/// of several exactly tied optimal assignments.
-const STAGE_VERSION: &str = "2";
+/// of several exactly tied optimal assignments. 3: no report.png (the report
+/// stage draws every chart).
+const STAGE_VERSION: &str = "3";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,8 +34,8 @@ struct Cli {
     #[arg(required = true, value_name = "PRED")]
     files: Vec<PathBuf>,
 
-    /// Submission CSV to write (id_code,sirna); report.json, report.md and
-    /// report.png go beside it. Required unless --store is given.
+    /// Submission CSV to write (id_code,sirna); report.json and report.md go
+    /// beside it. Required unless --store is given.
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
 
@@ -53,9 +55,7 @@ struct Cli {
     weights: Option<Vec<f64>>,
 
     /// Worker threads (capped at the cores available): plates are solved in
-    /// parallel; with 2 or more, each prediction file's pages are also read
-    /// ahead on a thread of its own, and the dataset loads beside the files'
-    /// keys.
+    /// parallel.
     #[arg(short = 't', long, default_value_t = 12)]
     threads: usize,
 
@@ -154,7 +154,6 @@ fn real_main() -> Result<()> {
             &dir.join(report::MARKDOWN),
             report::markdown(&outcome.report, "submission.csv").as_bytes(),
         )?;
-        staged.add(&dir.join(report::PNG), &plot::render(&outcome.report)?)?;
         log.info(format!(
             "Saving csv submission into {}",
             writer.final_dir().join("submission.csv").display()
@@ -190,7 +189,6 @@ fn real_main() -> Result<()> {
         &dir.join(report::MARKDOWN),
         report::markdown(&outcome.report, &name).as_bytes(),
     )?;
-    staged.add(&dir.join(report::PNG), &plot::render(&outcome.report)?)?;
     log.info(format!("Saving csv submission into {}", out.display()));
     staged.publish()?;
     Ok(())

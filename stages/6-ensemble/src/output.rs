@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use rcic_cli::output::{check_output, Input, Output};
 
 use crate::error::Result;
-use crate::pipeline::Options;
+use crate::options::Options;
 use crate::report;
 
 /// The dataset's CSVs the ensemble reads from `--data`.
@@ -22,7 +22,7 @@ pub const DATA_CSVS: [&str; 4] = [
 ];
 
 /// The report files written beside the submission CSV (without `--store`).
-pub const REPORTS: [&str; 3] = [report::JSON, report::MARKDOWN, report::PNG];
+pub const REPORTS: [&str; 2] = [report::JSON, report::MARKDOWN];
 
 /// Checks `-o out` before any work; `reports_beside`: whether the report
 /// files are written beside it.
@@ -96,10 +96,10 @@ mod tests {
         check_submission_path(&d.path().join("sub.csv"), &with_truth, false).unwrap();
         let msg = e(&d.path().join("report.json"), &opts);
         assert!(msg.contains("report.json is written beside it"), "{msg}");
-        fs::create_dir(d.path().join("report.png")).unwrap();
+        fs::create_dir(d.path().join("report.md")).unwrap();
         let msg = e(&d.path().join("sub.csv"), &opts);
         assert!(
-            msg.contains("(its report.png, written beside it) is a folder"),
+            msg.contains("(its report.md, written beside it) is a folder"),
             "{msg}"
         );
         check_submission_path(&d.path().join("new/sub.csv"), &opts, true).unwrap();

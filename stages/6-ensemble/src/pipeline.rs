@@ -1,98 +1,32 @@
-//! docs/method.md section 9 end to end: read and check every prediction file's
-//! keys (polars joins, [`crate::table`]), stream their logits experiment by
-//! experiment, weighted and summed ([`crate::combine`]), choose each
-//! experiment's plate groups and assign its plates' classes as soon as its
-//! sums are complete, then score every step and produce the submission rows
-//! and the report. Logs the reference's lines (with timestamps), and the
-//! seconds of each phase. Writes nothing: the caller publishes the outcome.
+//! docs/method.md section 9 end to end: the dataset, every prediction file
+//! read, checked against it ([`crate::table`]) and added into the ensemble
+//! in file order ([`crate::combine`]), then per split the plate groups
+//! ([`crate::groups`]) and the per-plate assignment ([`crate::assign`]),
+//! every step scored, the submission rows and the report. Logs the
+//! reference's lines (with timestamps) and the seconds of each phase.
+//! Writes nothing: the caller publishes the outcome.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
 use std::time::Instant;
 
-use rcic_cli::log::Log;
-use rcic_core::{AliasConfig, DatasetIndex, IndexOptions, LabelSource};
-
 use polars::prelude::DataFrame;
+use rcic_cli::log::Log;
+use rcic_core::ensemble_report::{
+    EnsembleOptions, EnsembleReport, FileReport, GroupAssignment, LsaReport, Score, Step,
+};
+use rcic_core::{DatasetIndex, IndexOptions, LabelSource, Split, WellType};
 
-use crate::assign::{solve_plates, PlateTime};
-use crate::combine::{stream, BlockView, Ensemble, StreamError};
+use crate::assign::{plates, solve_plates, PlateTime};
+use crate::combine::{Ensemble, FileSums, Part};
 use crate::error::{EnsembleError, Result};
-use crate::groups::{assign_groups, group_classes, restricted_argmax, GroupChoice};
+use crate::groups::{assign_groups, group_classes, restricted_argmax};
+use crate::options::{check_options, Options};
 use crate::read::{PredFile, PredSplit};
-use crate::scores::{pooled, score, Score};
-use crate::table::{check_rows, dataset_frame, FileRows};
-
-/// What the ensemble is asked to do.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub data: PathBuf,
-    pub files: Vec<PathBuf>,
-    /// One per file; None: all 1.
-    pub weights: Option<Vec<f64>>,
-    pub truth: Option<PathBuf>,
-    pub aliases: AliasConfig,
-    /// Beyond the reference: per-site `log_softmax(logits / T)` before summing.
-    pub temperature: Option<f64>,
-    /// Beyond the reference: Sinkhorn iterations per plate before assignment.
-    pub sinkhorn: Option<usize>,
-    /// Beyond the reference: test wells with a layout-alias label get it.
-    pub use_alias_labels: bool,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct FileReport {
-    pub path: String,
-    pub weight: f64,
-    pub classes: usize,
-    pub rows: usize,
-    pub control_rows: usize,
-    pub val_wells: usize,
-    pub test_wells: usize,
-    pub val: Score,
-    pub test: Option<Score>,
-}
-
-/// One step of section 9 with its scores.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Step {
-    pub name: String,
-    /// The reference's log label.
-    pub label: String,
-    pub val: Score,
-    /// Against the truth file, when given.
-    pub test: Option<Score>,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LsaReport {
-    pub plates: usize,
-    /// Wall time of all plates (parallel).
-    pub wall_seconds: f64,
-    /// Sum of the per-plate times.
-    pub plate_seconds: f64,
-    pub max_plate_seconds: f64,
-    pub threads: usize,
-}
-
-/// Every score the ensemble logs.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Report {
-    pub tool: String,
-    pub data: String,
-    pub treatments: usize,
-    pub classes: usize,
-    pub plate_groups: usize,
-    pub options: serde_json::Value,
-    pub files: Vec<FileReport>,
-    pub steps: Vec<Step>,
-    pub group_assignment: Vec<GroupChoice>,
-    pub lsa: LsaReport,
-    pub submission_rows: usize,
-    pub seconds: f64,
-}
+use crate::scores::{pooled, score, text};
+use crate::table::{check_rows, dataset_frame};
 
 pub struct Outcome {
-    pub report: Report,
+    pub report: EnsembleReport,
     /// `(id_code, sirna)` sorted by id_code.
     pub submission: Vec<(String, u32)>,
 }
@@ -100,283 +34,160 @@ pub struct Outcome {
 /// Wall time of each phase, logged at the end: where the time goes.
 struct Phases {
     last: Instant,
-    done: Vec<(&'static str, f64)>,
+    done: Vec<String>,
 }
 
 impl Phases {
-    fn new() -> Self {
-        Phases {
-            last: Instant::now(),
-            done: Vec::new(),
-        }
-    }
-
     /// Ends the phase `name` (started at the previous mark).
-    fn mark(&mut self, name: &'static str) {
+    fn mark(&mut self, name: &str) {
         let now = Instant::now();
-        self.done
-            .push((name, now.duration_since(self.last).as_secs_f64()));
+        let s = now.duration_since(self.last).as_secs_f64();
+        self.done.push(format!("{name} {s:.3}"));
         self.last = now;
     }
+}
 
-    fn line(&self) -> String {
-        let parts: Vec<String> = self
-            .done
-            .iter()
-            .map(|(n, s)| format!("{n} {s:.3}"))
-            .collect();
-        format!("phase seconds: {}", parts.join(", "))
+/// The dataset, its wells as a polars table, and the truth file's labels.
+struct Dataset {
+    index: DatasetIndex,
+    ids: Vec<String>,
+    frame: DataFrame,
+    truth: Option<HashMap<String, u32>>,
+}
+
+impl Dataset {
+    fn load(opts: &Options) -> Result<Self> {
+        let aliases = opts.aliases.clone();
+        let index = DatasetIndex::load(
+            &opts.data,
+            &IndexOptions {
+                aliases,
+                ..Default::default()
+            },
+        )?;
+        let ids: Vec<String> = index.wells.iter().map(|w| index.id_code(w)).collect();
+        let frame = dataset_frame(&index, &ids)?;
+        let mut ds = Dataset {
+            index,
+            ids,
+            frame,
+            truth: None,
+        };
+        if let Some(p) = &opts.truth {
+            let t = crate::truth::read_truth(p)?;
+            let missing: Vec<&str> = (0..ds.ids.len())
+                .filter(|&w| ds.is_test_treatment(w) && !t.contains_key(&ds.ids[w]))
+                .map(|w| ds.ids[w].as_str())
+                .collect();
+            if let Some(first) = missing.first() {
+                let m = format!("{} test well(s) have no truth, e.g. {first}", missing.len());
+                return Err(EnsembleError::input(p, m));
+            }
+            ds.truth = Some(t);
+        }
+        Ok(ds)
+    }
+
+    fn is_test_treatment(&self, w: usize) -> bool {
+        let r = &self.index.wells[w];
+        self.index.experiments[r.experiment].split == Split::Test
+            && r.well_type == WellType::Treatment
+    }
+
+    fn val_label(&self, w: usize) -> Option<u32> {
+        self.index.wells[w].label
+    }
+
+    fn truth_label(&self, w: usize) -> Option<u32> {
+        self.truth.as_ref().and_then(|t| t.get(&self.ids[w]).copied())
+    }
+
+    /// Validation wells scored against their labels, test wells against the
+    /// truth file (when given).
+    fn scores(&self, wells: [&[usize]; 2], pred: [&[u32]; 2]) -> Result<(Score, Option<Score>)> {
+        let val = score(&self.index, wells[0], pred[0], &|w| self.val_label(w))?;
+        let test = self
+            .truth
+            .as_ref()
+            .map(|_| score(&self.index, wells[1], pred[1], &|w| self.truth_label(w)))
+            .transpose()?;
+        Ok((val, test))
     }
 }
 
-/// What each experiment block gives while streaming (steps 3 and 4).
-#[derive(Default)]
-struct BlockResults {
-    /// (split index, its group choice).
-    choices: Vec<(usize, GroupChoice)>,
-    /// Per split, per ensemble well: the argmax within its group, and the
-    /// class assigned.
-    restricted: [Vec<u32>; 2],
-    pred: [Vec<u32>; 2],
-    times: Vec<PlateTime>,
-    /// Seconds spent solving plates.
-    lsa_wall: f64,
-}
-
-/// A read file checked against the dataset: enough classes, rows that match.
-fn checked(f: PredFile, ds: &DataFrame, treatments: usize) -> Result<(PredFile, FileRows)> {
+/// Reads one file and checks it against the dataset: enough classes, rows
+/// that match, the classes of the first file (`first`).
+fn read_checked(
+    ds: &Dataset,
+    path: &std::path::Path,
+    first: Option<&FileReport>,
+) -> Result<(PredFile, crate::table::FileRows)> {
+    let f = PredFile::read(path)?;
+    let treatments = ds.index.treatments as usize;
     if f.classes < treatments {
-        return Err(EnsembleError::input(
-            &f.path,
-            format!(
-                "{} classes; the dataset has {treatments} treatment classes",
-                f.classes
-            ),
-        ));
+        let m = format!(
+            "{} classes; the dataset has {treatments} treatment classes",
+            f.classes
+        );
+        return Err(EnsembleError::input(&f.path, m));
     }
-    let rows = check_rows(ds, &f)?;
-    Ok((f, rows))
-}
-
-/// Every file must have the classes of the first.
-fn same_classes(files: &[(PredFile, FileRows)], f: &PredFile) -> Result<()> {
-    match files.first() {
-        Some((first, _)) if f.classes != first.classes => Err(EnsembleError::input(
+    let rows = check_rows(&ds.frame, &f)?;
+    match first {
+        Some(first) if f.classes != first.classes => Err(EnsembleError::input(
             &f.path,
             format!(
                 "{} classes, but {} has {}; expected every file to have the same classes",
-                f.classes,
-                first.path.display(),
-                first.classes
+                f.classes, first.path, first.classes
             ),
         )),
-        _ => Ok(()),
+        _ => Ok((f, rows)),
     }
 }
 
-/// The most Sinkhorn iterations `--sinkhorn` accepts: balancing converges
-/// in tens to hundreds of rounds, and each round of a real plate (277 wells
-/// x 1108 classes) costs about a millisecond, so this bounds a plate to
-/// about ten seconds.
-pub const MAX_SINKHORN: usize = 10_000;
-
-/// Checks the options that need no file read: one or more files, none
-/// given twice (same file by any path), one finite positive weight per
-/// file, a positive temperature, at most [`MAX_SINKHORN`] iterations.
-pub fn check_options(opts: &Options) -> Result<()> {
-    if opts.files.is_empty() {
-        return Err(EnsembleError::Usage(
-            "no prediction files given; expected one or more PRED".into(),
-        ));
+/// Steps 1 and 2: every file read, checked and added into the ensemble in
+/// command-line order (the first error in that order is reported). Returns
+/// each file's facts (scores still empty) and argmaxes, and the ensemble.
+fn read_files(
+    ds: &Dataset,
+    opts: &Options,
+    weights: &[f64],
+) -> Result<(Vec<FileReport>, Vec<FileSums>, [Part; 2])> {
+    let mut ens = Ensemble::new(ds.ids.len(), ds.index.treatments as usize);
+    let (mut reports, mut sums) = (Vec::new(), Vec::new());
+    for (path, &w) in opts.files.iter().zip(weights) {
+        let (f, rows) = read_checked(ds, path, reports.first())?;
+        let s = ens.add_file(&f, &rows, w as f32, opts.temperature)?;
+        reports.push(FileReport {
+            path: f.path.display().to_string(),
+            weight: w,
+            classes: f.classes,
+            rows: f.rows(),
+            control_rows: rows.control_rows,
+            val_wells: s[0].wells.len(),
+            test_wells: s[1].wells.len(),
+            val: Score::default(),
+            test: None,
+        });
+        sums.push(s);
     }
-    let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
-    for f in &opts.files {
-        let r = rcic_cli::paths::resolve(f);
-        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == r) {
-            return Err(EnsembleError::Usage(format!(
-                "prediction file {} is given twice (also as {}); give each file once and weight it with -w",
-                f.display(),
-                first.display()
-            )));
-        }
-        seen.push((r, f));
-    }
-    if let Some(w) = &opts.weights {
-        if w.len() != opts.files.len() {
-            return Err(EnsembleError::Usage(format!(
-                "-w gives {} weight(s) for {} prediction file(s); expected one weight per file",
-                w.len(),
-                opts.files.len()
-            )));
-        }
-        if let Some(x) = w.iter().find(|x| !(x.is_finite() && **x > 0.0)) {
-            return Err(EnsembleError::Usage(format!(
-                "-w/--weights: weight {x}; expected a finite number > 0 per file"
-            )));
-        }
-    }
-    if let Some(t) = opts.temperature.filter(|t| !(t.is_finite() && *t > 0.0)) {
-        return Err(EnsembleError::Usage(format!(
-            "--temperature {t}: expected a positive number"
-        )));
-    }
-    if let Some(n) = opts.sinkhorn.filter(|&n| n > MAX_SINKHORN) {
-        return Err(EnsembleError::Usage(format!(
-            "--sinkhorn {n}: expected at most {MAX_SINKHORN} iterations"
-        )));
-    }
-    Ok(())
+    Ok((reports, sums, ens.finish(&ds.ids)))
 }
 
-/// Runs section 9.
-pub fn run(opts: &Options, log: &Log) -> Result<Outcome> {
-    let t0 = Instant::now();
-    let mut ph = Phases::new();
-    check_options(opts)?;
-    let weights = opts
-        .weights
-        .clone()
-        .unwrap_or_else(|| vec![1.0; opts.files.len()]);
-
-    // The dataset index, and meanwhile (with threads to spare) the keys of
-    // every prediction file.
-    log.info("Loading dataset");
-    use rayon::prelude::*;
-    let (index, keys) = rayon::join(
-        || {
-            DatasetIndex::load(
-                &opts.data,
-                &IndexOptions {
-                    aliases: opts.aliases.clone(),
-                    ..Default::default()
-                },
-            )
-        },
-        || {
-            opts.files
-                .par_iter()
-                .map(|path| PredFile::read_keys(path))
-                .collect::<Vec<_>>()
-        },
-    );
-    let index = index?;
-    ph.mark("index+keys");
-    let ids: Vec<String> = index.wells.iter().map(|w| index.id_code(w)).collect();
-    let treatments = index.treatments as usize;
-    let ds = dataset_frame(&index, &ids)?;
-    let truth = match &opts.truth {
-        None => None,
-        Some(p) => {
-            let t = crate::truth::read_truth(p)?;
-            let missing: Vec<&str> = index
-                .wells
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| {
-                    index.experiments[w.experiment].split == rcic_core::Split::Test
-                        && w.well_type == rcic_core::WellType::Treatment
-                })
-                .map(|(i, _)| ids[i].as_str())
-                .filter(|id| !t.contains_key(*id))
-                .collect();
-            if !missing.is_empty() {
-                return Err(EnsembleError::input(
-                    p,
-                    format!(
-                        "{} test well(s) have no truth, e.g. {}",
-                        missing.len(),
-                        missing[0]
-                    ),
-                ));
-            }
-            Some(t)
+/// What the wells allow: at most one plate per group in an experiment
+/// (when there are groups), at most one well per class on a plate.
+fn check_plates(ds: &Dataset, parts: &[Part; 2], ngroups: usize) -> Result<()> {
+    let treatments = ds.index.treatments as usize;
+    for part in parts {
+        let pl = plates(&ds.index, &part.wells);
+        let mut plates_of: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (e, _) in pl.keys() {
+            *plates_of.entry(e.as_str()).or_default() += 1;
         }
-    };
-    ph.mark("dataset");
-    let val_label = |w: usize| index.wells[w].label;
-    let truth_label = |w: usize| truth.as_ref().and_then(|t| t.get(&ids[w]).copied());
-
-    // Read and check every file's keys before any arithmetic, in parallel;
-    // errors are reported for the first failing file in command-line order,
-    // worded as reading the whole file would (its logits checked first).
-    log.info("Loading predictions");
-    let keys: Vec<Result<(PredFile, FileRows)>> = keys
-        .into_par_iter()
-        .map(|k| checked(k?, &ds, treatments))
-        .collect();
-    let mut files: Vec<(PredFile, FileRows)> = Vec::with_capacity(keys.len());
-    for (k, r) in keys.into_iter().enumerate() {
-        let e = match r.and_then(|(f, rows)| same_classes(&files, &f).map(|_| (f, rows))) {
-            Ok(x) => {
-                files.push(x);
-                continue;
-            }
-            Err(e) => e,
-        };
-        // The logits of this file or of an earlier one may hold the first
-        // error.
-        for path in &opts.files[..=k] {
-            checked(PredFile::read(path)?, &ds, treatments)?;
+        if let Some((e, n)) = plates_of.iter().find(|(_, &n)| ngroups > 0 && n > ngroups) {
+            return Err(EnsembleError::Usage(format!(
+                "experiment {e} has {n} plates but the dataset has {ngroups} plate groups"
+            )));
         }
-        return Err(e);
-    }
-    let classes = files[0].0.classes;
-    if classes != index.classes as usize {
-        log.info(format!(
-            "note: files have {classes} classes, the dataset {} (treatments {treatments} are used)",
-            index.classes
-        ));
-    }
-    ph.mark("check");
-
-    // Plate groups: the group of every treatment class, and each group's
-    // classes (ascending, and as a mask).
-    let ngroups = index.groups.groups.len();
-    let mut class_group: Vec<Option<usize>> = vec![None; treatments];
-    for (g, set) in index.groups.groups.iter().enumerate() {
-        for &c in set {
-            if let Some(x) = class_group.get_mut(c as usize) {
-                *x = Some(g);
-            }
-        }
-    }
-    let members = group_classes(&class_group, ngroups);
-    let masks: Vec<Vec<bool>> = (0..ngroups)
-        .map(|g| class_group.iter().map(|&x| x == Some(g)).collect())
-        .collect();
-    let no_class = vec![false; treatments];
-    let truth_group = |w: usize| {
-        truth_label(w)
-            .or(val_label(w))
-            .and_then(|s| class_group.get(s as usize).copied().flatten())
-    };
-
-    // What the wells allow: at most one plate per group in an experiment
-    // (when there are groups), at most one well per class on a plate.
-    let layout = |files: &[(PredFile, FileRows)]| {
-        let rows: Vec<&FileRows> = files.iter().map(|(_, r)| r).collect();
-        Ensemble::new(&index, &rows, &ids, treatments)
-    };
-    let ens0 = layout(&files);
-    let split_plates = [
-        crate::assign::plates(&index, &ens0.val.wells),
-        crate::assign::plates(&index, &ens0.test.wells),
-    ];
-    if ngroups > 0 {
-        for pl in &split_plates {
-            let mut plates_of: std::collections::BTreeMap<&str, usize> =
-                std::collections::BTreeMap::new();
-            for (e, _) in pl.keys() {
-                *plates_of.entry(e.as_str()).or_default() += 1;
-            }
-            if let Some((e, n)) = plates_of.iter().find(|(_, &n)| n > ngroups) {
-                return Err(EnsembleError::Usage(format!(
-                    "experiment {e} has {n} plates but the dataset has {ngroups} plate groups"
-                )));
-            }
-        }
-    }
-    for pl in &split_plates {
         if let Some(((e, p), pos)) = pl.iter().find(|(_, pos)| pos.len() > treatments) {
             return Err(EnsembleError::Usage(format!(
                 "experiment {e} plate {p} has {} treatment wells but there are only {treatments} treatment classes; expected at most one well per class",
@@ -384,305 +195,176 @@ pub fn run(opts: &Options, log: &Log) -> Result<Outcome> {
             )));
         }
     }
-    drop(split_plates);
+    Ok(())
+}
 
-    // Steps 1 to 4, streamed: every file's logits summed per well, weighted
-    // and added into the ensemble, one experiment at a time; each complete
-    // experiment gets its plate groups and its per-plate assignment. A file
-    // the direct decoder does not read is read whole (which also words an
-    // invalid file's error), and everything starts again.
-    let weights32: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
-    let mut ens = ens0;
-    let (sums, out) = loop {
-        let mut out = BlockResults {
-            restricted: [vec![0; ens.val.wells.len()], vec![0; ens.test.wells.len()]],
-            pred: [vec![0; ens.val.wells.len()], vec![0; ens.test.wells.len()]],
-            ..Default::default()
-        };
-        let on_block = |b: BlockView| -> Result<()> {
-            let (si, name) = match b.split {
-                PredSplit::Val => (0, "val"),
-                PredSplit::Test => (1, "test"),
-            };
-            // Step 3: the experiment's plate groups.
-            let mut well_group = Vec::new();
-            if ngroups > 0 {
-                let (choices, wg) = assign_groups(
-                    &index,
-                    name,
-                    &b.wells,
-                    &b.argmax,
-                    &class_group,
-                    ngroups,
-                    &truth_group,
-                );
-                for (k, &g) in wg.iter().enumerate() {
-                    out.restricted[si][b.positions[k]] =
-                        restricted_argmax(b.row(k), members.get(g).map_or(&[], Vec::as_slice))
-                            as u32;
-                }
-                out.choices.extend(choices.into_iter().map(|c| (si, c)));
-                well_group = wg;
-            } else {
-                for (k, &a) in b.argmax.iter().enumerate() {
-                    out.restricted[si][b.positions[k]] = a;
+/// The dataset's plate groups as the steps use them.
+struct Groups {
+    count: usize,
+    /// Group of every treatment class.
+    class_group: Vec<Option<usize>>,
+    /// Classes of every group, ascending, and as a mask.
+    members: Vec<Vec<usize>>,
+    masks: Vec<Vec<bool>>,
+}
+
+impl Groups {
+    fn of(index: &DatasetIndex) -> Self {
+        let count = index.groups.groups.len();
+        let mut class_group = vec![None; index.treatments as usize];
+        for (g, set) in index.groups.groups.iter().enumerate() {
+            for &c in set {
+                if let Some(x) = class_group.get_mut(c as usize) {
+                    *x = Some(g);
                 }
             }
-            // Step 4: its plates' assignments.
-            let t = Instant::now();
-            let plates: Vec<((String, u8), Vec<usize>)> = crate::assign::plates(&index, &b.wells)
-                .into_iter()
-                .collect();
-            let experiment = plates
-                .first()
-                .map(|((e, _), _)| e.clone())
-                .unwrap_or_default();
-            let plates: Vec<(u8, Vec<usize>)> =
-                plates.into_iter().map(|((_, p), ks)| (p, ks)).collect();
-            let mask = |k: usize| -> Option<&[bool]> {
-                (ngroups > 0).then(|| {
-                    masks
-                        .get(well_group[plates[k].1[0]])
-                        .map_or(no_class.as_slice(), Vec::as_slice)
-                })
-            };
-            let solved = solve_plates(&experiment, &plates, &|k| b.row(k), &mask, opts.sinkhorn);
-            for ((_, ks), (cols, time)) in plates.iter().zip(solved) {
-                for (&k, c) in ks.iter().zip(cols) {
-                    out.pred[si][b.positions[k]] = c as u32;
-                }
-                out.times.push(time);
-            }
-            out.lsa_wall += t.elapsed().as_secs_f64();
-            Ok(())
-        };
-        let pf: Vec<&PredFile> = files.iter().map(|(f, _)| f).collect();
-        let pr: Vec<&FileRows> = files.iter().map(|(_, r)| r).collect();
-        let err = match stream(
-            &mut ens,
-            &pf,
-            &pr,
-            &weights32,
-            opts.temperature,
-            &ids,
-            rayon::current_num_threads() > 1,
-            on_block,
-        ) {
-            Ok(sums) => break (sums, out),
-            Err(e) => e,
-        };
-        // The first error in file order, as reading the files whole words it.
-        let (fi, e) = match err {
-            StreamError::Row(fi, e) => (fi, e),
-            StreamError::Fallback(fi, why) if files[fi].0.whole => (
-                fi,
-                EnsembleError::input(&opts.files[fi], format!("cannot decode: {why}")),
-            ),
-            StreamError::Fallback(fi, why) => match PredFile::read(&opts.files[fi]) {
-                Ok(whole) => {
-                    log.info(format!(
-                        "note: {} read with the Arrow reader ({why})",
-                        whole.path.display()
-                    ));
-                    files[fi].0 = whole;
-                    ens = layout(&files);
-                    continue;
-                }
-                Err(e) => (fi, e),
-            },
-        };
-        for path in &opts.files[..fi] {
-            checked(PredFile::read(path)?, &ds, treatments)?;
         }
-        return Err(e);
-    };
-    let BlockResults {
-        mut choices,
-        restricted: [val_restricted, test_restricted],
-        pred: [val_pred, mut test_pred],
-        times,
-        lsa_wall,
-    } = out;
-    ph.mark("stream+groups+lsa");
-
-    let mut file_reports = Vec::new();
-    for (((f, rows), s), &w) in files.iter().zip(&sums).zip(&weights) {
-        let vs = score(&index, &s.val.wells, &s.val.argmax, &val_label)?;
-        let ts = truth
-            .as_ref()
-            .map(|_| score(&index, &s.test.wells, &s.test.argmax, &truth_label))
-            .transpose()?;
-        log.info(format!(
-            "File {} -> score: {vs}{}",
-            f.path.display(),
-            ts.as_ref()
-                .map(|t| format!("  test: {t}"))
-                .unwrap_or_default()
-        ));
-        file_reports.push(FileReport {
-            path: f.path.display().to_string(),
-            weight: w,
-            classes: f.classes,
-            rows: f.rows(),
-            control_rows: rows.control_rows,
-            val_wells: s.val.wells.len(),
-            test_wells: s.test.wells.len(),
-            val: vs,
-            test: ts,
-        });
+        let members = group_classes(&class_group, count);
+        let masks = (0..count)
+            .map(|g| class_group.iter().map(|&x| x == Some(g)).collect())
+            .collect();
+        Groups {
+            count,
+            class_group,
+            members,
+            masks,
+        }
     }
-    drop(files);
+}
 
-    // Step 2: average (every file's weighted argmaxes pooled) and ensemble
-    // accuracy.
-    let pool = |sp: PredSplit| -> Vec<(&[usize], &[u32])> {
-        sums.iter()
-            .map(|s| {
-                let f = s.split(sp);
-                (f.wells.as_slice(), f.weighted_argmax.as_slice())
-            })
-            .collect()
+/// Steps 3 and 4 on one split of the ensemble.
+struct SplitResult {
+    choices: Vec<GroupAssignment>,
+    /// Per well: the argmax within its group, and the class assigned.
+    restricted: Vec<u32>,
+    pred: Vec<u32>,
+    times: Vec<PlateTime>,
+    lsa_wall: f64,
+}
+
+fn groups_and_assignment(
+    ds: &Dataset,
+    g: &Groups,
+    part: &Part,
+    split: PredSplit,
+    sinkhorn: Option<usize>,
+) -> SplitResult {
+    let truth_group = |w: usize| {
+        ds.truth_label(w)
+            .or(ds.val_label(w))
+            .and_then(|s| g.class_group.get(s as usize).copied().flatten())
     };
-    let avg_val = pooled(&index, &pool(PredSplit::Val), &val_label)?;
-    let avg_test = truth
-        .as_ref()
-        .map(|_| pooled(&index, &pool(PredSplit::Test), &truth_label))
-        .transpose()?;
-    let mut steps = Vec::new();
-    let mut step = |log: &Log, name: &str, label: &str, val: Score, test: Option<Score>| {
-        log.info(format!(
-            "{:<37}{val}{}",
-            format!("{label}:"),
-            test.as_ref()
-                .map(|t| format!("  test: {t}"))
-                .unwrap_or_default()
-        ));
-        steps.push(Step {
+    let (choices, well_group) = if g.count > 0 {
+        assign_groups(
+            &ds.index,
+            split.as_str(),
+            &part.wells,
+            &part.argmax,
+            &g.class_group,
+            g.count,
+            &truth_group,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let restricted: Vec<u32> = match g.count {
+        0 => part.argmax.clone(),
+        _ => (0..part.wells.len())
+            .map(|k| {
+                let allowed = g.members.get(well_group[k]).map_or(&[][..], Vec::as_slice);
+                restricted_argmax(part.row(k), allowed) as u32
+            })
+            .collect(),
+    };
+    let t = Instant::now();
+    let plates: Vec<((String, u8), Vec<usize>)> =
+        plates(&ds.index, &part.wells).into_iter().collect();
+    let no_class = vec![false; g.class_group.len()];
+    let mask = |i: usize| -> Option<&[bool]> {
+        (g.count > 0).then(|| {
+            g.masks
+                .get(well_group[plates[i].1[0]])
+                .map_or(no_class.as_slice(), Vec::as_slice)
+        })
+    };
+    let mut pred = vec![0u32; part.wells.len()];
+    let mut times = Vec::with_capacity(plates.len());
+    let solved = solve_plates(&plates, &|k| part.row(k), &mask, sinkhorn);
+    for ((_, ks), (cols, time)) in plates.iter().zip(solved) {
+        for (&k, c) in ks.iter().zip(cols) {
+            pred[k] = c as u32;
+        }
+        times.push(time);
+    }
+    SplitResult {
+        choices,
+        restricted,
+        pred,
+        times,
+        lsa_wall: t.elapsed().as_secs_f64(),
+    }
+}
+
+/// The steps as they are scored: logged in the reference's words and kept.
+struct Steps<'a> {
+    log: &'a Log,
+    list: Vec<Step>,
+}
+
+impl Steps<'_> {
+    fn push(&mut self, name: &str, label: &str, (val, test): (Score, Option<Score>)) {
+        let t = test.as_ref().map(|t| format!("  test: {}", text(t)));
+        let l = format!("{label}:");
+        self.log
+            .info(format!("{l:<37}{}{}", text(&val), t.unwrap_or_default()));
+        self.list.push(Step {
             name: name.into(),
             label: label.into(),
             val,
             test,
         });
-    };
-    log.info("Evaluating...");
-    step(log, "average", "Average score", avg_val, avg_test);
-    let (val, test) = (&ens.val, &ens.test);
-    let score_both = |val: &[u32], test: &[u32]| -> Result<(Score, Option<Score>)> {
-        Ok((
-            score(&index, &ens.val.wells, val, &val_label)?,
-            truth
-                .as_ref()
-                .map(|_| score(&index, &ens.test.wells, test, &truth_label))
-                .transpose()?,
-        ))
-    };
-    let (v, t) = score_both(&val.argmax, &test.argmax)?;
-    step(log, "ensemble", "Score after ensemble", v, t);
-
-    // Step 3: plate groups (chosen per experiment while streaming).
-    let mut group_assignment = Vec::new();
-    if ngroups == 0 {
-        log.info("no plate groups in the dataset (no labelled plates): skipping the group step");
-    } else {
-        choices.sort_by(|a, b| (a.0, &a.1.experiment).cmp(&(b.0, &b.1.experiment)));
-        for (_, c) in choices {
-            log.info(format!(
-                "groups: {:8} -> {:?} ( score: {:.5}  conf: {:.5} ) {}{}  size: {}",
-                c.experiment,
-                c.permutation,
-                c.score,
-                c.margin,
-                c.status.as_str(),
-                c.truth_status
-                    .map(|s| format!(" (truth: {})", s.as_str()))
-                    .unwrap_or_default(),
-                c.wells
-            ));
-            group_assignment.push(c);
-        }
     }
-    let (v, t) = score_both(&val_restricted, &test_restricted)?;
-    step(
-        log,
-        "plate_groups",
-        "Score after retaining plate classes",
-        v,
-        t,
-    );
+}
 
-    // Step 4: per-plate assignment (solved per experiment while streaming).
-    let lsa = lsa_report(&times, lsa_wall);
-    let (val, test) = (&ens.val, &ens.test);
-    let v = score(&index, &val.wells, &val_pred, &val_label)?;
-    let t = truth
+/// Each file's own score, and the pooled "average score" of step 2.
+fn file_scores(
+    ds: &Dataset,
+    files: &mut [FileReport],
+    sums: &[FileSums],
+    log: &Log,
+) -> Result<(Score, Option<Score>)> {
+    for (f, s) in files.iter_mut().zip(sums) {
+        (f.val, f.test) = ds.scores([&s[0].wells, &s[1].wells], [&s[0].argmax, &s[1].argmax])?;
+        let t = f.test.as_ref().map(|t| format!("  test: {}", text(t)));
+        let (p, v) = (&f.path, text(&f.val));
+        log.info(format!("File {p} -> score: {v}{}", t.unwrap_or_default()));
+    }
+    let pool = |i: usize| -> Vec<(&[usize], &[u32])> {
+        sums.iter()
+            .map(|s| (s[i].wells.as_slice(), s[i].weighted_argmax.as_slice()))
+            .collect()
+    };
+    let val = pooled(&ds.index, &pool(0), &|w| ds.val_label(w))?;
+    let test = ds
+        .truth
         .as_ref()
-        .map(|_| score(&index, &test.wells, &test_pred, &truth_label))
+        .map(|_| pooled(&ds.index, &pool(1), &|w| ds.truth_label(w)))
         .transpose()?;
-    step(
-        log,
-        "assignment",
-        "Score after linear sum assignment",
-        v.clone(),
-        t,
-    );
-    log.info(format!(
-        "linear sum assignment: {} plates in {:.3} s ({} threads; slowest plate {:.4} s)",
-        lsa.plates, lsa.wall_seconds, lsa.threads, lsa.max_plate_seconds
-    ));
-    ph.mark("scores");
+    Ok((val, test))
+}
 
-    if opts.use_alias_labels {
-        let mut changed = 0;
-        for (i, &w) in test.wells.iter().enumerate() {
-            let r = &index.wells[w];
-            if r.label_source == LabelSource::Alias {
-                if let Some(l) = r.label {
-                    changed += usize::from(test_pred[i] != l);
-                    test_pred[i] = l;
-                }
-            }
+/// Beyond the reference: test wells of a layout-alias target get their
+/// known label. Returns how many changed.
+fn use_alias_labels(ds: &Dataset, wells: &[usize], pred: &mut [u32]) -> usize {
+    let mut changed = 0;
+    for (p, &w) in pred.iter_mut().zip(wells) {
+        let r = &ds.index.wells[w];
+        if let Some(l) = r.label.filter(|_| r.label_source == LabelSource::Alias) {
+            changed += usize::from(*p != l);
+            *p = l;
         }
-        log.info(format!(
-            "alias labels: {changed} test well(s) changed to their known layout-alias label"
-        ));
-        let t = truth
-            .as_ref()
-            .map(|_| score(&index, &test.wells, &test_pred, &truth_label))
-            .transpose()?;
-        step(log, "alias_labels", "Score after alias labels", v, t);
     }
-
-    // Step 5: the submission.
-    let mut submission: Vec<(String, u32)> = test
-        .wells
-        .iter()
-        .zip(&test_pred)
-        .map(|(&w, &p)| (ids[w].clone(), p))
-        .collect();
-    submission.sort();
-    ph.mark("submission");
-    log.info(ph.line());
-    let report = Report {
-        tool: format!("rcic-ensemble {}", env!("CARGO_PKG_VERSION")),
-        data: opts.data.display().to_string(),
-        treatments,
-        classes,
-        plate_groups: ngroups,
-        options: serde_json::json!({
-            "weights": weights,
-            "temperature": opts.temperature,
-            "sinkhorn": opts.sinkhorn,
-            "use_alias_labels": opts.use_alias_labels,
-            "truth": opts.truth.as_ref().map(|p| p.display().to_string()),
-        }),
-        files: file_reports,
-        steps,
-        group_assignment,
-        lsa,
-        submission_rows: submission.len(),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    Ok(Outcome { report, submission })
+    changed
 }
 
 fn lsa_report(times: &[PlateTime], wall: f64) -> LsaReport {
@@ -693,6 +375,121 @@ fn lsa_report(times: &[PlateTime], wall: f64) -> LsaReport {
         max_plate_seconds: times.iter().map(|t| t.seconds).fold(0.0, f64::max),
         threads: rayon::current_num_threads(),
     }
+}
+
+/// Runs section 9.
+pub fn run(opts: &Options, log: &Log) -> Result<Outcome> {
+    let t0 = Instant::now();
+    let mut ph = Phases {
+        last: t0,
+        done: Vec::new(),
+    };
+    check_options(opts)?;
+    let weights = opts
+        .weights
+        .clone()
+        .unwrap_or_else(|| vec![1.0; opts.files.len()]);
+    log.info("Loading dataset");
+    let ds = Dataset::load(opts)?;
+    ph.mark("dataset");
+    log.info("Loading predictions");
+    let (mut files, sums, parts) = read_files(&ds, opts, &weights)?;
+    let (treatments, classes) = (ds.index.treatments as usize, files[0].classes);
+    if classes != ds.index.classes as usize {
+        let n = ds.index.classes;
+        log.info(format!(
+            "note: files have {classes} classes, the dataset {n} (treatments {treatments} are used)"
+        ));
+    }
+    let groups = Groups::of(&ds.index);
+    check_plates(&ds, &parts, groups.count)?;
+    ph.mark("read+sum");
+    let [val, test] = [PredSplit::Val, PredSplit::Test]
+        .map(|sp| groups_and_assignment(&ds, &groups, &parts[sp.index()], sp, opts.sinkhorn));
+    ph.mark("groups+lsa");
+
+    let average = file_scores(&ds, &mut files, &sums, log)?;
+    let wells = [parts[0].wells.as_slice(), parts[1].wells.as_slice()];
+    let mut steps = Steps {
+        log,
+        list: Vec::new(),
+    };
+    log.info("Evaluating...");
+    steps.push("average", "Average score", average);
+    let s = ds.scores(wells, [&parts[0].argmax, &parts[1].argmax])?;
+    steps.push("ensemble", "Score after ensemble", s);
+    let group_assignment: Vec<GroupAssignment> =
+        val.choices.into_iter().chain(test.choices).collect();
+    if groups.count == 0 {
+        log.info("no plate groups in the dataset (no labelled plates): skipping the group step");
+    }
+    for c in &group_assignment {
+        let truth = c.truth_status.map(|s| format!(" (truth: {})", s.as_str()));
+        log.info(format!(
+            "groups: {:8} -> {:?} ( score: {:.5}  conf: {:.5} ) {}{}  size: {}",
+            c.experiment,
+            c.permutation,
+            c.score,
+            c.margin,
+            c.status.as_str(),
+            truth.unwrap_or_default(),
+            c.wells
+        ));
+    }
+    let s = ds.scores(wells, [&val.restricted, &test.restricted])?;
+    steps.push("plate_groups", "Score after retaining plate classes", s);
+    let mut times = val.times;
+    times.extend(test.times);
+    let lsa = lsa_report(&times, val.lsa_wall + test.lsa_wall);
+    let mut test_pred = test.pred;
+    let s = ds.scores(wells, [&val.pred, &test_pred])?;
+    let assigned_val = s.0.clone();
+    steps.push("assignment", "Score after linear sum assignment", s);
+    log.info(format!(
+        "linear sum assignment: {} plates in {:.3} s ({} threads; slowest plate {:.4} s)",
+        lsa.plates, lsa.wall_seconds, lsa.threads, lsa.max_plate_seconds
+    ));
+    ph.mark("scores");
+
+    if opts.use_alias_labels {
+        let changed = use_alias_labels(&ds, wells[1], &mut test_pred);
+        log.info(format!(
+            "alias labels: {changed} test well(s) changed to their known layout-alias label"
+        ));
+        let t = ds.scores(wells, [&val.pred, &test_pred])?.1;
+        steps.push("alias_labels", "Score after alias labels", (assigned_val, t));
+    }
+
+    // Step 5: the submission.
+    let mut submission: Vec<(String, u32)> = wells[1]
+        .iter()
+        .zip(&test_pred)
+        .map(|(&w, &p)| (ds.ids[w].clone(), p))
+        .collect();
+    submission.sort();
+    ph.mark("submission");
+    log.info(format!("phase seconds: {}", ph.done.join(", ")));
+    let report = EnsembleReport {
+        tool: format!("rcic-ensemble {}", env!("CARGO_PKG_VERSION")),
+        data: opts.data.display().to_string(),
+        treatments,
+        classes,
+        plate_groups: groups.count,
+        options: EnsembleOptions {
+            weights,
+            temperature: opts.temperature,
+            sinkhorn: opts.sinkhorn,
+            use_alias_labels: opts.use_alias_labels,
+            truth: opts.truth.as_ref().map(|p| p.display().to_string()),
+        },
+        files,
+        steps: steps.list,
+        group_assignment,
+        lsa,
+        submission_rows: submission.len(),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    Ok(Outcome { report, submission })
 }
 
 /// The submission CSV text.

@@ -1,15 +1,14 @@
-//! The report beside the submission: `report.json` (every score of
-//! [`Report`]) and `report.md`, a page with the tables and the figure
-//! `report.png` ([`crate::plot`]).
+//! The report beside the submission: `report.json`, every score as the
+//! shared types of [`rcic_core::ensemble_report`] (the report stage draws
+//! its charts from it), and `report.md`, the same as tables to read as
+//! text.
 
 use std::fmt::Write;
 
-use crate::pipeline::Report;
-use crate::scores::Score;
+use rcic_core::ensemble_report::{EnsembleReport as Report, Score};
 
 pub const JSON: &str = "report.json";
 pub const MARKDOWN: &str = "report.md";
-pub const PNG: &str = "report.png";
 
 pub fn json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("report serialises");
@@ -42,11 +41,6 @@ pub fn markdown(report: &Report, submission_name: &str) -> String {
         submission_name,
         report.submission_rows,
         report.seconds
-    );
-    let _ = writeln!(
-        m,
-        "![accuracy by step, per experiment, group margins]({})\n",
-        PNG
     );
     let _ = writeln!(
         m,

@@ -1,36 +1,19 @@
 //! Accuracy as the reference logs it: the argmax of each well's logits (the
 //! first maximum on ties, as numpy's `argmax`) against the known label, over
-//! all wells and per experiment.
+//! all wells and per experiment (the per-experiment table with polars,
+//! [`crate::table::per_experiment`]).
 
-use std::collections::BTreeMap;
-
+use rcic_core::ensemble_report::Score;
 use rcic_core::DatasetIndex;
 
 use crate::error::Result;
 
-/// One accuracy figure. `accuracy` is None when there are no wells to score.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Score {
-    pub accuracy: Option<f64>,
-    pub correct: usize,
-    pub wells: usize,
-    /// Experiment name -> accuracy.
-    pub per_experiment: BTreeMap<String, f64>,
-}
-
-impl std::fmt::Display for Score {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.accuracy {
-            Some(a) => write!(f, "{a:.6} ({}/{} wells)", self.correct, self.wells),
-            None => write!(f, "n/a (no wells)"),
-        }
+/// The log text of a score: accuracy with its counts.
+pub fn text(s: &Score) -> String {
+    match s.accuracy {
+        Some(a) => format!("{a:.6} ({}/{} wells)", s.correct, s.wells),
+        None => "n/a (no wells)".to_string(),
     }
-}
-
-/// Index of the first maximum (numpy's `argmax` on NaN-free rows; see
-/// [`crate::simd::argmax`]).
-pub fn argmax(row: &[f32]) -> usize {
-    crate::simd::argmax(row)
 }
 
 /// Scores predicted classes of dataset wells against `label(well)`; wells

@@ -127,121 +127,118 @@ fn packed(df: &DataFrame, parts: &[(&str, u32)]) -> Result<Vec<u64>> {
     Ok(key)
 }
 
-/// Checks a file against the dataset and groups its rows by well.
-pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
-    let bad = |m: String| EnsembleError::input(&f.path, m);
+/// The file's rows as a table (`row`, `is_test`, `id_code`, `site`) joined
+/// with their wells (file order kept); rows naming wells that are not in
+/// the dataset are an error.
+fn join_wells(ds: &DataFrame, f: &PredFile) -> Result<DataFrame> {
     let n = f.rows();
+    let is_test: Vec<bool> = f.split.iter().map(|&s| s == PredSplit::Test).collect();
+    let site: Vec<u32> = f.site.iter().map(|&s| s as u32).collect();
     let pred = DataFrame::new(
         n,
         vec![
             Column::new("row".into(), (0..n as u32).collect::<Vec<u32>>()),
-            Column::new(
-                "is_test".into(),
-                f.split
-                    .iter()
-                    .map(|&s| s == PredSplit::Test)
-                    .collect::<Vec<bool>>(),
-            ),
+            Column::new("is_test".into(), is_test),
             Column::new("id_code".into(), f.id_code.as_slice()),
-            Column::new("site".into(), f.site.as_slice()),
+            Column::new("site".into(), site),
         ],
     )?;
-
-    // Every row's well: the one string join (file order kept); rows
-    // without one name wells that are not in the dataset.
     let mut left = JoinArgs::new(JoinType::Left);
     left.maintain_order = MaintainOrderJoin::Left;
     let all = pred.join(ds, ["id_code"], ["id_code"], left, None)?;
     let known = all.column("well")?.is_not_null();
     if known.sum().unwrap_or(0) as usize != n {
         let unknown = all.filter(&!&known)?;
-        let ids = strs(&unknown, "id_code")?;
-        return Err(bad(format!(
-            "{} row(s) name wells that are not in the dataset: {}",
-            unknown.height(),
-            listing(&ids)
-        )));
+        return Err(EnsembleError::input(
+            &f.path,
+            format!(
+                "{} row(s) name wells that are not in the dataset: {}",
+                unknown.height(),
+                listing(&strs(&unknown, "id_code")?)
+            ),
+        ));
     }
-
-    // Sites out of range.
     if let Some(r) = f.site.iter().position(|&s| s == 0 || s > SITES) {
-        return Err(bad(format!(
-            "row {r} ({}): site {}; expected 1..={SITES}",
-            f.id_code[r], f.site[r]
-        )));
+        return Err(EnsembleError::input(
+            &f.path,
+            format!(
+                "row {r} ({}): site {}; expected 1..={SITES}",
+                f.id_code[r], f.site[r]
+            ),
+        ));
     }
+    Ok(all)
+}
 
-    // Every row's (split, well, site) as one key (well indices stand for
-    // id_codes), and the rows in key order: duplicates are neighbours, and
-    // each well's sites follow each other.
-    let keys = packed(&all, &[("site", 8), ("well", 32), ("is_test", 1)])?;
-    let order: Vec<usize> = Column::new("key".into(), keys.as_slice())
-        .arg_sort(SortOptions::default())
-        .into_no_null_iter()
-        .map(|i| i as usize)
+/// No (split, id_code, site) twice: `keys` in `order` have no equal
+/// neighbours; duplicates are listed in file order.
+fn check_duplicates(f: &PredFile, keys: &[u64], order: &[usize]) -> Result<()> {
+    if !order.windows(2).any(|w| keys[w[0]] == keys[w[1]]) {
+        return Ok(());
+    }
+    let by_key = DataFrame::new(keys.len(), vec![Column::new("key".into(), keys)])?;
+    let dup: Vec<Vec<usize>> = groups(&by_key, &["key"])?
+        .into_iter()
+        .filter(|g| g.len() > 1)
         .collect();
-    let treatment: Vec<bool> = all
-        .column("treatment")?
-        .bool()?
+    let items: Vec<String> = dup
         .iter()
-        .map(|t| t.unwrap_or(false))
+        .map(|g| {
+            let r = g[0];
+            let (split, id, site) = (f.split[r].as_str(), &f.id_code[r], f.site[r]);
+            format!("{split} {id} site {site} (rows {g:?})")
+        })
         .collect();
-
-    // Duplicate (split, id_code, site), listed (on error) in file order.
-    if order.windows(2).any(|w| keys[w[0]] == keys[w[1]]) {
-        let by_key = DataFrame::new(n, vec![Column::new("key".into(), keys.as_slice())])?;
-        let dup: Vec<Vec<usize>> = groups(&by_key, &["key"])?
-            .into_iter()
-            .filter(|g| g.len() > 1)
-            .collect();
-        let items: Vec<String> = dup
-            .iter()
-            .map(|g| {
-                format!(
-                    "{} {} site {} (rows {:?})",
-                    f.split[g[0]].as_str(),
-                    f.id_code[g[0]],
-                    f.site[g[0]],
-                    g
-                )
-            })
-            .collect();
-        return Err(bad(format!(
+    Err(EnsembleError::input(
+        &f.path,
+        format!(
             "{} (split, id_code, site) key(s) occur more than once: {}",
             dup.len(),
             listing(&items)
-        )));
-    }
+        ),
+    ))
+}
 
-    let control_rows = treatment.iter().filter(|&&t| !t).count();
-    let joined = all.filter(all.column("treatment")?.bool()?)?;
-    drop(all);
-    let is_test = joined.column("is_test")?.bool()?.clone();
-    let ds_test = joined.column("ds_test")?.bool()?.clone();
-    let labelled = joined.column("labelled")?.bool()?.clone();
-
-    // Test rows must be test wells; validation rows labelled wells.
-    let wrong_test = joined.filter(&(&is_test & &!&ds_test))?;
+/// Test rows name test wells; validation rows labelled wells (`joined`:
+/// the treatment rows with their wells).
+fn check_splits(f: &PredFile, joined: &DataFrame) -> Result<()> {
+    let is_test = joined.column("is_test")?.bool()?;
+    let ds_test = joined.column("ds_test")?.bool()?;
+    let labelled = joined.column("labelled")?.bool()?;
+    let wrong_test = joined.filter(&(is_test & &!ds_test))?;
     if wrong_test.height() > 0 {
-        return Err(bad(format!(
-            "{} test row(s) name wells of training experiments: {}; expected test experiments only",
-            wrong_test.height(),
-            listing(&strs(&wrong_test, "id_code")?)
-        )));
+        return Err(EnsembleError::input(
+            &f.path,
+            format!(
+                "{} test row(s) name wells of training experiments: {}; expected test experiments only",
+                wrong_test.height(),
+                listing(&strs(&wrong_test, "id_code")?)
+            ),
+        ));
     }
-    let wrong_val = joined.filter(&(&!&is_test & &!&labelled))?;
+    let wrong_val = joined.filter(&(&!is_test & &!labelled))?;
     if wrong_val.height() > 0 {
-        return Err(bad(format!(
-            "{} val row(s) name wells without a known label: {}; expected labelled wells (training experiments, alias targets)",
-            wrong_val.height(),
-            listing(&strs(&wrong_val, "id_code")?)
-        )));
+        return Err(EnsembleError::input(
+            &f.path,
+            format!(
+                "{} val row(s) name wells without a known label: {}; expected labelled wells (training experiments, alias targets)",
+                wrong_val.height(),
+                listing(&strs(&wrong_val, "id_code")?)
+            ),
+        ));
     }
+    Ok(())
+}
 
-    // Every well with all its sites: runs of one (split, well) in key order,
-    // listed (on error) in file order.
-    let well_key = |r: usize| keys[r] >> 8;
-    let treated: Vec<usize> = order.iter().copied().filter(|&r| treatment[r]).collect();
+/// Every well with all its sites: `treated` (treatment rows in key order)
+/// has runs of [`SITES`] rows per (split, well); short wells are listed in
+/// file order.
+fn check_sites(
+    f: &PredFile,
+    joined: &DataFrame,
+    treated: &[usize],
+    well_key: &dyn Fn(usize) -> u64,
+) -> Result<()> {
     let mut short_found = false;
     let mut run = 0;
     for (k, &r) in treated.iter().enumerate() {
@@ -251,91 +248,106 @@ pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
             run = 0;
         }
     }
-    if short_found {
-        let jrow = u32s(&joined, "row")?;
-        let by_key = DataFrame::new(
-            joined.height(),
-            vec![Column::new(
-                "key".into(),
-                jrow.iter()
-                    .map(|&r| well_key(r as usize))
-                    .collect::<Vec<u64>>(),
-            )],
-        )?;
-        let short: Vec<Vec<usize>> = groups(&by_key, &["key"])?
-            .into_iter()
-            .filter(|g| g.len() < SITES as usize)
-            .collect();
-        let items: Vec<String> = short
-            .iter()
-            .map(|g| {
-                let r = jrow[g[0]] as usize;
-                format!(
-                    "{} {} (has site {})",
-                    f.split[r].as_str(),
-                    f.id_code[r],
-                    f.site[r]
-                )
-            })
-            .collect();
-        return Err(bad(format!(
+    if !short_found {
+        return Ok(());
+    }
+    let jrow = u32s(joined, "row")?;
+    let keys: Vec<u64> = jrow.iter().map(|&r| well_key(r as usize)).collect();
+    let by_key = DataFrame::new(keys.len(), vec![Column::new("key".into(), keys)])?;
+    let short: Vec<Vec<usize>> = groups(&by_key, &["key"])?
+        .into_iter()
+        .filter(|g| g.len() < SITES as usize)
+        .collect();
+    let items: Vec<String> = short
+        .iter()
+        .map(|g| {
+            let r = jrow[g[0]] as usize;
+            let (split, id, site) = (f.split[r].as_str(), &f.id_code[r], f.site[r]);
+            format!("{split} {id} (has site {site})")
+        })
+        .collect();
+    Err(EnsembleError::input(
+        &f.path,
+        format!(
             "{} well(s) miss a site (expected sites 1..={SITES} each): {}",
             short.len(),
             listing(&items)
-        )));
-    }
+        ),
+    ))
+}
 
-    // Every test treatment well present.
-    let test_rows = joined.filter(&is_test)?;
-    let ds_test_wells =
-        ds.filter(&(ds.column("ds_test")?.bool()? & ds.column("treatment")?.bool()?))?;
-    let missing = ds_test_wells.join(
-        &test_rows,
-        ["well"],
-        ["well"],
-        JoinArgs::new(JoinType::Anti),
-        None,
-    )?;
+/// Every test treatment well of the dataset present, and every labelled
+/// treatment well of each validation experiment (polars anti and semi
+/// joins).
+fn check_present(ds: &DataFrame, f: &PredFile, joined: &DataFrame) -> Result<()> {
+    let is_test = joined.column("is_test")?.bool()?;
+    let anti = || JoinArgs::new(JoinType::Anti);
+    let test_rows = joined.filter(is_test)?;
+    let treatment = ds.column("treatment")?.bool()?;
+    let ds_test_wells = ds.filter(&(ds.column("ds_test")?.bool()? & treatment))?;
+    let missing = ds_test_wells.join(&test_rows, ["well"], ["well"], anti(), None)?;
     if missing.height() > 0 {
-        return Err(bad(format!(
-            "{} test treatment well(s) of the dataset have no rows: {}; expected every well of test.csv",
-            missing.height(),
-            listing(&strs(&missing, "id_code")?)
-        )));
+        return Err(EnsembleError::input(
+            &f.path,
+            format!(
+                "{} test treatment well(s) of the dataset have no rows: {}; expected every well of test.csv",
+                missing.height(),
+                listing(&strs(&missing, "id_code")?)
+            ),
+        ));
     }
-
-    // Every labelled treatment well of each validation experiment present.
-    let val_rows = joined.filter(&!&is_test)?;
+    let val_rows = joined.filter(&!is_test)?;
     let val_exps =
         val_rows
             .select(["experiment"])?
             .unique_stable(None, UniqueKeepStrategy::First, None)?;
-    let ds_lab = ds.filter(&(ds.column("labelled")?.bool()? & ds.column("treatment")?.bool()?))?;
-    let ds_val = ds_lab.join(
-        &val_exps,
-        ["experiment"],
-        ["experiment"],
-        JoinArgs::new(JoinType::Semi),
-        None,
-    )?;
-    let missing = ds_val.join(
-        &val_rows,
-        ["well"],
-        ["well"],
-        JoinArgs::new(JoinType::Anti),
-        None,
-    )?;
+    let ds_lab = ds.filter(&(ds.column("labelled")?.bool()? & treatment))?;
+    let semi = JoinArgs::new(JoinType::Semi);
+    let ds_val = ds_lab.join(&val_exps, ["experiment"], ["experiment"], semi, None)?;
+    let missing = ds_val.join(&val_rows, ["well"], ["well"], anti(), None)?;
     if missing.height() > 0 {
-        return Err(bad(format!(
-            "{} labelled treatment well(s) of the validation experiments have no val rows: {}; expected whole experiments",
-            missing.height(),
-            listing(&strs(&missing, "id_code")?)
-        )));
+        return Err(EnsembleError::input(
+            &f.path,
+            format!(
+                "{} labelled treatment well(s) of the validation experiments have no val rows: {}; expected whole experiments",
+                missing.height(),
+                listing(&strs(&missing, "id_code")?)
+            ),
+        ));
     }
+    Ok(())
+}
+
+/// Checks a file against the dataset and groups its rows by well.
+pub fn check_rows(ds: &DataFrame, f: &PredFile) -> Result<FileRows> {
+    let all = join_wells(ds, f)?;
+    // Every row's (split, well, site) as one key (well indices stand for
+    // id_codes), and the rows in key order: duplicates are neighbours, and
+    // each well's sites follow each other.
+    let keys = packed(&all, &[("site", 8), ("well", 32), ("is_test", 1)])?;
+    let order: Vec<usize> = Column::new("key".into(), keys.as_slice())
+        .arg_sort(SortOptions::default())
+        .into_no_null_iter()
+        .map(|i| i as usize)
+        .collect();
+    check_duplicates(f, &keys, &order)?;
+    let treatment: Vec<bool> = all
+        .column("treatment")?
+        .bool()?
+        .iter()
+        .map(|t| t.unwrap_or(false))
+        .collect();
+    let joined = all.filter(all.column("treatment")?.bool()?)?;
+    drop(all);
+    check_splits(f, &joined)?;
+    let well_key = |r: usize| keys[r] >> 8;
+    let treated: Vec<usize> = order.iter().copied().filter(|&r| treatment[r]).collect();
+    check_sites(f, &joined, &treated, &well_key)?;
+    check_present(ds, f, &joined)?;
 
     // Rows by well (ascending), sites in order: the key order.
     let mut out = FileRows {
-        control_rows,
+        control_rows: treatment.iter().filter(|&&t| !t).count(),
         ..Default::default()
     };
     for &r in &treated {

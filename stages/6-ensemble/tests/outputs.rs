@@ -80,14 +80,14 @@ fn output_folder_or_file_parent_is_refused_and_nothing_is_written() {
         "{err}"
     );
     // A report name taken by a folder: the rename would fail after the run.
-    std::fs::create_dir(taken.join("report.png")).unwrap();
+    std::fs::create_dir(taken.join("report.md")).unwrap();
     let err = fails(&["-o", ps(&taken.join("sub.csv")), ps(&p)]);
     assert!(
-        err.contains("(its report.png, written beside it) is a folder"),
+        err.contains("(its report.md, written beside it) is a folder"),
         "{err}"
     );
     assert_eq!(names(dir.path()), vec!["p.parquet", "taken"]);
-    assert_eq!(names(&taken), vec!["report.png"]);
+    assert_eq!(names(&taken), vec!["report.md"]);
 }
 
 #[test]

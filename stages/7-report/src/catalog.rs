@@ -93,10 +93,10 @@ fn read_csv(path: &Path, split: Split, controls: bool, out: &mut Vec<Entry>) -> 
     let bad = |line: u64, m: String| ReportError::input(path, format!("line {line}: {m}"));
     let mut rdr = csv::ReaderBuilder::new()
         .from_path(path)
-        .map_err(|e| ReportError::input(path, format!("cannot read: {e}")))?;
+        .map_err(|e| ReportError::csv(path, "cannot read", e))?;
     let headers = rdr
         .headers()
-        .map_err(|e| ReportError::input(path, format!("cannot read the header: {e}")))?
+        .map_err(|e| ReportError::csv(path, "cannot read the header", e))?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let need = |name: &str| {
@@ -120,7 +120,7 @@ fn read_csv(path: &Path, split: Split, controls: bool, out: &mut Vec<Entry>) -> 
         None
     };
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| ReportError::input(path, format!("{e}")))?;
+        let rec = rec.map_err(|e| ReportError::csv(path, "cannot read a row", e))?;
         let line = rec.position().map_or(0, |p| p.line());
         let f = |i: usize| rec.get(i).unwrap_or("").trim();
         let id_code = f(c_id).to_string();
@@ -233,9 +233,7 @@ mod tests {
     #[test]
     fn a_missing_root_is_an_error() {
         let d = tempfile::tempdir().unwrap();
-        let e = Catalog::read(&d.path().join("nope"))
-            .unwrap_err()
-            .to_string();
+        let e = rcic_cli::report::error_chain(&Catalog::read(&d.path().join("nope")).unwrap_err());
         assert!(e.contains("nope"), "{e}");
     }
 }

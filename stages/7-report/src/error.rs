@@ -1,33 +1,50 @@
 //! The report crate's errors. Each names the file (or flag) at fault and what
 //! was expected; the binaries raise them before anything is written.
-//! Causes are part of the message (none is a `source`), so an error chain
-//! printed with its causes says each once; the output checks and writes of
-//! [`rcic_cli`] keep their own error.
+//! A library cause is the error's `source`, not part of its message:
+//! [`rcic_cli::report::error_chain`] prints the chain once, joined with
+//! `: `; the output checks and writes of [`rcic_cli`] keep their own error.
 
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{}: {what}: {cause}", path.display())]
+    #[error("{}: {what}", path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
+        #[source]
         cause: std::io::Error,
     },
-    #[error("{}: not a readable PNG: {cause}", path.display())]
+    #[error("{}: not a readable PNG", path.display())]
     Png {
         path: PathBuf,
+        #[source]
         cause: image::ImageError,
     },
-    #[error("{}: not a readable Parquet file: {cause}", path.display())]
+    #[error("{}: not a readable Parquet file", path.display())]
     Parquet {
         path: PathBuf,
+        #[source]
         cause: parquet::errors::ParquetError,
     },
-    #[error("{}: not a readable {what}: {cause}", path.display())]
+    #[error("{}: cannot decode", path.display())]
+    Decode {
+        path: PathBuf,
+        #[source]
+        cause: arrow_schema::ArrowError,
+    },
+    #[error("{}: {what}", path.display())]
+    Csv {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        cause: csv::Error,
+    },
+    #[error("{}: not a readable {what}", path.display())]
     Json {
         path: PathBuf,
         what: &'static str,
+        #[source]
         cause: serde_json::Error,
     },
     #[error("{}: {message}", path.display())]
@@ -46,6 +63,14 @@ impl ReportError {
             path: path.into(),
             what,
             cause: source,
+        }
+    }
+
+    pub fn csv(path: impl Into<PathBuf>, what: &'static str, cause: csv::Error) -> Self {
+        Self::Csv {
+            path: path.into(),
+            what,
+            cause,
         }
     }
 

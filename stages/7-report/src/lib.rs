@@ -1,9 +1,11 @@
 //! rcic-report: looking at the data and the results. Site composites in
 //! Recursion's channel colours (`rcic-view`) and one self-contained HTML page
 //! (`rcic-report`) with the training curves of the train stage's metrics, the
-//! ensemble's accuracy by step, and sample site composites. Outputs are
+//! ensemble's accuracy by step and per experiment and its plate-group
+//! margins (every chart of the pipeline), and sample site composites. Outputs are
 //! checked and published with [`rcic_cli`]'s output check and atomic write.
 
+pub mod bars;
 pub mod catalog;
 pub mod chart;
 pub mod composite;

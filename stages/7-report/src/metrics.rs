@@ -60,8 +60,10 @@ impl Metrics {
         let meta = schema.metadata();
         let mut rows = Vec::new();
         for batch in builder.build().map_err(pq)? {
-            let batch =
-                batch.map_err(|e| ReportError::input(path, format!("cannot decode: {e}")))?;
+            let batch = batch.map_err(|cause| ReportError::Decode {
+                path: path.to_path_buf(),
+                cause,
+            })?;
             read_batch(path, &batch, &mut rows)?;
         }
         Ok(Self {

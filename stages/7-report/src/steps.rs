@@ -1,11 +1,14 @@
 //! The ensemble section: the run facts of `report.json`, accuracy after each
 //! step as a chart and a table (validation, and test when the ensemble had a
-//! truth file), the prediction files and the plate-group choices.
+//! truth file), accuracy per experiment after the assignment and the
+//! plate-group margins as bar charts, the prediction files and the
+//! plate-group choices.
 
 use std::fmt::Write;
 
+use crate::bars::{Bar, BarChart};
 use crate::chart::{LineChart, Series, XAxis, PALETTE};
-use crate::ensemble::{EnsembleReport, Score};
+use crate::ensemble::{EnsembleReport, GroupStatus, Score};
 use crate::page::{escape, table};
 
 fn score(s: &Score) -> String {
@@ -60,6 +63,72 @@ pub fn chart(r: &EnsembleReport) -> LineChart {
     }
 }
 
+/// Accuracy per experiment after the assignment (the last such step):
+/// validation bars, then test (truth) bars.
+pub fn experiment_chart(r: &EnsembleReport) -> BarChart {
+    let last = r.steps.iter().rev().find(|s| s.name == "assignment");
+    let mut bars = Vec::new();
+    let mut legend = Vec::new();
+    let splits = last.map(|s| [("validation", Some(&s.val)), ("test (truth)", s.test.as_ref())]);
+    for (k, (name, score)) in splits.into_iter().flatten().enumerate() {
+        let Some(score) = score.filter(|s| !s.per_experiment.is_empty()) else {
+            continue;
+        };
+        legend.push((name.to_string(), PALETTE[k].to_string()));
+        bars.extend(score.per_experiment.iter().map(|(e, a)| Bar {
+            name: e.clone(),
+            value: *a,
+            colour: PALETTE[k].into(),
+            tip: format!("{e} ({name}): {a:.5}"),
+        }));
+    }
+    BarChart {
+        title: "Accuracy per experiment after assignment".into(),
+        y_label: "accuracy".into(),
+        bars,
+        legend,
+    }
+}
+
+/// The plate-group margin of every experiment, coloured by whether the
+/// choice matches the known assignment (or the truth's, for a prediction).
+pub fn margin_chart(r: &EnsembleReport) -> BarChart {
+    let colour = |s: GroupStatus| match s {
+        GroupStatus::Correct => PALETTE[2],
+        GroupStatus::Incorrect => PALETTE[3],
+        GroupStatus::Prediction => PALETTE[7],
+    };
+    let bars = r
+        .group_assignment
+        .iter()
+        .map(|g| {
+            let st = g
+                .truth_status
+                .filter(|_| g.status == GroupStatus::Prediction)
+                .unwrap_or(g.status);
+            let split = if g.split == "val" { "v" } else { "t" };
+            Bar {
+                name: format!("{split}:{}", g.experiment),
+                value: g.margin,
+                colour: colour(st).into(),
+                tip: format!("{} {}: margin {:.5}, {}", g.split, g.experiment, g.margin, st.name()),
+            }
+        })
+        .collect();
+    BarChart {
+        title: "Plate-group assignment margin".into(),
+        y_label: "margin".into(),
+        bars,
+        legend: [
+            GroupStatus::Correct,
+            GroupStatus::Incorrect,
+            GroupStatus::Prediction,
+        ]
+        .map(|s| (s.name().to_string(), colour(s).to_string()))
+        .to_vec(),
+    }
+}
+
 /// The section's HTML; `source` is the report.json path shown.
 pub fn section(r: &EnsembleReport, source: &str) -> String {
     let mut s = String::new();
@@ -76,7 +145,14 @@ pub fn section(r: &EnsembleReport, source: &str) -> String {
         r.submission_rows,
         r.seconds
     );
-    let _ = write!(s, "<div class=\"charts\">{}</div>", chart(r).svg());
+    let _ = write!(s, "<div class=\"charts\">{}", chart(r).svg());
+    if r.steps.iter().any(|s| s.name == "assignment") {
+        s.push_str(&experiment_chart(r).svg());
+    }
+    if !r.group_assignment.is_empty() {
+        s.push_str(&margin_chart(r).svg());
+    }
+    s.push_str("</div>");
     s.push_str("<h3>Accuracy by step</h3>");
     let rows: Vec<Vec<String>> = r
         .steps
@@ -140,8 +216,8 @@ pub fn section(r: &EnsembleReport, source: &str) -> String {
                     map.join(" "),
                     format!("{:.5}", g.score),
                     format!("{:.5}", g.margin),
-                    g.status.clone(),
-                    g.truth_status.clone().unwrap_or_else(|| "-".into()),
+                    g.status.name().to_string(),
+                    g.truth_status.map_or("-", GroupStatus::name).to_string(),
                     g.wells.to_string(),
                 ]
             })
@@ -184,6 +260,12 @@ mod tests {
         assert!(html.contains("0.75000 (72/96)") && html.contains("0.50000 (32/64)"));
         assert!(html.contains("1-&gt;0 2-&gt;1 3-&gt;2 4-&gt;3"));
         assert!(html.contains("m/pred.parquet"));
-        assert_eq!(html.matches("<svg").count(), 1);
+        assert_eq!(html.matches("<svg").count(), 3);
+        let e = experiment_chart(&r);
+        assert_eq!(e.bars.len(), 1, "validation only: the test score has no experiments");
+        assert_eq!((e.bars[0].name.as_str(), e.bars[0].value), ("HEPG2-02", 0.75));
+        let m = margin_chart(&r);
+        assert_eq!(m.bars[0].name, "v:HEPG2-02");
+        assert_eq!(m.bars[0].colour, PALETTE[3], "incorrect");
     }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::{Array, FixedSizeListArray, Float32Array, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::ensemble::{EnsembleReport, Score};
+use crate::ensemble::Score;
 use crate::error::{ReportError, Result};
 
 /// Correct and scored sites of one split.
@@ -155,7 +155,7 @@ fn well_cell(s: Option<&Score>) -> String {
 /// The table in Markdown: per prediction file its single-site and
 /// combined-sites accuracy, then every ensemble step.
 pub fn table(report_path: &Path) -> Result<String> {
-    let report = EnsembleReport::read(report_path)?;
+    let report = crate::ensemble::read(report_path)?;
     let mut val_labels = HashMap::new();
     let mut test_labels = HashMap::new();
     read_labels(

@@ -14,7 +14,6 @@ use rcic_cli::output::{check_output, Input, Output};
 use rcic_cli::publish::write_atomic;
 use rcic_report::catalog::Catalog;
 use rcic_report::curves::{self, Run};
-use rcic_report::ensemble::EnsembleReport;
 use rcic_report::metrics::Metrics;
 use rcic_report::page::{document, Section};
 use rcic_report::{samples, steps};
@@ -154,7 +153,7 @@ fn real_main() -> Result<()> {
     // Read everything first: a bad input writes nothing.
     let runs = read_runs(&cli.metrics)?;
     let ensemble = match &cli.ensemble {
-        Some(p) => Some((p, EnsembleReport::read(p)?)),
+        Some(p) => Some((p, rcic_report::ensemble::read(p)?)),
         None => None,
     };
     let sample_sites = match &cli.data {

@@ -1,8 +1,12 @@
 //! Inferring which plate group each plate of an unlabelled experiment holds,
 //! from predictions (docs/method.md section 9 step 3, also used by pseudo-
 //! labelling): count per plate how many wells' argmax falls in each group,
-//! normalise each group's column over the plates, and pick the assignment of
-//! distinct groups to plates with the highest summed score.
+//! normalise each group's column over the plates (a column whose total is 0
+//! scores 0), and pick the assignment of distinct groups to plates with the
+//! highest summed score. P plates choose among G >= P groups; ties go to the
+//! first assignment in `itertools.permutations(range(G), P)` order (the
+//! reference's stable sort). The one inference of the project: training's
+//! pseudo-labelling and the ensemble both call it.
 
 /// The chosen assignment and how sure it is.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -10,12 +14,14 @@ pub struct GroupChoice {
     /// Group index of plate 1, 2, ...
     pub assignment: Vec<usize>,
     pub score: f64,
-    /// Best score minus the runner-up's (infinite when there is no runner-up).
+    /// Best score minus the runner-up's (0 when there is no runner-up).
     pub margin: f64,
 }
 
 /// `counts[plate][group]`: wells of the plate whose argmax is in the group.
-/// Ties go to the lexicographically first assignment. Needs plates <= groups.
+/// Ties go to the lexicographically first assignment (itertools' order); the
+/// scores are summed plate by plate from 0.0, as the reference sums them.
+/// Needs plates <= groups.
 pub fn choose_assignment(counts: &[Vec<f64>]) -> GroupChoice {
     let plates = counts.len();
     let groups = counts.first().map_or(0, Vec::len);
@@ -81,7 +87,7 @@ pub fn choose_assignment(counts: &[Vec<f64>]) -> GroupChoice {
     GroupChoice {
         assignment,
         score,
-        margin: score - second,
+        margin: if second.is_finite() { score - second } else { 0.0 },
     }
 }
 
@@ -123,5 +129,20 @@ mod tests {
         let c = choose_assignment(&vec![vec![1.0; 4]; 4]);
         assert_eq!(c.assignment, [0, 1, 2, 3]);
         assert_eq!(c.margin, 0.0);
+    }
+
+    #[test]
+    fn fewer_plates_than_groups_zero_columns_and_no_runner_up() {
+        // 2 plates of 3 groups; group 2 has no wells (scores 0).
+        let c = choose_assignment(&[vec![0.0, 3.0, 0.0], vec![2.0, 1.0, 0.0]]);
+        assert_eq!(c.assignment, [1, 0]);
+        assert!((c.score - 1.75).abs() < 1e-12);
+        assert!((c.margin - 0.75).abs() < 1e-12, "{c:?}");
+        // Ties among permutations of length 2: the first in itertools order.
+        let c = choose_assignment(&[vec![1.0, 1.0, 1.0], vec![1.0, 1.0, 1.0]]);
+        assert_eq!((c.assignment.as_slice(), c.margin), ([0, 1].as_slice(), 0.0));
+        // One plate, one group: no runner-up, margin 0.
+        let c = choose_assignment(&[vec![5.0]]);
+        assert_eq!((c.assignment.as_slice(), c.score, c.margin), ([0].as_slice(), 1.0, 0.0));
     }
 }

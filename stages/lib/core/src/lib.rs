@@ -7,6 +7,7 @@ pub mod argmax;
 mod competition;
 mod csvread;
 pub mod data_layout;
+pub mod ensemble_report;
 pub mod error;
 pub mod folds;
 pub mod groupinfer;
