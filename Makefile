@@ -230,9 +230,13 @@ $(CFG)/predict: FORCE
 $(SUB)/ensemble: FORCE
 	$(call set_stamp,$@,$(BIN)/rcic-ensemble $(ENSEMBLE_ARGS) --print-config; echo 'truth = "$(TRUTH)"')
 
+# A seed's folder that holds an interrupted run of the same parameters
+# (resume.key: the training configuration, the tensors, the seed) continues
+# from its last complete epoch (rcic-train --resume); any other starts afresh.
 $(MODELS)/seed%/model.blake3: $(CFG)/data $(CFG)/train
-	@rm -rf $(@D) && mkdir -p $(@D)
-	$(GPU_OF) $(RUN) $(BIN)/rcic-train $(TRAIN_ARGS) --tensors $$(cat $(CFG)/data) --data $(DATA) --save $(@D)/model --seed $* --threads $(THREADS) -q
+	@key="$$(cat $(CFG)/train $(CFG)/data; echo seed=$*)"; if [ "$$(cat $(@D)/resume.key 2>/dev/null)" != "$$key" ]; then \
+	  rm -rf $(@D) && mkdir -p $(@D) && printf '%s\n' "$$key" > $(@D)/resume.key; fi
+	$(GPU_OF) $(RUN) $(BIN)/rcic-train $(TRAIN_ARGS) --tensors $$(cat $(CFG)/data) --data $(DATA) --save $(@D)/model --seed $* --threads $(THREADS) --resume -q
 	@$(SEAL) $(@D)/model
 
 $(MODELS)/seed%/model.onnx.blake3: $(MODELS)/seed%/model.blake3 $(CFG)/export

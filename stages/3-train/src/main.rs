@@ -177,6 +177,12 @@ struct Args {
     /// torch.hub's cache), or a FILE (torchvision .pth or safetensors).
     #[arg(long, value_name = "imagenet|FILE")]
     pretrained: Option<PathBuf>,
+    /// Continue the --save run from its last complete epoch (the newest
+    /// NAME.<k> with its NAME.<k>.state), as --load NAME.<k> --start-epoch
+    /// k+1 would; start from epoch 0 when there is none. The caller makes
+    /// sure the folder holds a run of the same parameters (make does).
+    #[arg(long, conflicts_with_all = ["load", "start_epoch"], requires = "save")]
+    resume: bool,
     /// Epoch checkpoints kept on disk: `all` (the reference's), or the last N
     /// epochs' (with only the last epoch's .state, what resuming needs);
     /// the best NAME and --keep-epochs are kept either way.
@@ -360,6 +366,37 @@ fn read_data(a: &Args, aliases: AliasConfig, log: &Log) -> Result<(Data, PathBuf
 /// The architecture to train: the `--load` checkpoint's (when it records
 /// one) with the flags over it, checked against the data's classes and
 /// the images of the artifact `dir`.
+/// `--resume`: sets --load and --start-epoch from the last complete epoch
+/// of `--save`; Some(save) when every epoch is complete already.
+fn resume_point(a: &mut Args) -> Result<Option<PathBuf>> {
+    let save = a.save.clone().expect("--resume requires --save");
+    let dir = save.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = save.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(None);
+    };
+    let last = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|f| f.strip_prefix(&format!("{name}."))?.strip_suffix(".state")?.parse::<u32>().ok())
+        .filter(|k| dir.join(format!("{name}.{k}")).is_file())
+        .max();
+    let Some(k) = last else {
+        return Ok(None);
+    };
+    if k + 1 >= a.epochs && !save.is_file() {
+        Log::new(a.log.level()).info(format!("{}: every epoch is there but not the best checkpoint; training again from epoch 0", save.display()));
+        return Ok(None);
+    }
+    if k + 1 >= a.epochs {
+        Log::new(a.log.level()).info(format!("{}: all {} epochs are complete; nothing to resume", save.display(), a.epochs));
+        return Ok(Some(save));
+    }
+    Log::new(a.log.level()).info(format!("{}: resuming after epoch {k} (--load {}.{k} --start-epoch {})", save.display(), save.display(), k + 1));
+    a.load = Some(dir.join(format!("{name}.{k}")));
+    a.start_epoch = k + 1;
+    Ok(None)
+}
+
 /// `--plate-groups`: the table of plate groups pseudo-labelling uses for
 /// unlabelled plates, in the data's group numbering, or None to infer
 /// them. A table is used only when it fits the labelled plates
@@ -560,7 +597,13 @@ fn score(
 }
 
 fn run() -> Result<()> {
-    let a: Args = rcic_cli::config::parse("train");
+    let mut a: Args = rcic_cli::config::parse("train");
+    if a.resume {
+        if let Some(done) = resume_point(&mut a)? {
+            println!("{}", done.display());
+            return Ok(());
+        }
+    }
     // Every check comes before anything is written: the --save folder and
     // NAME.log appear only once training starts.
     let Checked {

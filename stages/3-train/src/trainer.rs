@@ -757,10 +757,11 @@ struct Saver<'a> {
 }
 
 impl Saver<'_> {
-    /// The epoch's checkpoint `NAME.<epoch>` and its `.state` (optimizer,
-    /// loss scale, pseudo-labels, best score), the best `NAME` when the
-    /// epoch's score is the best so far, and the metrics table; nothing
-    /// when a variable is not finite.
+    /// The epoch's checkpoint `NAME.<epoch>`, the best `NAME` when the
+    /// epoch's score is the best so far, the metrics table, and last the
+    /// `.state` (optimizer, loss scale, pseudo-labels, best score), whose
+    /// presence marks the epoch complete; nothing when a variable is not
+    /// finite.
     fn save_epoch(
         &self,
         epoch: u32,
@@ -808,8 +809,6 @@ impl Saver<'_> {
         if let Some(b) = state.best {
             smeta.insert("best".to_string(), b.to_string());
         }
-        let bytes = rcic_model::safetensors::to_bytes(&tensors, &smeta);
-        write_atomic(&state_path(&path), &bytes)?;
         if is_best {
             log.info(format!(
                 "Saving best to {} with score {}",
@@ -820,6 +819,10 @@ impl Saver<'_> {
         }
         let mp = PathBuf::from(format!("{}.metrics.parquet", save.display()));
         metrics::write(&mp, &state.rows, o.seed, o.cv_number)?;
+        // The .state last: its presence says the epoch is complete (what
+        // --resume looks for).
+        let bytes = rcic_model::safetensors::to_bytes(&tensors, &smeta);
+        write_atomic(&state_path(&path), &bytes)?;
         for problem in o.retention.apply(save, epoch) {
             log.warn(problem);
         }

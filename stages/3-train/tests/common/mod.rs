@@ -22,6 +22,15 @@ const BASE: &[(&str, Option<&str>)] = &[
 /// rcic-train on the fixture with `--save ROOT/save` (when `save` is not
 /// empty), the tiny model's flags and `extra`.
 pub fn train(f: &Fixture, save: &str, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rcic-train"))
+        .args(args(f, save, extra))
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap()
+}
+
+/// The arguments of [`train`].
+pub fn args(f: &Fixture, save: &str, extra: &[&str]) -> Vec<String> {
     let mut args = vec![
         "--data".to_string(),
         f.p("tiny"),
@@ -38,11 +47,7 @@ pub fn train(f: &Fixture, save: &str, extra: &[&str]) -> Output {
         }
     }
     args.extend(extra.iter().map(|s| s.to_string()));
-    Command::new(env!("CARGO_BIN_EXE_rcic-train"))
-        .args(&args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .unwrap()
+    args
 }
 
 pub fn stderr(o: &Output) -> String {
