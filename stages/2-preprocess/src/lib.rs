@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rcic_cli::log::{Level, Log};
-use rcic_core::{dataset_key, Artifact, DatasetIndex, IndexOptions, StageSpec};
+use rcic_core::{Artifact, DatasetIndex, IndexOptions, StageSpec};
 
 pub use error::{FileProblem, PreprocessError, Result};
 pub use output::Dest;
@@ -134,10 +134,17 @@ pub fn run(opts: &Options, log: &Log) -> Result<Outcome> {
         ));
     }
     let t = std::time::Instant::now();
-    let dkey = dataset_key(&opts.data)?;
+    let cache = match &opts.dest {
+        Dest::Store(root) => Some(rcic_core::store::cache_dir(root)),
+        Dest::Dir(_) => None,
+    };
+    let k = rcic_core::store::dataset_key_cached(&opts.data, cache.as_deref())?;
+    let dkey = k.key;
     log.info(format!(
-        "dataset key {dkey} ({:.1} s to hash)",
-        t.elapsed().as_secs_f64()
+        "dataset key {dkey} ({:.1} s: {} files, {} read, the others' hashes cached)",
+        t.elapsed().as_secs_f64(),
+        k.files,
+        k.read
     ));
     let final_spec = spec(opts.image_size, opts.zstd_level, &dkey);
 

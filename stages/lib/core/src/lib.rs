@@ -13,6 +13,7 @@ pub mod folds;
 pub mod groupinfer;
 pub mod groups;
 pub mod index;
+pub mod keycache;
 pub mod locate;
 mod metadata;
 pub mod metrics_table;

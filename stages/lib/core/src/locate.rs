@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{CoreError, Result};
-use crate::store::{dataset_key, Store};
+use crate::store::{cache_dir, dataset_key_cached, Store};
 
 /// The preprocess artifact folder to read.
 pub fn find_tensors(tensors: Option<&Path>, data: &Path, store: &Path) -> Result<PathBuf> {
@@ -19,7 +19,7 @@ pub fn find_tensors(tensors: Option<&Path>, data: &Path, store: &Path) -> Result
         }
         return Ok(t.to_path_buf());
     }
-    let key = dataset_key(data)?;
+    let key = dataset_key_cached(data, Some(&cache_dir(store)))?.key;
     let st = Store::open(store)?;
     let found: Vec<_> = st
         .list("preprocess")?

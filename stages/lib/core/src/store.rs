@@ -517,6 +517,22 @@ pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
 /// `train/` and `test/` (or `images/`), by relative path and content (not by time or
 /// absolute location), so the same data gives the same key on any machine.
 pub fn dataset_key(root: &Path) -> Result<String> {
+    Ok(dataset_key_cached(root, None)?.key)
+}
+
+/// A dataset key and what computing it cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetKey {
+    pub key: String,
+    /// Files the key covers.
+    pub files: usize,
+    /// Files read (hashed) to compute it; the others came from the cache.
+    pub read: usize,
+}
+
+/// [`dataset_key`] with the per-file hash cache of
+/// [`crate::keycache`] in `cache` (None: read every file).
+pub fn dataset_key_cached(root: &Path, cache: Option<&Path>) -> Result<DatasetKey> {
     let mut rel = Vec::new();
     for name in [
         "train.csv",
@@ -537,14 +553,7 @@ pub fn dataset_key(root: &Path) -> Result<String> {
         }
     }
     rel.sort();
-    let hashes: Vec<String> = rel
-        .par_iter()
-        .map(|r| {
-            hash_file(&root.join(r))
-                .map(|(_, h)| h)
-                .map_err(|e| CoreError::io(root.join(r), "cannot hash", e))
-        })
-        .collect::<Result<_>>()?;
+    let (hashes, read) = crate::keycache::HashCache::open(cache, root).hashes(root, &rel)?;
     let mut h = blake3::Hasher::new();
     h.update(b"rcic-dataset-key-v1\0");
     for (r, x) in rel.iter().zip(&hashes) {
@@ -553,5 +562,14 @@ pub fn dataset_key(root: &Path) -> Result<String> {
         h.update(x.as_bytes());
         h.update(&[0]);
     }
-    Ok(h.finalize().to_hex()[..KEY_LEN].to_string())
+    Ok(DatasetKey {
+        key: h.finalize().to_hex()[..KEY_LEN].to_string(),
+        files: rel.len(),
+        read,
+    })
+}
+
+/// Where a store keeps its caches (file hashes of data roots).
+pub fn cache_dir(store: &Path) -> PathBuf {
+    store.join("cache")
 }
