@@ -85,6 +85,7 @@ test: build
 # Benchmarks print `<name>: ours X, baseline Y, ratio R (threads T, median of n)`.
 bench: build
 	stages/2-preprocess/bench.sh
+	stages/2-preprocess/key-bench.sh
 	stages/3-train/bench.sh
 	stages/6-ensemble/bench.sh
 	stages/5-predict/bench.sh

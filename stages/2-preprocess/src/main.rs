@@ -44,6 +44,11 @@ struct Args {
     #[arg(long, value_name = "L", default_value_t = DEFAULT_ZSTD_LEVEL,
           value_parser = clap::value_parser!(i32).range(1..=22))]
     zstd_level: i32,
+    /// Print the dataset's key (the content hash that names its artifact,
+    /// with the store's cache of file hashes) and the files read for it,
+    /// then exit; nothing is packed.
+    #[arg(long)]
+    dataset_key: bool,
     // -q/-v: -q leaves only warnings (and errors) on stderr, no progress bar.
     #[command(flatten)]
     log: LogArgs,
@@ -63,6 +68,12 @@ fn real_main() -> anyhow::Result<()> {
         pool = pool.num_threads(a.threads.threads);
     }
     let pool = pool.build().context("cannot start the thread pool")?;
+    if a.dataset_key {
+        let cache = rcic_core::store::cache_dir(&a.store);
+        let k = pool.install(|| rcic_core::store::dataset_key_cached(data, Some(&cache)))?;
+        println!("{} ({} files, {} read)", k.key, k.files, k.read);
+        return Ok(());
+    }
     let opts = Options {
         data: data.clone(),
         dest: match &a.output {

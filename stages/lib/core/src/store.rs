@@ -489,7 +489,13 @@ fn collect_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
     for e in rd {
         let e = e.map_err(|e| CoreError::io(dir, "cannot list", e))?;
         let p = e.path();
-        if p.is_dir() {
+        // The entry's type comes with the listing (no stat per file);
+        // a symbolic link is followed.
+        let is_dir = match e.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => p.is_dir(),
+        };
+        if is_dir {
             collect_files(base, &p, out)?;
         } else {
             let rel = p.strip_prefix(base).expect("under base");
