@@ -36,7 +36,7 @@ export ORT_DYLIB_PATH = $(firstword $(wildcard $(VENV)/lib/python3*/site-package
 
 DEPS_STAMP := $(VENV)/.rcic-deps
 
-.PHONY: help deps build test bench device-pack clean-venv env submission preprocess train export predict ensemble data
+.PHONY: help deps build test bench device-pack clean-venv clean clean-cache clean-store plan env submission preprocess train export predict ensemble data
 
 help:
 	@echo "make deps     create .venv with the wheels of $(REQUIREMENTS) (torch, onnxruntime; idempotent)"
@@ -46,6 +46,8 @@ help:
 	@echo "make submission [SEEDS=0,1] [PRESET=demo|winner] [DATA=dir] [STORE=artifacts]   the main job"
 	@echo "make preprocess | train SEED=n | export SEED=n | predict SEED=n | ensemble SEEDS=...  single stages"
 	@echo "make report   the HTML report of the run (training curves, ensemble steps, sample sites)"
+	@echo "make plan     what make submission would run now, and why (missing output, changed data or parameter)"
+	@echo "make clean    the clone's venvs, generated data, CI store | clean-store [DELETE=1] unused store entries | clean-cache the shared cargo target folder"
 	@echo "make weights [PRESET=winner]   fetch the preset's ImageNet weights into the weights cache (PRETRAINED=FILE: use yours)"
 	@echo "make bench    benchmarks against peers, one line per comparison"
 	@echo "make env      print the environment the binaries are built and run with"
@@ -93,6 +95,20 @@ bench: build
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The clone's own outputs: venvs, the device pack, the CI store, generated
+# data and the copied submission (not the artifact store: clean-store; not
+# the shared cargo target folder: clean-cache).
+clean:
+	rm -rf $(CURDIR)/.venv $(CURDIR)/.venv-cuda .device $(CI_STORE) data/*-synthetic data/*-synthetic-truth data/*-synthetic.synth submission.csv
+
+# The shared cargo target folder, used by every clone on this machine.
+clean-cache:
+	rm -rf $(CARGO_TARGET_DIR)
+
+# Store entries no pipeline output refers to, listed; DELETE=1 removes them.
+clean-store:
+	@scripts/clean-store.sh $(STORE) $(DELETE)
 
 # ---------------------------------------------------------------------------
 # The pipeline: data -> preprocess -> train (per seed) -> export -> predict
@@ -198,6 +214,13 @@ pipeline-check: bins
 WEIGHTS_STEP = set -o pipefail; $(BIN)/rcic-train $(TRAIN_ARGS) --print-config | $(BIN)/rcic-weights --train-config -
 weights: bins
 	@$(WEIGHTS_STEP)
+
+# What `make submission` would run, and why, without running anything.
+plan: bins
+	@$(if $(DATA_MISSING),{ echo "$(DATA_MISSING)" >&2; exit 2; })
+	@scripts/plan.sh $(BIN) $(STORE) $(DATA) $(MODELS) $(SUB) $(SEEDS) \
+	  '$(BIN)/rcic-train $(TRAIN_ARGS) --print-config' '$(BIN)/rcic-export $(EXPORT_ARGS) --print-config' \
+	  '$(BIN)/rcic-predict $(PREDICT_ARGS) --print-config' '$(BIN)/rcic-ensemble $(ENSEMBLE_ARGS) --print-config; echo '"'"'truth = "$(TRUTH)"'"'"''
 
 submission preprocess train export predict ensemble report: pipeline-check
 	@$(MAKE) --no-print-directory -j$(JOBS) _$@

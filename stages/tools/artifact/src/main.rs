@@ -1,5 +1,6 @@
 //! `rcic-artifact`: the Makefile's seal tool. `seal FILE...` records each
-//! finished output's digest; `check DIR...` removes every seal (and file)
+//! finished output's digest; `verify FILE...` says whether each still
+//! matches (for `make plan`); `check DIR...` removes every seal (and file)
 //! that no longer matches, before make decides what to rebuild. A DIR that
 //! does not exist is an error (a mistyped path would otherwise check
 //! nothing, silently) unless `--missing-ok` says it may not exist yet.
@@ -26,6 +27,12 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Whether each FILE has a seal that matches it (exit status 1 and a
+    /// line per file otherwise); removes nothing (what `make plan` asks).
+    Verify {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Check every seal under each DIR; remove a damaged output and its seal.
     Check {
         #[arg(required = true)]
@@ -46,6 +53,26 @@ fn run() -> Result<()> {
         Cmd::Seal { files } => {
             for f in files {
                 rcic_artifact::seal_file(&f).with_context(|| format!("sealing {}", f.display()))?;
+            }
+        }
+        Cmd::Verify { files } => {
+            let mut bad = 0;
+            for f in &files {
+                let seal = rcic_artifact::seal_path(f);
+                let state = if seal.is_file() {
+                    match rcic_artifact::verify_seal(&seal)? {
+                        rcic_artifact::Outcome::Intact => continue,
+                        rcic_artifact::Outcome::Missing => "missing",
+                        rcic_artifact::Outcome::Changed => "changed since it was sealed",
+                    }
+                } else {
+                    "not sealed"
+                };
+                println!("{}: {state}", f.display());
+                bad += 1;
+            }
+            if bad > 0 {
+                std::process::exit(1);
             }
         }
         Cmd::Check { dirs, missing_ok } => {
