@@ -16,10 +16,11 @@ use rcic_core::DatasetIndex;
 fn status(known: Option<&[usize]>, plates: &[u8], perm: &[usize]) -> GroupStatus {
     match known {
         None => GroupStatus::Prediction,
-        Some(k) if plates
-            .iter()
-            .zip(perm)
-            .all(|(&p, &g)| k.get(p as usize - 1) == Some(&g)) =>
+        Some(k)
+            if plates
+                .iter()
+                .zip(perm)
+                .all(|(&p, &g)| k.get(p as usize - 1) == Some(&g)) =>
         {
             GroupStatus::Correct
         }

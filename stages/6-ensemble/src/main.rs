@@ -11,8 +11,8 @@ use clap::Parser;
 use rcic_cli::args::{DataArg, LogArgs};
 use rcic_cli::publish::{write_atomic, Staged};
 use rcic_core::{AliasConfig, StageSpec, Store, Verify};
-use rcic_ensemble::output::{check_submission_path, DATA_CSVS};
 use rcic_ensemble::options::{check_options, Options};
+use rcic_ensemble::output::{check_submission_path, DATA_CSVS};
 use rcic_ensemble::pipeline::submission_csv;
 use rcic_ensemble::report;
 

@@ -99,7 +99,9 @@ impl Dataset {
     }
 
     fn truth_label(&self, w: usize) -> Option<u32> {
-        self.truth.as_ref().and_then(|t| t.get(&self.ids[w]).copied())
+        self.truth
+            .as_ref()
+            .and_then(|t| t.get(&self.ids[w]).copied())
     }
 
     /// Validation wells scored against their labels, test wells against the
@@ -457,7 +459,11 @@ pub fn run(opts: &Options, log: &Log) -> Result<Outcome> {
             "alias labels: {changed} test well(s) changed to their known layout-alias label"
         ));
         let t = ds.scores(wells, [&val.pred, &test_pred])?.1;
-        steps.push("alias_labels", "Score after alias labels", (assigned_val, t));
+        steps.push(
+            "alias_labels",
+            "Score after alias labels",
+            (assigned_val, t),
+        );
     }
 
     // Step 5: the submission.

@@ -135,7 +135,10 @@ impl PredFile {
             let vals = &values.values()[off..off + batch.num_rows() * classes];
             for (k, row) in vals.chunks_exact(classes).enumerate() {
                 let r = base + k;
-                if let Some(c) = row.iter().position(|x| !x.is_finite()) {
+                // A fold without early exit vectorises; the bad class is
+                // looked for only in a bad row.
+                if !row.iter().fold(true, |ok, x| ok & x.is_finite()) {
+                    let c = row.iter().position(|x| !x.is_finite()).unwrap_or(0);
                     return Err(self.bad(format!(
                         "row {r} ({} site {}): logit of class {c} is {}; expected finite numbers",
                         self.id_code[r], self.site[r], row[c]

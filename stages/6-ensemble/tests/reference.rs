@@ -231,12 +231,7 @@ fn matches_the_python_reference_with_every_score() {
         std::fs::read_to_string(std::path::Path::new(&art).join("submission.csv")).unwrap(),
         c1
     );
-    for f in [
-        "manifest.json",
-        "report.json",
-        "report.md",
-        "ensemble.log",
-    ] {
+    for f in ["manifest.json", "report.json", "report.md", "ensemble.log"] {
         assert!(std::path::Path::new(&art).join(f).is_file(), "{art}/{f}");
     }
     let (again, log) = run();

@@ -69,7 +69,12 @@ pub fn experiment_chart(r: &EnsembleReport) -> BarChart {
     let last = r.steps.iter().rev().find(|s| s.name == "assignment");
     let mut bars = Vec::new();
     let mut legend = Vec::new();
-    let splits = last.map(|s| [("validation", Some(&s.val)), ("test (truth)", s.test.as_ref())]);
+    let splits = last.map(|s| {
+        [
+            ("validation", Some(&s.val)),
+            ("test (truth)", s.test.as_ref()),
+        ]
+    });
     for (k, (name, score)) in splits.into_iter().flatten().enumerate() {
         let Some(score) = score.filter(|s| !s.per_experiment.is_empty()) else {
             continue;
@@ -111,7 +116,13 @@ pub fn margin_chart(r: &EnsembleReport) -> BarChart {
                 name: format!("{split}:{}", g.experiment),
                 value: g.margin,
                 colour: colour(st).into(),
-                tip: format!("{} {}: margin {:.5}, {}", g.split, g.experiment, g.margin, st.name()),
+                tip: format!(
+                    "{} {}: margin {:.5}, {}",
+                    g.split,
+                    g.experiment,
+                    g.margin,
+                    st.name()
+                ),
             }
         })
         .collect();
@@ -262,8 +273,15 @@ mod tests {
         assert!(html.contains("m/pred.parquet"));
         assert_eq!(html.matches("<svg").count(), 3);
         let e = experiment_chart(&r);
-        assert_eq!(e.bars.len(), 1, "validation only: the test score has no experiments");
-        assert_eq!((e.bars[0].name.as_str(), e.bars[0].value), ("HEPG2-02", 0.75));
+        assert_eq!(
+            e.bars.len(),
+            1,
+            "validation only: the test score has no experiments"
+        );
+        assert_eq!(
+            (e.bars[0].name.as_str(), e.bars[0].value),
+            ("HEPG2-02", 0.75)
+        );
         let m = margin_chart(&r);
         assert_eq!(m.bars[0].name, "v:HEPG2-02");
         assert_eq!(m.bars[0].colour, PALETTE[3], "incorrect");

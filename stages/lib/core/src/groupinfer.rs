@@ -87,7 +87,11 @@ pub fn choose_assignment(counts: &[Vec<f64>]) -> GroupChoice {
     GroupChoice {
         assignment,
         score,
-        margin: if second.is_finite() { score - second } else { 0.0 },
+        margin: if second.is_finite() {
+            score - second
+        } else {
+            0.0
+        },
     }
 }
 
@@ -140,9 +144,15 @@ mod tests {
         assert!((c.margin - 0.75).abs() < 1e-12, "{c:?}");
         // Ties among permutations of length 2: the first in itertools order.
         let c = choose_assignment(&[vec![1.0, 1.0, 1.0], vec![1.0, 1.0, 1.0]]);
-        assert_eq!((c.assignment.as_slice(), c.margin), ([0, 1].as_slice(), 0.0));
+        assert_eq!(
+            (c.assignment.as_slice(), c.margin),
+            ([0, 1].as_slice(), 0.0)
+        );
         // One plate, one group: no runner-up, margin 0.
         let c = choose_assignment(&[vec![5.0]]);
-        assert_eq!((c.assignment.as_slice(), c.score, c.margin), ([0].as_slice(), 1.0, 0.0));
+        assert_eq!(
+            (c.assignment.as_slice(), c.score, c.margin),
+            ([0].as_slice(), 1.0, 0.0)
+        );
     }
 }
