@@ -14,6 +14,7 @@ TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/rcic/target}
 PY=$ROOT/.venv/bin/python
 THREADS=${THREADS:-1}
 WORK=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$WORK"
 (cd "$ROOT" && cargo build -q -p rcic-synth -p rcic-preprocess)
 BIN=$TARGET/debug
 if [ -z "${DATA:-}" ]; then

@@ -216,7 +216,7 @@ fn state_dict(
             continue;
         };
         let esize = t.dtype.size();
-        let need = if t.shape.iter().any(|&d| d == 0) {
+        let need = if t.shape.contains(&0) {
             0
         } else {
             t.offset
