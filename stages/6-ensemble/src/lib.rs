@@ -14,7 +14,6 @@ pub mod read;
 pub mod report;
 pub mod scores;
 pub mod table;
-pub mod truth;
 
 pub use error::{EnsembleError, Result};
 pub use options::Options;

@@ -12,7 +12,7 @@ use rcic_cli::args::{DataArg, LogArgs};
 use rcic_cli::publish::{write_atomic, Staged};
 use rcic_core::{AliasConfig, StageSpec, Store, Verify};
 use rcic_ensemble::options::{check_options, Options};
-use rcic_ensemble::output::{check_submission_path, DATA_CSVS};
+use rcic_ensemble::output::{check_submission_path, data_tables};
 use rcic_ensemble::pipeline::submission_csv;
 use rcic_ensemble::report;
 
@@ -39,8 +39,8 @@ struct Cli {
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
 
-    // --data: the ensemble reads the root's train.csv, test.csv,
-    // train_controls.csv and test_controls.csv.
+    // --data: the ensemble reads the root's tables (the competition's
+    // train.csv, test.csv and controls, or the public release's metadata.csv).
     #[command(flatten)]
     data: DataArg,
 
@@ -216,8 +216,8 @@ fn stage_spec(cli: &Cli) -> Result<StageSpec> {
     });
     let mut spec = StageSpec::new("ensemble", STAGE_VERSION, params);
     let mut h = blake3::Hasher::new();
-    for name in DATA_CSVS {
-        let p = cli.data.data.join(name);
+    for p in data_tables(&cli.data.data) {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let (_, x) = rcic_core::store::hash_file(&p)
             .with_context(|| format!("cannot hash {}", p.display()))?;
         h.update(name.as_bytes());

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::options::Options;
 use crate::report;
 
-/// The dataset's CSVs the ensemble reads from `--data`.
+/// The competition layout's CSVs (the public release has metadata.csv).
 pub const DATA_CSVS: [&str; 4] = [
     "train.csv",
     "test.csv",
@@ -24,10 +24,20 @@ pub const DATA_CSVS: [&str; 4] = [
 /// The report files written beside the submission CSV (without `--store`).
 pub const REPORTS: [&str; 2] = [report::JSON, report::MARKDOWN];
 
+/// The tables the ensemble reads from `--data`: the layout's (the
+/// competition's CSVs or the public release's metadata.csv); the
+/// competition's when the folder is neither, so that the missing file is
+/// named.
+pub fn data_tables(data: &Path) -> Vec<PathBuf> {
+    rcic_core::DataLayout::detect(data)
+        .map(|l| l.table_files(data))
+        .unwrap_or_else(|_| DATA_CSVS.iter().map(|n| data.join(n)).collect())
+}
+
 /// Checks `-o out` before any work; `reports_beside`: whether the report
 /// files are written beside it.
 pub fn check_submission_path(out: &Path, opts: &Options, reports_beside: bool) -> Result<()> {
-    let csvs: Vec<PathBuf> = DATA_CSVS.iter().map(|n| opts.data.join(n)).collect();
+    let csvs = data_tables(&opts.data);
     let mut inputs: Vec<Input> = opts.files.iter().map(|f| Input::File("PRED", f)).collect();
     inputs.extend(opts.truth.iter().map(|t| Input::File("--truth", t)));
     inputs.extend(csvs.iter().map(|c| Input::File("--data", c)));

@@ -74,7 +74,8 @@ impl Dataset {
             truth: None,
         };
         if let Some(p) = &opts.truth {
-            let t = crate::truth::read_truth(p)?;
+            // A test_truth.csv or the public release's metadata.csv.
+            let t = rcic_core::truth::read_truth(p)?;
             let missing: Vec<&str> = (0..ds.ids.len())
                 .filter(|&w| ds.is_test_treatment(w) && !t.contains_key(&ds.ids[w]))
                 .map(|w| ds.ids[w].as_str())

@@ -116,7 +116,7 @@ pub fn synth() -> &'static Synth {
         );
         let truth = dir.path().join("rxrx1-truth").join("test_truth.csv");
         let index = DatasetIndex::load(&root, &IndexOptions::default()).unwrap();
-        let truth_map = rcic_ensemble::truth::read_truth(&truth).unwrap();
+        let truth_map = rcic_core::truth::read_truth(&truth).unwrap();
         Synth {
             root,
             truth,
