@@ -14,7 +14,14 @@ fn make(dir: &Path, store: &str, extra: &[&str]) -> Command {
     let bin_dir = bin("rcic-artifact").parent().unwrap().to_path_buf();
     let mut cmd = Command::new("make");
     cmd.current_dir(rcic_testkit::repo())
-        .args(["--no-print-directory", "train", "PRESET=tiny", "SEED=0", "NOBUILD=1", "THREADS=1"])
+        .args([
+            "--no-print-directory",
+            "train",
+            "PRESET=tiny",
+            "SEED=0",
+            "NOBUILD=1",
+            "THREADS=1",
+        ])
         .arg(format!("BIN={}", bin_dir.display()))
         .arg(format!("STORE={}", dir.join(store).display()))
         .arg(format!("DATA={}", dir.join("tiny").display()))
@@ -25,7 +32,11 @@ fn make(dir: &Path, store: &str, extra: &[&str]) -> Command {
 
 fn ok(mut cmd: Command) {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn seed_dir(dir: &Path, store: &str) -> PathBuf {
@@ -36,27 +47,56 @@ fn seed_dir(dir: &Path, store: &str) -> PathBuf {
 fn a_killed_make_train_resumes_to_the_same_bytes() {
     let d = tempfile::tempdir().unwrap();
     let tiny = d.path().join("tiny");
-    run_ok("rcic-synth", &["--preset", "tiny", "--out", tiny.to_str().unwrap(), "--seed", "0", "--threads", "1"]);
+    run_ok(
+        "rcic-synth",
+        &[
+            "--preset",
+            "tiny",
+            "--out",
+            tiny.to_str().unwrap(),
+            "--seed",
+            "0",
+            "--threads",
+            "1",
+        ],
+    );
     ok(make(d.path(), "straight", &[]));
 
     // Killed (make and everything it started) once epoch 1 is complete.
     let mut cmd = make(d.path(), "killed", &[]);
-    let mut child = cmd.process_group(0).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = cmd
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let seed = seed_dir(d.path(), "killed");
     let start = Instant::now();
     while !seed.join("model.1.state").exists() {
-        assert!(child.try_wait().unwrap().is_none(), "make ended before epoch 1");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "make ended before epoch 1"
+        );
         assert!(start.elapsed() < Duration::from_secs(300));
         std::thread::sleep(Duration::from_millis(20));
     }
-    Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status().unwrap();
+    Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
     child.wait().unwrap();
     assert!(!seed.join("model.2").exists() || !seed.join("model.2.state").exists());
-    let epoch0 = std::fs::metadata(seed.join("model.0")).unwrap().modified().unwrap();
+    let epoch0 = std::fs::metadata(seed.join("model.0"))
+        .unwrap()
+        .modified()
+        .unwrap();
 
     ok(make(d.path(), "killed", &[]));
     assert_eq!(
-        std::fs::metadata(seed.join("model.0")).unwrap().modified().unwrap(),
+        std::fs::metadata(seed.join("model.0"))
+            .unwrap()
+            .modified()
+            .unwrap(),
         epoch0,
         "epoch 0 was not trained again"
     );
@@ -70,6 +110,12 @@ fn a_killed_make_train_resumes_to_the_same_bytes() {
 
     // Other parameters: the folder starts afresh (epoch 0 trained again).
     ok(make(d.path(), "killed", &["TRAIN_FLAGS=-e 2"]));
-    assert_ne!(std::fs::metadata(seed.join("model.0")).unwrap().modified().unwrap(), epoch0);
+    assert_ne!(
+        std::fs::metadata(seed.join("model.0"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        epoch0
+    );
     assert!(!seed.join("model.2").exists());
 }

@@ -370,28 +370,51 @@ fn read_data(a: &Args, aliases: AliasConfig, log: &Log) -> Result<(Data, PathBuf
 /// of `--save`; Some(save) when every epoch is complete already.
 fn resume_point(a: &mut Args) -> Result<Option<PathBuf>> {
     let save = a.save.clone().expect("--resume requires --save");
-    let dir = save.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = save.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = save
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = save
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(None);
     };
     let last = entries
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|f| f.strip_prefix(&format!("{name}."))?.strip_suffix(".state")?.parse::<u32>().ok())
+        .filter_map(|f| {
+            f.strip_prefix(&format!("{name}."))?
+                .strip_suffix(".state")?
+                .parse::<u32>()
+                .ok()
+        })
         .filter(|k| dir.join(format!("{name}.{k}")).is_file())
         .max();
     let Some(k) = last else {
         return Ok(None);
     };
     if k + 1 >= a.epochs && !save.is_file() {
-        Log::new(a.log.level()).info(format!("{}: every epoch is there but not the best checkpoint; training again from epoch 0", save.display()));
+        Log::new(a.log.level()).info(format!(
+            "{}: every epoch is there but not the best checkpoint; training again from epoch 0",
+            save.display()
+        ));
         return Ok(None);
     }
     if k + 1 >= a.epochs {
-        Log::new(a.log.level()).info(format!("{}: all {} epochs are complete; nothing to resume", save.display(), a.epochs));
+        Log::new(a.log.level()).info(format!(
+            "{}: all {} epochs are complete; nothing to resume",
+            save.display(),
+            a.epochs
+        ));
         return Ok(Some(save));
     }
-    Log::new(a.log.level()).info(format!("{}: resuming after epoch {k} (--load {}.{k} --start-epoch {})", save.display(), save.display(), k + 1));
+    Log::new(a.log.level()).info(format!(
+        "{}: resuming after epoch {k} (--load {}.{k} --start-epoch {})",
+        save.display(),
+        save.display(),
+        k + 1
+    ));
     a.load = Some(dir.join(format!("{name}.{k}")));
     a.start_epoch = k + 1;
     Ok(None)
@@ -417,22 +440,30 @@ fn plate_table(
             say("inferred from the predictions (--plate-groups infer)".into());
             Ok(None)
         }
-        "auto" => match PlateTable::rxrx1().fit(derived) {
-            Ok(t) => {
-                say(format!("from the RxRx1 table (it fits the {} labelled experiments)", derived.assignment.len()));
-                Ok(Some(t))
+        "auto" => {
+            match PlateTable::rxrx1().fit(derived) {
+                Ok(t) => {
+                    say(format!(
+                        "from the RxRx1 table (it fits the {} labelled experiments)",
+                        derived.assignment.len()
+                    ));
+                    Ok(Some(t))
+                }
+                Err(why) => {
+                    say(format!("inferred from the predictions (the RxRx1 table does not fit this data: {why})"));
+                    Ok(None)
+                }
             }
-            Err(why) => {
-                say(format!("inferred from the predictions (the RxRx1 table does not fit this data: {why})"));
-                Ok(None)
-            }
-        },
+        }
         file => {
             let t = PlateTable::read(Path::new(file)).context("--plate-groups")?;
-            let fit = t
-                .fit(derived)
-                .map_err(|why| anyhow::anyhow!("--plate-groups {file}: does not fit the data: {why}"))?;
-            say(format!("from {file} (it fits the {} labelled experiments)", derived.assignment.len()));
+            let fit = t.fit(derived).map_err(|why| {
+                anyhow::anyhow!("--plate-groups {file}: does not fit the data: {why}")
+            })?;
+            say(format!(
+                "from {file} (it fits the {} labelled experiments)",
+                derived.assignment.len()
+            ));
             Ok(Some(fit))
         }
     }

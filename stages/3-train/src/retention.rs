@@ -32,7 +32,9 @@ pub fn parse_keep(s: &str) -> Result<Keep, String> {
     }
     match s.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(Keep(Some(n))),
-        _ => Err(format!("{s:?}: expected `all` or a number of epochs, at least 1")),
+        _ => Err(format!(
+            "{s:?}: expected `all` or a number of epochs, at least 1"
+        )),
     }
 }
 

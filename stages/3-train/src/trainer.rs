@@ -134,8 +134,8 @@ pub fn predict_rows(
         .to_kind(Kind::Float)
         .to_device(Device::Cpu);
         let classes = logits.size()[1] as usize;
-        let flat = Vec::<f32>::try_from(logits.flatten(0, -1))
-            .map_err(rcic_model::ModelError::from)?;
+        let flat =
+            Vec::<f32>::try_from(logits.flatten(0, -1)).map_err(rcic_model::ModelError::from)?;
         for (k, r) in b.rows.iter().enumerate() {
             out[pos[r]] = flat[k * classes..(k + 1) * classes].to_vec();
         }

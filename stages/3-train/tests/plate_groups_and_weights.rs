@@ -25,7 +25,9 @@ fn table_from_truth(truth: &Path, out: &Path, swap: bool) {
     let mut swapped = !swap;
     for e in t["experiments"].as_array().unwrap() {
         let pg = e["plate_groups"].as_object().unwrap();
-        let mut plates: Vec<u64> = (1..=pg.len()).map(|p| pg[&p.to_string()].as_u64().unwrap()).collect();
+        let mut plates: Vec<u64> = (1..=pg.len())
+            .map(|p| pg[&p.to_string()].as_u64().unwrap())
+            .collect();
         if !swapped && e["split"] == "train" {
             plates.swap(0, 1);
             swapped = true;
@@ -45,22 +47,43 @@ fn a_table_that_fits_is_used_and_one_that_does_not_is_refused() {
     table_from_truth(&truth, &bad, true);
     let pl = ["-e", "2", "--pl-epoch", "1"];
 
-    let o = train(f, "pg-bad/m", &[&pl[..], &["--plate-groups", bad.to_str().unwrap()]].concat());
+    let o = train(
+        f,
+        "pg-bad/m",
+        &[&pl[..], &["--plate-groups", bad.to_str().unwrap()]].concat(),
+    );
     assert_fails_cleanly(&o, "a table that does not fit");
     let e = stderr(&o);
-    assert!(e.contains("groups-bad.toml: does not fit the data: experiment ") && e.contains("plate 1"), "{e}");
+    assert!(
+        e.contains("groups-bad.toml: does not fit the data: experiment ") && e.contains("plate 1"),
+        "{e}"
+    );
     assert!(!f.exists("pg-bad"), "nothing written");
 
-    let o = train(f, "pg-good/m", &[&pl[..], &["--plate-groups", good.to_str().unwrap()]].concat());
+    let o = train(
+        f,
+        "pg-good/m",
+        &[&pl[..], &["--plate-groups", good.to_str().unwrap()]].concat(),
+    );
     assert_ok(&o);
     let log = std::fs::read_to_string(f.root.join("pg-good/m.log")).unwrap();
-    assert!(log.contains("Plate groups of unlabelled plates: from ") && log.contains("groups-good.toml"), "{log}");
-    assert!(log.contains("unlabelled plate(s) from the table; inference from the predictions gets "), "{log}");
+    assert!(
+        log.contains("Plate groups of unlabelled plates: from ")
+            && log.contains("groups-good.toml"),
+        "{log}"
+    );
+    assert!(
+        log.contains("unlabelled plate(s) from the table; inference from the predictions gets "),
+        "{log}"
+    );
 
     let o = train(f, "pg-auto/m", &pl);
     assert_ok(&o);
     let log = std::fs::read_to_string(f.root.join("pg-auto/m.log")).unwrap();
-    assert!(log.contains("inferred from the predictions (the RxRx1 table does not fit this data: "), "{log}");
+    assert!(
+        log.contains("inferred from the predictions (the RxRx1 table does not fit this data: "),
+        "{log}"
+    );
 }
 
 #[test]
@@ -68,8 +91,25 @@ fn missing_imagenet_weights_stop_the_run_before_any_work() {
     let f = fixture();
     let empty = f.root.join("no-weights");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_rcic-train"))
-        .args(["--data", &f.p("tiny"), "--store", &f.p("art"), "--save", &f.p("pw/m")])
-        .args(["--backbone", "densenet121", "--classes", "36", "-e", "1", "--threads", "1", "-q"])
+        .args([
+            "--data",
+            &f.p("tiny"),
+            "--store",
+            &f.p("art"),
+            "--save",
+            &f.p("pw/m"),
+        ])
+        .args([
+            "--backbone",
+            "densenet121",
+            "--classes",
+            "36",
+            "-e",
+            "1",
+            "--threads",
+            "1",
+            "-q",
+        ])
         .args(["--pretrained", "imagenet"])
         .env("RCIC_WEIGHTS_DIR", &empty)
         .env("TORCH_HOME", &empty)
@@ -90,5 +130,9 @@ fn missing_imagenet_weights_stop_the_run_before_any_work() {
     assert!(!f.exists("pw"), "nothing written");
     let o = train(f, "pw2/m", &["--pretrained", "imagenet"]);
     assert_fails_cleanly(&o, "no published weights for densenet-tiny");
-    assert!(stderr(&o).contains("publishes no ImageNet weights"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("publishes no ImageNet weights"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -17,15 +17,27 @@ fn kill_when(f: &common::Fixture, save: &str, file: &Path) {
     let mut args: Vec<String> = vec!["--resume".into()];
     args.extend(FLAGS.iter().map(|s| s.to_string()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_rcic-train"))
-        .args(common::args(f, save, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .args(common::args(
+            f,
+            save,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        ))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let start = Instant::now();
     while !file.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "ended before {}", file.display());
-        assert!(start.elapsed() < Duration::from_secs(300), "no {}", file.display());
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ended before {}",
+            file.display()
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no {}",
+            file.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap();
@@ -53,9 +65,18 @@ fn a_killed_run_resumes_to_the_same_bytes() {
         );
     }
     // Everything done: --resume says so and trains nothing.
-    let before = std::fs::metadata(dir.join("m.3")).unwrap().modified().unwrap();
+    let before = std::fs::metadata(dir.join("m.3"))
+        .unwrap()
+        .modified()
+        .unwrap();
     let o = train(f, "killed/m", &["--resume", "-e", "4"]);
     assert_ok(&o);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), f.p("killed/m"));
-    assert_eq!(std::fs::metadata(dir.join("m.3")).unwrap().modified().unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(dir.join("m.3"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
 }

@@ -9,7 +9,11 @@ use common::{assert_ok, files_in, fixture, train};
 #[test]
 fn keeps_the_best_the_last_the_named_and_one_state() {
     let f = fixture();
-    let o = train(f, "keep/m", &["-e", "4", "--keep-checkpoints", "1", "--keep-epochs", "1"]);
+    let o = train(
+        f,
+        "keep/m",
+        &["-e", "4", "--keep-checkpoints", "1", "--keep-epochs", "1"],
+    );
     assert_ok(&o);
     assert_eq!(
         files_in(&f.root.join("keep")),

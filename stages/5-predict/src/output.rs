@@ -83,8 +83,7 @@ impl Predictions {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
             .build();
-        let mut w = ArrowWriter::try_new(tmp.file(), schema, Some(props))
-            .map_err(&parquet_err)?;
+        let mut w = ArrowWriter::try_new(tmp.file(), schema, Some(props)).map_err(&parquet_err)?;
         w.write(&batch).map_err(&parquet_err)?;
         w.close().map_err(&parquet_err)?;
         tmp.commit()?;

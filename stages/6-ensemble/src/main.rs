@@ -217,7 +217,10 @@ fn stage_spec(cli: &Cli) -> Result<StageSpec> {
     let mut spec = StageSpec::new("ensemble", STAGE_VERSION, params);
     let mut h = blake3::Hasher::new();
     for p in data_tables(&cli.data.data) {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let (_, x) = rcic_core::store::hash_file(&p)
             .with_context(|| format!("cannot hash {}", p.display()))?;
         h.update(name.as_bytes());

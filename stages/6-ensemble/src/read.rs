@@ -186,8 +186,7 @@ fn open(path: &Path, which: &[usize], batch: usize) -> Result<(ParquetRecordBatc
         cause,
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
-    let (roots, at) =
-        layout(builder.schema(), which).map_err(|m| EnsembleError::input(path, m))?;
+    let (roots, at) = layout(builder.schema(), which).map_err(|m| EnsembleError::input(path, m))?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let reader = builder
         .with_projection(mask)

@@ -124,7 +124,10 @@ impl HashCache {
         let mut text = String::with_capacity(keys.len() * 120);
         for k in keys {
             let (s, h) = &self.entries[k];
-            text.push_str(&format!("{k}\t{}\t{}\t{}\t{h}\n", s.size, s.mtime_ns, s.inode));
+            text.push_str(&format!(
+                "{k}\t{}\t{}\t{}\t{h}\n",
+                s.size, s.mtime_ns, s.inode
+            ));
         }
         if let Some(d) = f.parent() {
             let _ = std::fs::create_dir_all(d);
@@ -158,7 +161,12 @@ mod tests {
 
     fn set_age(p: &Path, age_s: u64) {
         let t = SystemTime::now() - Duration::from_secs(age_s);
-        std::fs::File::options().write(true).open(p).unwrap().set_modified(t).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
     }
 
     #[test]
@@ -174,7 +182,11 @@ mod tests {
             k.key
         };
         let k1 = key(3);
-        assert_eq!(k1, crate::store::dataset_key(&root).unwrap(), "the cache never changes a key");
+        assert_eq!(
+            k1,
+            crate::store::dataset_key(&root).unwrap(),
+            "the cache never changes a key"
+        );
         assert_eq!(key(0), k1);
         // Touched, same bytes: read once, same key, then cached again.
         set_age(&root.join("train/E/Plate1/a.png"), 30);

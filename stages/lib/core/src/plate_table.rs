@@ -71,7 +71,11 @@ impl PlateTable {
             message,
         };
         let f: File = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
-        let groups: Vec<BTreeSet<u32>> = f.groups.into_iter().map(|g| g.into_iter().collect()).collect();
+        let groups: Vec<BTreeSet<u32>> = f
+            .groups
+            .into_iter()
+            .map(|g| g.into_iter().collect())
+            .collect();
         for (i, a) in groups.iter().enumerate() {
             for (j, b) in groups.iter().enumerate().skip(i + 1) {
                 if let Some(s) = a.intersection(b).next() {
@@ -81,7 +85,10 @@ impl PlateTable {
         }
         for (e, ps) in &f.plates {
             if let Some(g) = ps.iter().find(|&&g| g >= groups.len()) {
-                return Err(bad(format!("{e}: group {g}, but there are {} groups", groups.len())));
+                return Err(bad(format!(
+                    "{e}: group {g}, but there are {} groups",
+                    groups.len()
+                )));
             }
         }
         Ok(Self {
@@ -112,7 +119,9 @@ impl PlateTable {
                 derived.groups.len()
             ));
         }
-        let map = |ps: &[usize]| -> Vec<usize> { ps.iter().map(|&g| to_data[g].expect("checked")).collect() };
+        let map = |ps: &[usize]| -> Vec<usize> {
+            ps.iter().map(|&g| to_data[g].expect("checked")).collect()
+        };
         for (e, known) in &derived.assignment {
             let Some(ps) = self.plates.get(e) else {
                 return Err(format!("it has no row for the labelled experiment {e}"));
@@ -127,7 +136,11 @@ impl PlateTable {
                 ));
             }
         }
-        Ok(self.plates.iter().map(|(e, ps)| (e.clone(), map(ps))).collect())
+        Ok(self
+            .plates
+            .iter()
+            .map(|(e, ps)| (e.clone(), map(ps)))
+            .collect())
     }
 }
 
@@ -138,14 +151,20 @@ mod tests {
     fn derived(groups: &[&[u32]], assignment: &[(&str, &[usize])]) -> PlateGroups {
         PlateGroups {
             groups: groups.iter().map(|g| g.iter().copied().collect()).collect(),
-            assignment: assignment.iter().map(|(e, a)| (e.to_string(), a.to_vec())).collect(),
+            assignment: assignment
+                .iter()
+                .map(|(e, a)| (e.to_string(), a.to_vec()))
+                .collect(),
         }
     }
 
     #[test]
     fn the_rxrx1_table_has_4_groups_of_277_and_51_experiments() {
         let t = PlateTable::rxrx1();
-        assert_eq!(t.groups.iter().map(BTreeSet::len).collect::<Vec<_>>(), [277; 4]);
+        assert_eq!(
+            t.groups.iter().map(BTreeSet::len).collect::<Vec<_>>(),
+            [277; 4]
+        );
         assert_eq!(t.plates.len(), 51);
         assert!(t.plates.values().all(|p| p.len() == 4));
         assert_eq!(t.plates["HUVEC-18"], [1, 2, 3, 0]);
@@ -165,13 +184,20 @@ mod tests {
         let e = t.fit(&wrong).unwrap_err();
         assert!(e.contains("experiment A plate 1"), "{e}");
         let missing = derived(&[&[0, 1], &[2, 3]], &[("C", &[0, 1])]);
-        assert!(t.fit(&missing).unwrap_err().contains("no row for the labelled experiment C"));
+        assert!(t
+            .fit(&missing)
+            .unwrap_err()
+            .contains("no row for the labelled experiment C"));
     }
 
     #[test]
     fn a_malformed_table_is_refused_with_its_name() {
         let e = PlateTable::parse("x.toml", "groups = [[0, 1], [1, 2]]\n[plates]\n").unwrap_err();
-        assert!(e.to_string().contains("x.toml: sirna 1 is in groups 0 and 1"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("x.toml: sirna 1 is in groups 0 and 1"),
+            "{e}"
+        );
         let e = PlateTable::parse("x.toml", "groups = [[0]]\n[plates]\nA = [3]\n").unwrap_err();
         assert!(e.to_string().contains("A: group 3"), "{e}");
     }

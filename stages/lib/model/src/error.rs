@@ -59,7 +59,10 @@ mod tests {
             std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
         );
         assert_eq!(e.to_string(), "ck/missing");
-        assert_eq!(rcic_cli::report::error_chain(&e), "ck/missing: No such file");
+        assert_eq!(
+            rcic_cli::report::error_chain(&e),
+            "ck/missing: No such file"
+        );
         let t = ModelError::from(tch::TchError::Torch("bad shape".into()));
         assert!(std::error::Error::source(&t).is_some());
         assert_eq!(

@@ -46,7 +46,9 @@ impl CacheDirs {
     /// A given folder (`--cache-dir`) first, then torch.hub's.
     pub fn with_first(dir: &Path) -> Self {
         Self {
-            dirs: std::iter::once(dir.to_path_buf()).chain(torch_hub()).collect(),
+            dirs: std::iter::once(dir.to_path_buf())
+                .chain(torch_hub())
+                .collect(),
         }
     }
 
@@ -74,7 +76,7 @@ pub fn find(backbone: &str, dirs: &CacheDirs) -> Result<PathBuf> {
     Err(PretrainedError::Missing {
         backbone: backbone.into(),
         file: s.file_name().into(),
-        url: s.url.into(),
+        url: s.url(),
         searched: dirs
             .dirs
             .iter()

@@ -9,7 +9,8 @@
 pub struct Source {
     /// torchvision's model name (the backbone without `mem-`).
     pub backbone: &'static str,
-    pub url: &'static str,
+    /// The file name, `NAME-HASH.pth`.
+    pub file: &'static str,
 }
 
 const BASE: &str = "https://download.pytorch.org/models/";
@@ -26,23 +27,14 @@ pub const FILES: [(&str, &str); 8] = [
     ("resnext50_32x4d", "resnext50_32x4d-7cdf4587.pth"),
 ];
 
-static URLS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-
-fn urls() -> &'static [String] {
-    URLS.get_or_init(|| FILES.iter().map(|(_, f)| format!("{BASE}{f}")).collect())
-}
-
 /// The weights of `backbone` (`mem-` variants share their base's), if
 /// torchvision publishes any.
 pub fn source(backbone: &str) -> Option<Source> {
     let base = backbone.strip_prefix("mem-").unwrap_or(backbone);
     FILES
         .iter()
-        .position(|(b, _)| *b == base)
-        .map(|i| Source {
-            backbone: FILES[i].0,
-            url: &urls()[i],
-        })
+        .find(|(b, _)| *b == base)
+        .map(|&(backbone, file)| Source { backbone, file })
 }
 
 /// Backbones with published weights, comma-separated (for messages).
@@ -51,9 +43,14 @@ pub fn known() -> String {
 }
 
 impl Source {
-    /// The file name (the last part of the address).
+    /// The address torchvision downloads it from.
+    pub fn url(&self) -> String {
+        format!("{BASE}{}", self.file)
+    }
+
+    /// The file name.
     pub fn file_name(&self) -> &'static str {
-        self.url.rsplit('/').next().unwrap_or(self.url)
+        self.file
     }
 
     /// The hash prefix torchvision puts in the name (`NAME-HASH.pth`).
@@ -71,7 +68,7 @@ mod tests {
         for (b, f) in FILES {
             let s = source(b).unwrap();
             assert_eq!(s.file_name(), f);
-            assert!(s.url.starts_with(BASE));
+            assert!(s.url().starts_with(BASE) && s.url().ends_with(f));
             assert_eq!(s.hash_prefix().len(), 8, "{f}");
             assert_eq!(source(&format!("mem-{b}")), Some(s));
         }

@@ -14,8 +14,10 @@ use crate::error::{PretrainedError, Result};
 pub fn hash_prefix(file_name: &str) -> Option<&str> {
     let stem = file_name.split('.').next()?;
     let (_, h) = stem.rsplit_once('-')?;
-    (h.len() >= 6 && h.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
-        .then_some(h)
+    (h.len() >= 6
+        && h.bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
+    .then_some(h)
 }
 
 /// The file's SHA-256 in lower-case hex.
@@ -84,7 +86,10 @@ mod tests {
     #[test]
     fn the_hash_comes_from_the_name() {
         assert_eq!(hash_prefix("densenet161-8d451a50.pth"), Some("8d451a50"));
-        assert_eq!(hash_prefix("resnext50_32x4d-7cdf4587.pth"), Some("7cdf4587"));
+        assert_eq!(
+            hash_prefix("resnext50_32x4d-7cdf4587.pth"),
+            Some("7cdf4587")
+        );
         assert_eq!(hash_prefix("weights.pth"), None);
         assert_eq!(hash_prefix("my-model.pth"), None);
     }
@@ -97,7 +102,10 @@ mod tests {
         // sha256("abc") = ba7816bf...
         verify(&p, "ba7816bf").unwrap();
         let e = verify(&p, "00000000").unwrap_err().to_string();
-        assert!(e.contains("ba7816bf") && e.contains("00000000") && e.contains("x.bin"), "{e}");
+        assert!(
+            e.contains("ba7816bf") && e.contains("00000000") && e.contains("x.bin"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -31,18 +31,25 @@ pub fn fetch(url: &str, target: &Path, expected: &str, timeout: u64, log: &Log) 
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let mut body = response.into_body().into_with_config().limit(u64::MAX).reader();
+    let mut body = response
+        .into_body()
+        .into_with_config()
+        .limit(u64::MAX)
+        .reader();
     let mut tmp = rcic_cli::publish::AtomicFile::create(target)?;
     let (bytes, digest) = copy_hashing(&mut body, tmp.file(), total, log)
         .with_context(|| format!("{url}: download cut off"))?;
-    let actual: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let actual = rcic_pretrained::verify::hex(&digest);
     if !actual.starts_with(expected) {
         bail!(
             "{url}: the {bytes} bytes downloaded have SHA-256 {actual}, which does not begin with {expected}, the hash in the file name; nothing was kept"
         );
     }
     tmp.commit()?;
-    log.info(format!("{}: {bytes} bytes, SHA-256 verified", target.display()));
+    log.info(format!(
+        "{}: {bytes} bytes, SHA-256 verified",
+        target.display()
+    ));
     Ok(())
 }
 

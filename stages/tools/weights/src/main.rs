@@ -25,7 +25,11 @@ use rcic_pretrained::{source, CacheDirs, PretrainedError};
 )]
 struct Args {
     /// The backbone (as rcic-train's --backbone).
-    #[arg(long, conflicts_with = "train_config", required_unless_present = "train_config")]
+    #[arg(
+        long,
+        conflicts_with = "train_config",
+        required_unless_present = "train_config"
+    )]
     backbone: Option<String>,
     /// A [train] section as `rcic-train --print-config` prints it (`-`:
     /// standard input): its backbone, and whether --pretrained asks for
@@ -64,7 +68,9 @@ fn wanted(a: &Args) -> Result<Wanted> {
     };
     let mut text = String::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text).context("reading --train-config from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading --train-config from standard input")?;
     } else {
         text = std::fs::read_to_string(path)
             .with_context(|| format!("--train-config {}", path.display()))?;
@@ -116,11 +122,15 @@ fn run() -> Result<()> {
         Err(e) => return Err(e.into()),
     }
     let s = source(&backbone).expect("find checked the backbone");
-    let url = a.url.as_deref().unwrap_or(s.url);
+    let url = a.url.clone().unwrap_or_else(|| s.url());
+    let url = url.as_str();
     // A mirror serves the file under its published name, hash included.
     let name = url.rsplit('/').next().unwrap_or(url);
     let Some(hash) = rcic_pretrained::verify::hash_prefix(name) else {
-        bail!("--url {url}: the file name carries no hash (torchvision's NAME-HASH.pth, e.g. {})", s.file_name());
+        bail!(
+            "--url {url}: the file name carries no hash (torchvision's NAME-HASH.pth, e.g. {})",
+            s.file_name()
+        );
     };
     let target = dirs.target(name);
     if let Err(e) = download::fetch(url, &target, hash, a.timeout, &log) {
