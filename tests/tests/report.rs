@@ -5,7 +5,9 @@
 //! metrics of two real short training runs (pseudo-labelling included) and
 //! the report.json of a real ensemble over their predictions, holds the
 //! curves, the steps and sample composites equal to the same reference, and
-//! nothing external. Bad inputs fail with the file named and write nothing.
+//! nothing external. The same data generated in the public release's layout
+//! gives the same table, samples and views. Bad inputs fail with the file
+//! named and write nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -427,6 +429,97 @@ fn report_page_from_real_training_and_ensemble_runs() {
             "{id}"
         );
     }
+
+    // The same data in the public release's layout (rcic-synth --layout
+    // public: the same images, metadata.csv with the test labels): the
+    // ensemble, the summary and the page read it through the dataset index
+    // and give the same table, captions and composites; metadata.csv serves
+    // as the truth.
+    run_ok(
+        "rcic-synth",
+        &[
+            "--preset",
+            "tiny",
+            "--out",
+            &p("public"),
+            "--seed",
+            "1",
+            "--threads",
+            "1",
+            "--layout",
+            "public",
+            "-q",
+        ],
+    );
+    assert!(!Path::new(&p("public/train.csv")).exists());
+    let mut args = vec![
+        "--data".to_string(),
+        p("public"),
+        "--alias".into(),
+        alias.into(),
+        "--truth".into(),
+        p("public/metadata.csv"),
+        "-o".into(),
+        p("sub-public/submission.csv"),
+    ];
+    args.extend(
+        report_json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string()),
+    );
+    run_ok(
+        "rcic-ensemble",
+        &args.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+    );
+    let out = run_ok(
+        "rcic-report",
+        &["--summary", "--ensemble", &p("sub-public/report.json")],
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), table);
+    run_ok(
+        "rcic-report",
+        &[
+            "-o",
+            &p("page-public/report.html"),
+            "--ensemble",
+            &p("sub-public/report.json"),
+            "--data",
+            &p("public"),
+            "--samples",
+            "4",
+        ],
+    );
+    let public_html = std::fs::read_to_string(p("page-public/report.html")).unwrap();
+    let public_samples = &public_html[public_html.find("id=\"samples\"").unwrap()..];
+    for (uri, id) in uris.iter().zip(&captions) {
+        assert!(public_samples.contains(*uri), "{id}: the same composite");
+        assert!(
+            public_samples.contains(&format!("<b>{id}</b> s1<br>train · sirna ")),
+            "{id}"
+        );
+    }
+    let test_id = first_id(&data.join("test.csv"));
+    for (root, png) in [("tiny", "view-c.png"), ("public", "view-p.png")] {
+        run_ok(
+            "rcic-view",
+            &[
+                "--data",
+                &p(root),
+                "--id-code",
+                &test_id,
+                "--site",
+                "2",
+                "-o",
+                &p(png),
+            ],
+        );
+    }
+    assert_eq!(
+        std::fs::read(p("view-c.png")).unwrap(),
+        std::fs::read(p("view-p.png")).unwrap()
+    );
 
     // Bad inputs: the file is named and nothing is written.
     let out = p("bad/report.html");

@@ -1,23 +1,28 @@
-//! The wells a Kaggle-layout root lists in its CSVs (`train.csv`, `test.csv`,
-//! `train_controls.csv`, `test_controls.csv`): split, experiment, plate,
-//! well, type and sirna where known. Deliberately lighter than the dataset
-//! index of rcic-core (no plate groups, no cross-checks), so that any site
-//! of a partial or unusual root can still be looked at.
+//! The wells of an RxRx1 root: split, experiment, plate, well, type and
+//! sirna where known. A root whose tables are complete is read through
+//! rcic-core's dataset index, in either layout (the Kaggle competition's
+//! four CSVs or the public release's metadata.csv; [`DataLayout`]), so the
+//! report sees the dataset every stage sees, and its test labels stay hidden
+//! as there. A competition root with only some of its CSVs is read row by
+//! row from those it has (no plate groups, no cross-checks), so that any
+//! site of a partial root can still be looked at; one without tables is
+//! searched by its files ([`crate::site`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rcic_core::data_layout::COMPETITION_CSVS;
 use rcic_core::wells::parse_id_code;
-use rcic_core::{Split, Well, WellType};
+use rcic_core::{AliasConfig, DataLayout, DatasetIndex, IndexOptions, Split, Well, WellType};
 
 use crate::error::{ReportError, Result};
 
-/// The four CSVs, in the order they are read.
+/// The competition's four CSVs, in the order they are read.
 pub const CSVS: [(&str, Split, bool); 4] = [
-    ("train.csv", Split::Train, false),
-    ("test.csv", Split::Test, false),
-    ("train_controls.csv", Split::Train, true),
-    ("test_controls.csv", Split::Test, true),
+    (COMPETITION_CSVS[0], Split::Train, false),
+    (COMPETITION_CSVS[1], Split::Test, false),
+    (COMPETITION_CSVS[2], Split::Train, true),
+    (COMPETITION_CSVS[3], Split::Test, true),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,37 +36,60 @@ pub struct Entry {
     pub sirna: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Catalog {
     pub root: PathBuf,
-    /// The CSVs that exist, in [`CSVS`] order.
+    /// The root's layout (where a site's images lie).
+    pub layout: DataLayout,
+    /// The table files read (metadata.csv, or the competition CSVs that
+    /// exist, in [`CSVS`] order).
     pub files: Vec<PathBuf>,
-    /// Every listed well, in file order.
+    /// Every listed well, in (experiment, plate, well) order for a complete
+    /// root, in file order for a partial one.
     pub entries: Vec<Entry>,
     by_id: HashMap<String, usize>,
 }
 
 impl Catalog {
-    /// Reads whichever of the four CSVs exist under `root` (none is not an
-    /// error: the site files can still be found by [`crate::site`]).
+    /// Reads the wells of `root` in either layout: through the dataset
+    /// index when the layout's tables are all there; from whichever of the
+    /// competition's CSVs exist otherwise (none is not an error: the site
+    /// files can still be found by [`crate::site`]).
     pub fn read(root: &Path) -> Result<Self> {
         if !root.is_dir() {
             return Err(ReportError::input(
                 root,
-                "no such folder: expected a Kaggle RxRx1 root (train.csv, test.csv, train/, test/)",
+                "no such folder: expected an RxRx1 root (the competition's train.csv, test.csv, train/, test/, or the public release's metadata.csv, images/)",
             ));
         }
+        let layout = DataLayout::detect(root)?;
         let mut cat = Catalog {
             root: root.to_path_buf(),
-            ..Default::default()
+            layout,
+            files: Vec::new(),
+            entries: Vec::new(),
+            by_id: HashMap::new(),
         };
-        for (name, split, controls) in CSVS {
-            let path = root.join(name);
-            if !path.is_file() {
-                continue;
+        let tables = layout.table_files(root);
+        if tables.iter().all(|p| p.is_file()) {
+            let index = DatasetIndex::load(
+                root,
+                &IndexOptions {
+                    aliases: AliasConfig::None,
+                    ..IndexOptions::default()
+                },
+            )?;
+            cat.entries = entries(&index);
+            cat.files = tables;
+        } else {
+            for (name, split, controls) in CSVS {
+                let path = root.join(name);
+                if !path.is_file() {
+                    continue;
+                }
+                read_csv(&path, split, controls, &mut cat.entries)?;
+                cat.files.push(path);
             }
-            read_csv(&path, split, controls, &mut cat.entries)?;
-            cat.files.push(path);
         }
         for (i, e) in cat.entries.iter().enumerate() {
             if cat.by_id.insert(e.id_code.clone(), i).is_some() {
@@ -78,7 +106,7 @@ impl Catalog {
         self.by_id.get(id_code).map(|&i| &self.entries[i])
     }
 
-    /// The CSV names found, for messages: `train.csv, test.csv`.
+    /// The table names found, for messages: `train.csv, test.csv`.
     pub fn file_names(&self) -> String {
         self.files
             .iter()
@@ -87,6 +115,27 @@ impl Catalog {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// The index's wells as entries: the sirna the tables give (none for test
+/// treatments, whose labels the index hides in both layouts).
+fn entries(index: &DatasetIndex) -> Vec<Entry> {
+    index
+        .wells
+        .iter()
+        .map(|w| {
+            let e = &index.experiments[w.experiment];
+            Entry {
+                id_code: index.id_code(w),
+                split: e.split,
+                experiment: e.name.clone(),
+                plate: w.plate,
+                well: w.well,
+                well_type: w.well_type,
+                sirna: w.sirna,
+            }
+        })
+        .collect()
 }
 
 fn read_csv(path: &Path, split: Split, controls: bool, out: &mut Vec<Entry>) -> Result<()> {
@@ -228,6 +277,14 @@ mod tests {
         std::fs::write(d.path().join("test.csv"), "id,experiment\nx,y\n").unwrap();
         let e = Catalog::read(d.path()).unwrap_err().to_string();
         assert!(e.contains("test.csv") && e.contains("id_code"), "{e}");
+    }
+
+    #[test]
+    fn both_layouts_in_one_root_are_refused() {
+        let d = root();
+        std::fs::write(d.path().join("metadata.csv"), "").unwrap();
+        let e = rcic_cli::report::error_chain(&Catalog::read(d.path()).unwrap_err());
+        assert!(e.contains("metadata.csv") && e.contains("train.csv"), "{e}");
     }
 
     #[test]

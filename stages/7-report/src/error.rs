@@ -51,6 +51,9 @@ pub enum ReportError {
     Input { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    /// The dataset index's error (it names the file, line and column).
+    #[error(transparent)]
+    Dataset(#[from] rcic_core::CoreError),
     /// An output refused before any work, or a failed write (its I/O cause
     /// a `source`, which [`rcic_cli::report::error_chain`] prints once).
     #[error(transparent)]

@@ -80,7 +80,7 @@ pub fn render(root: &Path, cat: &Catalog, k: usize, max_size: u32) -> Result<Vec
     if cat.files.is_empty() {
         return Err(ReportError::input(
             root,
-            "no train.csv or test.csv: samples are chosen from the CSVs",
+            "no tables (the competition's train.csv, test.csv or the public release's metadata.csv): samples are chosen from them",
         ));
     }
     choose(cat, k)
@@ -94,6 +94,7 @@ pub fn render(root: &Path, cat: &Catalog, k: usize, max_size: u32) -> Result<Vec
                 well: e.well,
                 well_type: Some(e.well_type),
                 sirna: e.sirna,
+                layout: cat.layout,
             };
             let img = read_composite(root, &loc, SITE)?;
             let img = if max_size > 0 && img.width().max(img.height()) > max_size {

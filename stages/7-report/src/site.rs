@@ -1,5 +1,6 @@
-//! One site of a Kaggle-layout root as a picture: where its six channel PNGs
-//! are (the split from the CSVs, or from the files when there are no CSVs),
+//! One site of an RxRx1 root as a picture: where its six channel PNGs are
+//! (in the root's layout, the split from its tables, or from the files when
+//! there are none),
 //! reading them (8-bit grayscale, all of one size), and their composite in
 //! Recursion's colours ([`crate::composite`]), optionally resized and
 //! encoded as PNG.
@@ -7,8 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use image::{imageops, DynamicImage, GrayImage, ImageFormat, RgbImage};
+use rcic_core::data_layout::image_name;
 use rcic_core::wells::parse_id_code;
-use rcic_core::{Split, Well, WellType, CHANNELS, SITES};
+use rcic_core::{DataLayout, Split, Well, WellType, CHANNELS, SITES};
 
 use crate::catalog::Catalog;
 use crate::composite::composite;
@@ -22,24 +24,27 @@ pub struct Located {
     pub experiment: String,
     pub plate: u8,
     pub well: Well,
-    /// None when the root has no CSVs.
+    /// None when the root has no tables.
     pub well_type: Option<WellType>,
     pub sirna: Option<u32>,
+    /// Where the images lie: `{split}/` (the competition's) or `images/`
+    /// (the public release's).
+    pub layout: DataLayout,
 }
 
 impl Located {
-    /// `{split}/{experiment}/Plate{plate}/{well}_s{site}_w{channel}.png`
+    /// `{split or images}/{experiment}/Plate{plate}/{well}_s{site}_w{channel}.png`
     /// under `root` (channel 1-based).
     pub fn channel_path(&self, root: &Path, site: u8, channel: usize) -> PathBuf {
-        root.join(self.split.as_str())
-            .join(&self.experiment)
-            .join(format!("Plate{}", self.plate))
-            .join(format!("{}_s{site}_w{channel}.png", self.well))
+        self.layout
+            .plate_dir(root, self.split, &self.experiment, self.plate)
+            .join(image_name(&self.well.to_string(), site, channel))
     }
 }
 
-/// Finds `id_code` in the catalog's CSVs; a root without CSVs is searched
-/// for channel 1 of `site` under `train/` and `test/`.
+/// Finds `id_code` in the catalog's tables; a root without tables is
+/// searched for channel 1 of `site` under `train/` and `test/` (the
+/// competition's layout) and `images/` (the public release's).
 pub fn locate(cat: &Catalog, id_code: &str, site: u8) -> Result<Located> {
     check_site(site)?;
     let (experiment, plate, well) = parse_id_code(id_code).map_err(ReportError::Usage)?;
@@ -52,6 +57,7 @@ pub fn locate(cat: &Catalog, id_code: &str, site: u8) -> Result<Located> {
             well: e.well,
             well_type: Some(e.well_type),
             sirna: e.sirna,
+            layout: cat.layout,
         });
     }
     if !cat.files.is_empty() {
@@ -63,18 +69,23 @@ pub fn locate(cat: &Catalog, id_code: &str, site: u8) -> Result<Located> {
             ),
         ));
     }
-    let candidates: Vec<Located> = [Split::Train, Split::Test]
-        .into_iter()
-        .map(|split| Located {
-            id_code: id_code.to_string(),
-            split,
-            experiment: experiment.to_string(),
-            plate,
-            well,
-            well_type: None,
-            sirna: None,
-        })
-        .collect();
+    let candidates: Vec<Located> = [
+        (Split::Train, DataLayout::Competition),
+        (Split::Test, DataLayout::Competition),
+        (Split::Test, DataLayout::Public),
+    ]
+    .into_iter()
+    .map(|(split, layout)| Located {
+        id_code: id_code.to_string(),
+        split,
+        experiment: experiment.to_string(),
+        plate,
+        well,
+        well_type: None,
+        sirna: None,
+        layout,
+    })
+    .collect();
     let found: Vec<&Located> = candidates
         .iter()
         .filter(|l| l.channel_path(&cat.root, site, 1).is_file())
@@ -84,9 +95,10 @@ pub fn locate(cat: &Catalog, id_code: &str, site: u8) -> Result<Located> {
         [] => Err(ReportError::input(
             &cat.root,
             format!(
-                "unknown id_code {id_code}: no CSVs here and neither {} nor {} exists",
+                "unknown id_code {id_code}: no tables here and none of {}, {}, {} exists",
                 candidates[0].channel_path(&cat.root, site, 1).display(),
-                candidates[1].channel_path(&cat.root, site, 1).display()
+                candidates[1].channel_path(&cat.root, site, 1).display(),
+                candidates[2].channel_path(&cat.root, site, 1).display()
             ),
         )),
         _ => Err(ReportError::input(
@@ -205,6 +217,25 @@ mod tests {
         let png = encode_png(&resize(img, 4)).unwrap();
         let back = image::load_from_memory(&png).unwrap();
         assert_eq!((back.width(), back.height()), (4, 2));
+    }
+
+    #[test]
+    fn public_layout_sites_without_tables_are_found_under_images() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("images/A-03/Plate2");
+        std::fs::create_dir_all(&dir).unwrap();
+        for c in 1..=6u8 {
+            let g = GrayImage::from_raw(2, 1, vec![10 * c, 255]).unwrap();
+            g.save(dir.join(format!("C02_s1_w{c}.png"))).unwrap();
+        }
+        let cat = Catalog::read(d.path()).unwrap();
+        let loc = locate(&cat, "A-03_2_C02", 1).unwrap();
+        assert_eq!(loc.layout, DataLayout::Public);
+        assert_eq!(loc.channel_path(d.path(), 1, 3), dir.join("C02_s1_w3.png"));
+        let img = read_composite(d.path(), &loc, 1).unwrap();
+        assert_eq!(img.get_pixel(0, 0).0, pixel([10, 20, 30, 40, 50, 60]));
+        let e = locate(&cat, "A-03_2_C03", 1).unwrap_err().to_string();
+        assert!(e.contains("images/A-03/Plate2/C03_s1_w1.png"), "{e}");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! predictions Parquet, argmax over the treatment classes), the same model
 //! with its two sites combined, then the ensemble's steps, all from the
 //! ensemble's `report.json` (which names the prediction files, the dataset
-//! and the truth file). Validation sites are labelled from `train.csv` and,
-//! on synthetic data, the truth file; test sites from the truth file only.
+//! and the truth file). Validation sites are labelled from the dataset's
+//! training wells (read by rcic-core's dataset index in either layout) and,
+//! on synthetic data, the truth file; test sites from the truth file only
+//! (a test_truth.csv or the public release's metadata.csv).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -12,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use arrow_array::{Array, FixedSizeListArray, Float32Array, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rcic_core::truth::read_truth;
+use rcic_core::{AliasConfig, DatasetIndex, IndexOptions, Split, WellType};
 
 use crate::ensemble::Score;
 use crate::error::{ReportError, Result};
@@ -37,31 +41,23 @@ impl SiteScore {
     }
 }
 
-/// `id_code -> sirna` from a CSV with those columns (train.csv, test_truth.csv).
-pub fn read_labels(path: &Path, into: &mut HashMap<String, u32>) -> Result<()> {
-    let bad = |message: String| ReportError::Input {
-        path: path.to_path_buf(),
-        message,
-    };
-    let mut r = csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let headers = r
-        .headers()
-        .map_err(|e| bad(format!("no header: {e}")))?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(format!("no column {name:?} (expected id_code and sirna)")))
-    };
-    let (id, sirna) = (col("id_code")?, col("sirna")?);
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.map_err(|e| bad(format!("row {}: {e}", i + 2)))?;
-        let s: u32 = rec
-            .get(sirna)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| bad(format!("row {}: sirna is not a class number", i + 2)))?;
-        into.insert(rec.get(id).unwrap_or_default().to_string(), s);
+/// `id_code -> sirna` of the labelled treatment wells of the training
+/// experiments, from the dataset index (either layout: train.csv, or the
+/// public metadata.csv's train rows).
+pub fn train_labels(root: &Path, into: &mut HashMap<String, u32>) -> Result<()> {
+    let index = DatasetIndex::load(
+        root,
+        &IndexOptions {
+            aliases: AliasConfig::None,
+            ..IndexOptions::default()
+        },
+    )?;
+    for w in &index.wells {
+        if let (Split::Train, WellType::Treatment, Some(s)) =
+            (index.experiments[w.experiment].split, w.well_type, w.sirna)
+        {
+            into.insert(index.id_code(w), s);
+        }
     }
     Ok(())
 }
@@ -158,12 +154,9 @@ pub fn table(report_path: &Path) -> Result<String> {
     let report = crate::ensemble::read(report_path)?;
     let mut val_labels = HashMap::new();
     let mut test_labels = HashMap::new();
-    read_labels(
-        &PathBuf::from(&report.data).join("train.csv"),
-        &mut val_labels,
-    )?;
+    train_labels(&PathBuf::from(&report.data), &mut val_labels)?;
     if let Some(truth) = &report.options.truth {
-        read_labels(Path::new(truth), &mut test_labels)?;
+        test_labels = read_truth(Path::new(truth))?;
         for (k, v) in &test_labels {
             val_labels.entry(k.clone()).or_insert(*v);
         }
@@ -269,23 +262,5 @@ mod tests {
             site_scores(&p, 5, &val, &test).is_err(),
             "more treatments than logits"
         );
-    }
-
-    #[test]
-    fn labels_need_id_code_and_sirna() {
-        let d = tempfile::tempdir().unwrap();
-        let ok = d.path().join("train.csv");
-        std::fs::write(
-            &ok,
-            "id_code,experiment,plate,well,sirna\nA_1_B02,A,1,B02,7\n",
-        )
-        .unwrap();
-        let mut m = HashMap::new();
-        read_labels(&ok, &mut m).unwrap();
-        assert_eq!(m.get("A_1_B02"), Some(&7));
-        let bad = d.path().join("bad.csv");
-        std::fs::write(&bad, "id_code,well\nA_1_B02,B02\n").unwrap();
-        let e = read_labels(&bad, &mut m).unwrap_err().to_string();
-        assert!(e.contains("bad.csv") && e.contains("sirna"), "{e}");
     }
 }
