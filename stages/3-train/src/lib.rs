@@ -7,6 +7,7 @@
 //! (`splits`, `normalize`, `locate`).
 
 pub mod augment;
+pub mod databench;
 pub mod divergence;
 pub mod error;
 pub mod flags;

@@ -940,8 +940,12 @@ pub fn train(
 }
 
 /// Data-path throughput alone: one epoch of the training loader (read,
-/// augment, normalise) without the model, in samples/s.
-pub fn bench_data_path(data: &Data, o: &TrainOptions) -> Result<f64, TrainError> {
+/// augment, normalise) without the model, and the per-sample split of its
+/// time (see [`crate::databench`]).
+pub fn bench_data_path(
+    data: &Data,
+    o: &TrainOptions,
+) -> Result<crate::databench::DataPathBench, TrainError> {
     let folds = Folds::new(&data.index, o.data_split_seed);
     let splits = build(&data.index, &folds, o.cv_number, o.all_controls_train)?;
     let infos = Arc::new(site_infos(data, o.normalization)?);
@@ -960,10 +964,5 @@ pub fn bench_data_path(data: &Data, o: &TrainOptions) -> Result<f64, TrainError>
         threads: o.threads,
         cell_types: data.index.cell_types.len(),
     };
-    let t = Instant::now();
-    let mut n = 0usize;
-    for b in load(&data.tensors, &rows, infos, &lo) {
-        n += b?.rows.len();
-    }
-    Ok(n as f64 / t.elapsed().as_secs_f64())
+    crate::databench::run(&data.tensors, &rows, infos, &lo)
 }

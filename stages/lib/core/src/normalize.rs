@@ -87,26 +87,47 @@ pub fn normalize(p: &[u8], s: usize, stats: Option<&ChannelNorm>) -> Vec<f32> {
     let n = s * s;
     let mut out = vec![0f32; p.len()];
     for (c, (src, dst)) in p.chunks_exact(n).zip(out.chunks_exact_mut(n)).enumerate() {
-        let (mean, std) = match stats {
-            Some(st) => (st.mean[c] as f64, st.std[c] as f64),
+        let (mean, inv) = match stats {
+            Some(st) => channel_affine(Some((st.mean[c], st.std[c])), 0, 0, n),
             None => {
                 let sum: u64 = src.iter().map(|&v| v as u64).sum();
                 let sq: u64 = src.iter().map(|&v| (v as u64) * (v as u64)).sum();
-                let m = sum as f64 / n as f64;
-                let var = if n > 1 {
-                    (sq as f64 - n as f64 * m * m) / (n as f64 - 1.0)
-                } else {
-                    0.0
-                };
-                (m / 255.0, var.max(0.0).sqrt() / 255.0 + 1e-8)
+                channel_affine(None, sum, sq, n)
             }
         };
-        let (mean, inv) = (mean as f32, (1.0 / std) as f32);
         for (d, &v) in dst.iter_mut().zip(src) {
-            *d = (v as f32 / 255.0 - mean) * inv;
+            *d = normalized(v, mean, inv);
         }
     }
     out
+}
+
+/// The (mean, 1 / std) that [`normalized`] applies to one channel of `n`
+/// pixels: the given (mean, std) on the [0, 1] scale, or, when `stats` is
+/// None, the channel's own from the exact integer sums of its 8-bit pixels
+/// (`sum` of v, `sq` of v * v; std with divisor N-1, plus 1e-8). Shared by
+/// [`normalize`] and the training data path, which computes the sums
+/// through its augmentation's index maps, so both give the same bits.
+pub fn channel_affine(stats: Option<(f32, f32)>, sum: u64, sq: u64, n: usize) -> (f32, f32) {
+    let (mean, std) = match stats {
+        Some((m, s)) => (m as f64, s as f64),
+        None => {
+            let m = sum as f64 / n as f64;
+            let var = if n > 1 {
+                (sq as f64 - n as f64 * m * m) / (n as f64 - 1.0)
+            } else {
+                0.0
+            };
+            (m / 255.0, var.max(0.0).sqrt() / 255.0 + 1e-8)
+        }
+    };
+    (mean as f32, (1.0 / std) as f32)
+}
+
+/// One pixel scaled to [0, 1] and normalised with [`channel_affine`]'s pair.
+#[inline]
+pub fn normalized(v: u8, mean: f32, inv: f32) -> f32 {
+    (v as f32 / 255.0 - mean) * inv
 }
 
 #[cfg(test)]
