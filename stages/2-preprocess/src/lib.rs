@@ -15,6 +15,7 @@ pub mod output;
 pub mod pack;
 pub mod plan;
 pub mod png;
+pub mod split;
 pub mod stats;
 pub mod validate;
 
@@ -359,6 +360,7 @@ fn pack_and_publish(
         "packed {my_sites} site(s) in {secs:.1} s ({:.1} sites/s)",
         my_sites as f64 / secs.max(1e-9)
     ));
+    log.debug(out.split.describe());
     if opts.shard.is_some() {
         let p = pending.dir().join(merge::PLATE_SUMS);
         let text = serde_json::to_string_pretty(&out.plates).expect("json");

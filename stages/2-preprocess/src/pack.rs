@@ -3,11 +3,21 @@
 //!
 //! Row groups are encoded and zstd-compressed in parallel (rayon) with
 //! parquet's column-writer API, then appended in order by one writer
-//! thread, so the output bytes do not depend on the thread count. At most
-//! `in_flight` row groups are being decoded and encoded at a time, and at
-//! most two more batches of `in_flight` compressed row groups wait for the
-//! writer: memory stays bounded whatever the dataset size (see
-//! data-schemas/tensors.md for the figures).
+//! thread, so the output bytes do not depend on the thread count.
+//!
+//! Memory bound: with `T` threads, `B = min(2T, 32)` row groups are decoded
+//! and encoded at a time, each holding at most 4 copies of its pixels while
+//! it is encoded (the decoded pixels, Parquet's plain-encoded values and
+//! page, the zstd output: 4 x 1.5 MiB at 512 px); at most two more batches
+//! of `B` compressed row groups (at most 1.5 MiB each) wait for the writer.
+//! So the pass holds at most `B x (6 + 2 x 1.5) = 9 x B` MiB of pixel data
+//! at 512 px: 18 MiB at 1 thread, 36 MiB at 2, 288 MiB from 16 threads on,
+//! whatever the dataset size, plus the dataset index (about 200 bytes per
+//! site) and the allocator's slack (see data-schemas/tensors.md for the
+//! measured peaks). Each thread also holds one PNG file's bytes and the
+//! decoder's row buffers (a few hundred KB).
+//!
+//! Where the time goes is measured per part ([`crate::split`]).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -35,7 +45,8 @@ use rcic_core::CHANNELS;
 use crate::downscale::area_downscale;
 use crate::error::{FileProblem, PreprocessError, Result};
 use crate::plan::{PlatePlan, SitePlan};
-use crate::png::decode_into;
+use crate::png::{decode_bytes, read_file};
+use crate::split::{timed, Split};
 use crate::stats::{channel_sums, mean_std, PlateSums, Sums};
 
 /// Raw pixel bytes per row group: a row group holds
@@ -73,6 +84,8 @@ impl PackConfig {
 pub struct PackOutput {
     pub plates: Vec<PlateSums>,
     pub problems: Vec<FileProblem>,
+    /// Where the pass spent its time.
+    pub split: Split,
 }
 
 type FileWriter = SerializedFileWriter<BufWriter<File>>;
@@ -128,6 +141,7 @@ struct Group {
     chunks: Option<Vec<ArrowColumnChunk>>,
     sums: Sums,
     problems: Vec<FileProblem>,
+    split: Split,
 }
 
 fn decode_site(
@@ -136,6 +150,7 @@ fn decode_site(
     out: &mut [u8],
     scratch: &mut Vec<u8>,
     problems: &mut Vec<FileProblem>,
+    split: &mut Split,
 ) -> bool {
     let s = cfg.image_size * cfg.image_size;
     let src = cfg.source_size as usize;
@@ -143,13 +158,17 @@ fn decode_site(
     let mut ok = true;
     for (c, path) in site.paths.iter().enumerate() {
         let dst = &mut out[c * s..(c + 1) * s];
-        let r = if factor == 1 {
-            decode_into(path, cfg.source_size, dst)
-        } else {
-            scratch.resize(src * src, 0);
-            decode_into(path, cfg.source_size, scratch)
-                .map(|_| area_downscale(scratch, src, factor, dst))
-        };
+        let r = timed(&mut split.read, || read_file(path)).and_then(|bytes| {
+            timed(&mut split.decode, || {
+                if factor == 1 {
+                    decode_bytes(&bytes, cfg.source_size, dst)
+                } else {
+                    scratch.resize(src * src, 0);
+                    decode_bytes(&bytes, cfg.source_size, scratch)
+                        .map(|_| area_downscale(scratch, src, factor, dst))
+                }
+            })
+        });
         if let Err(message) = r {
             problems.push(FileProblem {
                 path: path.clone(),
@@ -185,32 +204,37 @@ fn pack_group(
     let mut scratch = Vec::new();
     let mut problems = Vec::new();
     let mut sums = Sums::default();
+    let mut split = Split::default();
     let (mut means, mut stds) = (
         Vec::with_capacity(sites.len() * CHANNELS),
         Vec::with_capacity(sites.len() * CHANNELS),
     );
     for (k, site) in sites.iter().enumerate() {
         let px = &mut pixels[k * sb..(k + 1) * sb];
-        if !decode_site(site, cfg, px, &mut scratch, &mut problems) {
+        if !decode_site(site, cfg, px, &mut scratch, &mut problems, &mut split) {
             continue;
         }
-        let ch: [(u64, u64); CHANNELS] = std::array::from_fn(|c| {
-            channel_sums(&px[c * plane as usize..(c + 1) * plane as usize])
+        timed(&mut split.stats, || {
+            let ch: [(u64, u64); CHANNELS] = std::array::from_fn(|c| {
+                channel_sums(&px[c * plane as usize..(c + 1) * plane as usize])
+            });
+            sums.add_site(plane, &ch);
+            for &(s, q) in &ch {
+                let (m, sd) = mean_std(plane, s, q);
+                means.push(m as f32);
+                stds.push(sd as f32);
+            }
         });
-        sums.add_site(plane, &ch);
-        for &(s, q) in &ch {
-            let (m, sd) = mean_std(plane, s, q);
-            means.push(m as f32);
-            stds.push(sd as f32);
-        }
     }
     if !problems.is_empty() || !encode {
         return Ok(Group {
             chunks: None,
             sums,
             problems,
+            split,
         });
     }
+    let t = std::time::Instant::now();
     let n = sites.len();
     let cols: Vec<ArrayRef> = vec![
         Arc::new(UInt32Array::from_iter_values(sites.iter().map(|s| s.row))),
@@ -250,16 +274,21 @@ fn pack_group(
             chunks.push(w.close().map_err(pq)?);
         }
     }
+    split.encode += t.elapsed().as_secs_f64();
     Ok(Group {
         chunks: Some(chunks),
         sums,
         problems,
+        split,
     })
 }
 
-fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<()> {
+/// Appends the row groups it receives, in order; returns its busy seconds.
+fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<f64> {
     let mut cur: Option<(Box<FileWriter>, PathBuf)> = None;
+    let mut busy = 0.0;
     for msg in rx {
+        let t = std::time::Instant::now();
         match msg {
             Msg::Open(w, p) => cur = Some((w, p)),
             Msg::Groups(groups) => {
@@ -282,8 +311,9 @@ fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<()> {
                     .map_err(|e| PreprocessError::Parquet { path: p, cause: e })?;
             }
         }
+        busy += t.elapsed().as_secs_f64();
     }
-    Ok(())
+    Ok(busy)
 }
 
 /// Packs `plates` into `out_dir/tensors-<experiment>_<plate>.parquet`.
@@ -324,6 +354,7 @@ pub fn pack(
                     let mut chunks = Vec::with_capacity(results.len());
                     for g in results {
                         sums.add(&g.sums);
+                        out.split.add(&g.split);
                         if !g.problems.is_empty() {
                             failed.store(true, Ordering::Relaxed);
                         }
@@ -355,7 +386,8 @@ pub fn pack(
             ))
         });
         // A failed writer (disk full...) explains a stopped producer: report it first.
-        written.and(produced)
+        out.split.write = written?;
+        produced
     })?;
     out.problems.sort();
     Ok(out)

@@ -62,16 +62,20 @@ pub fn read_header(path: &Path) -> Result<Header, String> {
     })
 }
 
-/// Decodes an 8-bit grayscale PNG of `size` x `size` into `out`
-/// (`size*size` bytes).
-pub fn decode_into(path: &Path, size: u32, out: &mut [u8]) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| {
+/// Reads a whole PNG file (the decoder then works from memory).
+pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             "missing (listed in the CSVs)".to_string()
         } else {
             format!("cannot read: {e}")
         }
-    })?;
+    })
+}
+
+/// Decodes the bytes of an 8-bit grayscale PNG of `size` x `size` into
+/// `out` (`size*size` bytes), straight from the `png` crate's rows.
+pub fn decode_bytes(bytes: &[u8], size: u32, out: &mut [u8]) -> Result<(), String> {
     let d = PngDecoder::new(Cursor::new(bytes)).map_err(|e| format!("not a readable PNG: {e}"))?;
     let (width, height) = d.dimensions();
     let h = Header {
@@ -87,4 +91,10 @@ pub fn decode_into(path: &Path, size: u32, out: &mut [u8]) -> Result<(), String>
     }
     d.read_image(out)
         .map_err(|e| format!("corrupt PNG, cannot decode: {e}"))
+}
+
+/// Reads and decodes an 8-bit grayscale PNG of `size` x `size` into `out`
+/// (`size*size` bytes).
+pub fn decode_into(path: &Path, size: u32, out: &mut [u8]) -> Result<(), String> {
+    decode_bytes(&read_file(path)?, size, out)
 }
