@@ -10,8 +10,9 @@
 //! site-order sum. Each file's argmaxes (unweighted and weighted) are kept
 //! for the per-file and average scores.
 
-use crate::error::Result;
+use crate::error::{EnsembleError, Result};
 use crate::read::{PredFile, PredSplit};
+use crate::rows::Rows;
 use crate::table::FileRows;
 
 // Arrival order equals site order for the sum only with two sites (see the
@@ -69,7 +70,7 @@ pub struct FileSplit {
 pub type FileSums = [FileSplit; 2];
 
 /// The ensemble's wells of one split: rows of summed logits.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Part {
     /// Dataset well indices, sorted by id_code (the reference's order).
     pub wells: Vec<usize>,
@@ -77,24 +78,22 @@ pub struct Part {
     pub argmax: Vec<u32>,
     /// Row in `logits` of each well.
     row: Vec<u32>,
-    logits: Vec<f32>,
-    classes: usize,
+    logits: Rows,
 }
 
 impl Part {
     /// The ensemble sum of `wells[k]`.
     pub fn row(&self, k: usize) -> &[f32] {
-        let r = self.row[k] as usize * self.classes;
-        &self.logits[r..r + self.classes]
+        self.logits.row(self.row[k] as usize)
     }
 }
 
 /// One split being summed: rows in the order wells first came.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Sums {
     row_of: Vec<u32>,
     well_of_row: Vec<usize>,
-    logits: Vec<f32>,
+    logits: Rows,
 }
 
 impl Sums {
@@ -104,9 +103,9 @@ impl Sums {
             NONE => {
                 self.row_of[w] = self.well_of_row.len() as u32;
                 self.well_of_row.push(w);
-                self.logits.extend_from_slice(x);
+                self.logits.push(x);
             }
-            r => add_into(&mut self.logits[r as usize * x.len()..][..x.len()], x),
+            r => add_into(self.logits.row_mut(r as usize), x),
         }
     }
 }
@@ -158,15 +157,18 @@ pub struct Ensemble {
 impl Ensemble {
     /// An empty ensemble over `wells` dataset wells, keeping the first
     /// `classes` (treatment) classes.
-    pub fn new(wells: usize, classes: usize) -> Self {
-        let sums = Sums {
-            row_of: vec![NONE; wells],
-            ..Default::default()
+    pub fn new(wells: usize, classes: usize) -> Result<Self> {
+        let sums = || -> Result<Sums> {
+            Ok(Sums {
+                row_of: vec![NONE; wells],
+                well_of_row: Vec::new(),
+                logits: Rows::new(wells, classes).map_err(EnsembleError::Memory)?,
+            })
         };
-        Ensemble {
+        Ok(Ensemble {
             classes,
-            splits: [sums.clone(), sums],
-        }
+            splits: [sums()?, sums()?],
+        })
     }
 
     /// Steps 1 and 2 for the next file (`rows`: its checked rows): each
@@ -193,9 +195,6 @@ impl Ensemble {
                 targets.push((sp, k, sites.len() as u8));
             }
             let n = src.wells.len();
-            let acc = &mut self.splits[sp.index()];
-            let new = src.wells.iter().filter(|&&w| acc.row_of[w] == NONE).count();
-            acc.logits.reserve_exact(new * t);
             out[sp.index()] = FileSplit {
                 wells: src.wells.clone(),
                 argmax: vec![0; n],
@@ -241,7 +240,6 @@ impl Ensemble {
     /// The sums of each split, wells sorted by `ids` (the dataset's
     /// id_codes), with their argmaxes: `[val, test]`.
     pub fn finish(self, ids: &[String]) -> [Part; 2] {
-        let classes = self.classes;
         self.splits.map(|s| {
             let mut wells = s.well_of_row.clone();
             wells.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
@@ -251,7 +249,6 @@ impl Ensemble {
                 argmax: Vec::new(),
                 row,
                 logits: s.logits,
-                classes,
             };
             part.argmax = (0..part.wells.len())
                 .map(|k| argmax(part.row(k)) as u32)

@@ -31,6 +31,8 @@ pub enum EnsembleError {
     Input { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    #[error("cannot reserve memory for the ensemble's sums")]
+    Memory(#[source] std::io::Error),
     #[error("dataset index")]
     Dataset(#[from] rcic_core::CoreError),
     #[error("table")]

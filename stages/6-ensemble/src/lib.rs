@@ -6,12 +6,14 @@ pub mod assign;
 pub mod combine;
 pub mod error;
 pub mod groups;
+pub mod logits;
 pub mod lsa;
 pub mod options;
 pub mod output;
 pub mod pipeline;
 pub mod read;
 pub mod report;
+pub mod rows;
 pub mod scores;
 pub mod table;
 

@@ -155,7 +155,7 @@ fn read_files(
     opts: &Options,
     weights: &[f64],
 ) -> Result<(Vec<FileReport>, Vec<FileSums>, [Part; 2])> {
-    let mut ens = Ensemble::new(ds.ids.len(), ds.index.treatments as usize);
+    let mut ens = Ensemble::new(ds.ids.len(), ds.index.treatments as usize)?;
     let (mut reports, mut sums) = (Vec::new(), Vec::new());
     for (path, &w) in opts.files.iter().zip(weights) {
         let (f, rows) = read_checked(ds, path, reports.first())?;

@@ -2,8 +2,8 @@
 //! `id_code`, `site`, `logits: fixed_size_list<float32, classes>`, one row per
 //! site, with the Arrow/Parquet record batch reader (any standard codec).
 //! The keys (`split`, `id_code`, `site`) are read first and held
-//! ([`PredFile::read`]); the logits are then streamed batch by batch
-//! ([`PredFile::for_each_row`]), never held whole. The file is checked
+//! ([`PredFile::read`]); the logits are then streamed chunk by chunk
+//! ([`PredFile::for_each_row`], [`crate::logits`]), never held whole. The file is checked
 //! column by column here (types, split names, nulls, finite logits, errors
 //! naming the row); how its rows relate to the dataset is checked in
 //! [`crate::table`].
@@ -12,7 +12,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float32Type, UInt8Type};
+use arrow_array::types::UInt8Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -58,7 +58,6 @@ struct Layout {
     split: usize,
     id: usize,
     site: usize,
-    logits: usize,
     classes: usize,
 }
 
@@ -118,37 +117,28 @@ impl PredFile {
     }
 
     /// Streams the logits: `f(row, logits)` for every row in file order,
-    /// each checked (no nulls, finite numbers) before it is handed over.
+    /// each checked (whole, no nulls, finite numbers) before it is handed
+    /// over ([`crate::logits::stream`]).
     pub fn for_each_row(&self, mut f: impl FnMut(usize, &[f32])) -> Result<()> {
-        let (reader, at) = open(&self.path, &[3], 128)?;
-        let classes = self.classes;
-        let mut base = 0;
-        for batch in reader {
-            let batch = batch.map_err(|e| decode(&self.path, e))?;
-            null_free(&batch, at.logits, base, "logits").map_err(|m| self.bad(m))?;
-            let logits = batch.column(at.logits).as_fixed_size_list();
-            let values = logits.values().as_primitive::<Float32Type>();
-            if values.null_count() > 0 {
-                return Err(self.bad("logits hold null values; expected finite numbers".into()));
+        crate::logits::stream(&self.path, self.classes, |r, row| {
+            if r >= self.rows() {
+                return Err(self.bad(format!(
+                    "logits have more rows than the keys ({}); expected one per row",
+                    self.rows()
+                )));
             }
-            let off = logits.offset() * classes;
-            let vals = &values.values()[off..off + batch.num_rows() * classes];
-            for (k, row) in vals.chunks_exact(classes).enumerate() {
-                let r = base + k;
-                // A fold without early exit vectorises; the bad class is
-                // looked for only in a bad row.
-                if !row.iter().fold(true, |ok, x| ok & x.is_finite()) {
-                    let c = row.iter().position(|x| !x.is_finite()).unwrap_or(0);
-                    return Err(self.bad(format!(
-                        "row {r} ({} site {}): logit of class {c} is {}; expected finite numbers",
-                        self.id_code[r], self.site[r], row[c]
-                    )));
-                }
-                f(r, row);
+            // A fold without early exit vectorises; the bad class is looked
+            // for only in a bad row.
+            if !row.iter().fold(true, |ok, x| ok & x.is_finite()) {
+                let c = row.iter().position(|x| !x.is_finite()).unwrap_or(0);
+                return Err(self.bad(format!(
+                    "row {r} ({} site {}): logit of class {c} is {}; expected finite numbers",
+                    self.id_code[r], self.site[r], row[c]
+                )));
             }
-            base += batch.num_rows();
-        }
-        Ok(())
+            f(r, row);
+            Ok(())
+        })
     }
 }
 
@@ -234,7 +224,6 @@ fn layout(schema: &Schema, which: &[usize]) -> std::result::Result<(Vec<usize>, 
         split: at(split),
         id: at(id),
         site: at(site),
-        logits: at(logits),
         classes,
     };
     Ok((roots, projected))

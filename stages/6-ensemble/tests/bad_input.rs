@@ -195,3 +195,96 @@ fn bad_split_name() {
         "row 2: split \"train\"; expected \"val\" or \"test\"",
     );
 }
+
+/// Writes `rows` with nullable logits (as other tools may write them),
+/// nulling the list of row `null_row` or value `null_value` (row, class).
+fn write_nullable(
+    path: &std::path::Path,
+    rows: &[Row],
+    null_row: Option<usize>,
+    null_value: Option<(usize, usize)>,
+) {
+    use arrow_array::{
+        ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray, UInt8Array,
+    };
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let item = Arc::new(Field::new("item", DataType::Float32, true));
+    let values: Float32Array = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(r, row)| {
+            row.logits
+                .iter()
+                .enumerate()
+                .map(move |(c, &x)| (null_value != Some((r, c))).then_some(x))
+        })
+        .collect();
+    let valid = arrow_buffer::NullBuffer::from(
+        (0..rows.len())
+            .map(|r| Some(r) != null_row)
+            .collect::<Vec<_>>(),
+    );
+    let logits =
+        FixedSizeListArray::new(item.clone(), CLASSES as i32, Arc::new(values), Some(valid));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("split", DataType::Utf8, false),
+        Field::new("id_code", DataType::Utf8, false),
+        Field::new("site", DataType::UInt8, false),
+        Field::new(
+            "logits",
+            DataType::FixedSizeList(item, CLASSES as i32),
+            true,
+        ),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.split))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| &r.id_code),
+        )),
+        Arc::new(UInt8Array::from_iter_values(rows.iter().map(|r| r.site))),
+        Arc::new(logits),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn null_logits_name_the_row() {
+    let s = synth();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (None, None, None),
+        (Some(4), None, Some("row 4: column logits is null or empty")),
+        (
+            None,
+            Some((7, 30)),
+            Some("row 7: logit of class 30 is null"),
+        ),
+    ];
+    for (i, (null_row, null_value, needle)) in cases.into_iter().enumerate() {
+        let f = dir.path().join(format!("n{i}.parquet"));
+        write_nullable(&f, &base(), null_row, null_value);
+        let out_dir = dir.path().join(format!("out{i}"));
+        let out = ensemble(&[
+            "--data",
+            ps(&s.root),
+            "-o",
+            ps(&out_dir.join("sub.csv")),
+            ps(&f),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        match needle {
+            // Nullable columns without a null read like the product's own.
+            None => assert!(out.status.success(), "{err}"),
+            Some(needle) => {
+                assert!(!out.status.success(), "expected failure for {needle:?}");
+                assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
+                assert!(!out_dir.join("sub.csv").exists());
+            }
+        }
+    }
+}
