@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use rcic_cli::paths::{blocking_ancestor, resolve};
+use rcic_cli::progress::Progress;
 
 use crate::acquire::{acquire, Acquisition};
 use crate::batch::{ExperimentEffects, PlateEffects, SiteEffects};
@@ -262,18 +262,7 @@ fn write_images(
             }
         }
     }
-    let bar = if opts.progress {
-        ProgressBar::with_draw_target(Some(tasks.len() as u64), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} sites ({per_sec}, eta {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
+    let bar = Progress::new("synth", tasks.len() as u64, "sites", opts.progress);
     let stats: Vec<[ImageStats; CHANNELS]> = pool.install(|| {
         tasks
             .par_iter()
@@ -284,7 +273,7 @@ fn write_images(
             })
             .collect::<Result<Vec<_>>>()
     })?;
-    bar.finish_and_clear();
+    bar.finish();
     let refs: Vec<SiteRef> = tasks
         .iter()
         .map(|t| SiteRef {

@@ -6,8 +6,8 @@
 
 use std::sync::mpsc::sync_channel;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use rcic_cli::progress::Progress;
 use rcic_core::normalize::normalize;
 use rcic_core::tensors::SiteTensors;
 use rcic_core::tta::Variant;
@@ -72,15 +72,7 @@ pub fn predict(
     let classes = engine.shape().classes as usize;
     let s = tensors.image_size();
     let mut out = vec![0f32; targets.len() * classes];
-    let bar = if o.progress {
-        ProgressBar::new(targets.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} sites  {per_sec}  eta {eta}")
-            .expect("template"),
-    );
+    let bar = Progress::new("predict", targets.len() as u64, "sites", o.progress);
     let n_var = o.variants.len().max(1);
     std::thread::scope(|scope| -> Result<(), PredictError> {
         let (tx, rx) = sync_channel::<Result<Prepared, PredictError>>(2);
@@ -134,6 +126,6 @@ pub fn predict(
         }
         Ok(())
     })?;
-    bar.finish_and_clear();
+    bar.finish();
     Ok(out)
 }

@@ -491,3 +491,37 @@ fn a_missing_model_is_said_once() {
     );
     assert!(!f.root.join("once").exists());
 }
+
+#[test]
+fn progress_goes_to_pipes_as_plain_lines_and_q_silences_it() {
+    let f = fixture();
+    let exe = env!("CARGO_BIN_EXE_rcic-predict");
+    let run = |quiet: bool, out: &str| {
+        let mut c = std::process::Command::new(exe);
+        c.args(["--data", &f.p("tiny"), "--alias", ALIAS, "--threads", "1"])
+            .args(["--store", &f.p("art"), "--model", &f.p("m.onnx")])
+            .args(["-o", &f.p(out)])
+            .env("RCIC_PROGRESS_SECS", "0");
+        if quiet {
+            c.arg("-q");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = run(false, "progress/p.parquet");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains(" predict: ")).collect();
+    assert!(
+        lines.len() >= 2,
+        "one plain line per batch expected:\n{err}"
+    );
+    let last = lines.last().unwrap();
+    assert!(
+        last.contains(" sites (100%), ") && last.contains(" sites/s, eta "),
+        "{last}"
+    );
+    // Redrawing needs a terminal: no carriage returns or escapes in a pipe.
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    let quiet = run(true, "progress/q.parquet");
+    assert!(!quiet.contains(" predict: "), "{quiet}");
+}

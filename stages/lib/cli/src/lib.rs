@@ -8,6 +8,8 @@
 //!   place when complete (on `tempfile`), alone or several together;
 //! - [`log`]: timestamped lines to stderr and to a run's log file, with
 //!   `-q`/`-v` and `RCIC_LOG`;
+//! - [`progress`]: the one progress line of a heavy stage, live on a
+//!   terminal, periodic plain lines in files and pipes;
 //! - [`args`]: the flags every stage repeats (`--data`, `--tensors`,
 //!   `--store`, `--alias`, `--threads`, `-q`/`-v`), as clap argument groups;
 //! - [`config`]: presets as data (`--config FILE`, one section per stage,
@@ -20,6 +22,7 @@ pub mod error;
 pub mod log;
 pub mod output;
 pub mod paths;
+pub mod progress;
 pub mod publish;
 pub mod report;
 
