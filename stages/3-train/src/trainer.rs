@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rcic_cli::log::Log;
+use rcic_cli::log::{Level, Log};
+use rcic_cli::progress::{duration_text, Progress};
 use rcic_cli::publish::write_atomic;
 use rcic_core::groupinfer::{choose_assignment, count_groups};
 use rcic_core::metrics_table::{self as metrics, MetricRow};
@@ -584,6 +585,12 @@ fn train_epoch(
     let mut tic = Instant::now();
     let epoch_tic = Instant::now();
     let (mut wait, mut step_time) = (0.0f64, 0.0f64);
+    let bar = Progress::new(
+        format!("epoch {}/{}", epoch + 1, o.epochs),
+        total as u64,
+        "batches",
+        log.shows(Level::Info),
+    );
     let mut loader = loader.enumerate();
     loop {
         let t0 = Instant::now();
@@ -638,6 +645,16 @@ fn train_epoch(
         ep_loss += lv;
         ep_acc += acc;
         ep_n += 1;
+        bar.set_message(progress_message(
+            &epoch_tic,
+            i + 1,
+            total,
+            epoch,
+            o,
+            lv,
+            acc,
+        ));
+        bar.inc(1);
         if (i + 1) % o.disp_batches.max(1) == 0 {
             log.info(format!(
                 "Epoch: {epoch:3} Iter: {:4}  ->  speed: {:6.1}   lr: {lr:.9}   loss: {:.6}   acc: {:.6}",
@@ -650,6 +667,7 @@ fn train_epoch(
             tic = Instant::now();
         }
     }
+    bar.finish();
     Ok(EpochSums {
         loss: ep_loss,
         acc: ep_acc,
@@ -699,6 +717,27 @@ fn record_training(
         "Timing: epoch {epoch} model step {:.1} samples/s ({step_time:.2} s), waiting for data {wait:.2} s",
         samples as f64 / step_time.max(1e-9)
     ));
+}
+
+/// The training progress line's message after `done` of `total` batches
+/// of `epoch`: samples/s, the batch's loss and accuracy, and the time left
+/// for the run's training batches (validation not counted).
+fn progress_message(
+    epoch_tic: &Instant,
+    done: usize,
+    total: usize,
+    epoch: u32,
+    o: &TrainOptions,
+    loss: f64,
+    acc: f64,
+) -> String {
+    let per_batch = epoch_tic.elapsed().as_secs_f64() / done.max(1) as f64;
+    let left = total - done.min(total) + total * (o.epochs.saturating_sub(epoch + 1)) as usize;
+    format!(
+        "{:.1} samples/s, loss {loss:.4}, acc {acc:.4}, run eta {}",
+        o.batch_size as f64 / per_batch.max(1e-9),
+        duration_text(left as f64 * per_batch)
+    )
 }
 
 /// The epoch's validation accuracy (overall and per cell type) into the

@@ -1,0 +1,41 @@
+//! Training's progress line through a pipe (as under make or Slurm): plain
+//! lines naming the epoch of the run, the batch count, samples/s, the
+//! batch's loss and accuracy and the run's ETA; none under `-q`.
+
+mod common;
+
+use std::process::Command;
+
+use common::{args, fixture};
+
+#[test]
+fn training_progress_reaches_pipes_as_plain_lines() {
+    let f = fixture();
+    let run = |quiet: bool, save: &str| {
+        let mut a = args(f, save, &["-e", "2"]);
+        if !quiet {
+            a.retain(|x| x != "-q");
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_rcic-train"))
+            .args(&a)
+            .env("RCIC_PROGRESS_SECS", "0")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        common::stderr(&o)
+    };
+    let err = run(false, "progress/m");
+    for epoch in ["epoch 1/2: ", "epoch 2/2: "] {
+        let last = err
+            .lines()
+            .filter(|l| l.contains(epoch))
+            .last()
+            .unwrap_or_else(|| panic!("no {epoch:?} line in:\n{err}"));
+        assert!(last.contains(" batches (100%), "), "{last}");
+        for part in [" samples/s, loss ", ", acc ", ", run eta "] {
+            assert!(last.contains(part), "{part:?} missing from {last}");
+        }
+    }
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    assert!(!run(true, "progress/q").contains("epoch 1/2: "));
+}
