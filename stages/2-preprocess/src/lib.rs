@@ -22,9 +22,9 @@ pub mod validate;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rcic_cli::log::{Level, Log};
+use rcic_cli::progress::Progress;
 use rcic_core::{Artifact, DatasetIndex, IndexOptions, StageSpec};
 
 pub use error::{FileProblem, PreprocessError, Result};
@@ -86,24 +86,6 @@ pub fn shard_spec(
     p["shard"] = shard.index.into();
     p["shards"] = shard.count.into();
     StageSpec::new(SHARD_STAGE, VERSION, p).input("data", dataset_key)
-}
-
-/// A sites progress bar showing sites/s (hidden when the log shows no
-/// progress lines, or when stderr is not a terminal).
-fn progress(log: &Log, total: u64, what: &str) -> ProgressBar {
-    if !log.shows(Level::Info) {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} sites {per_sec} eta {eta}",
-        )
-        .expect("template")
-        .progress_chars("=> "),
-    );
-    pb.set_message(what.to_string());
-    pb
 }
 
 fn write_log(dir: &Path, log: &Log) -> Result<()> {
@@ -348,10 +330,15 @@ fn pack_and_publish(
         dataset_key: dkey.to_string(),
         in_flight: (2 * opts.threads.max(1)).min(MAX_IN_FLIGHT),
     };
-    let pb = progress(log, my_sites as u64, "preprocess");
+    let pb = Progress::new(
+        "preprocess",
+        my_sites as u64,
+        "sites",
+        log.shows(Level::Info),
+    );
     let t = std::time::Instant::now();
     let out = pack::pack(&work.mine, pending.dir(), &cfg, &pb)?;
-    pb.finish_and_clear();
+    pb.finish();
     if !out.problems.is_empty() {
         return Err(PreprocessError::Invalid(out.problems));
     }

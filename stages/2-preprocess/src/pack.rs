@@ -32,7 +32,6 @@ use arrow_array::{
 };
 use arrow_buffer::Buffer;
 use arrow_schema::{DataType, Field, SchemaRef};
-use indicatif::ProgressBar;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -40,6 +39,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
+use rcic_cli::progress::Progress;
 use rcic_core::CHANNELS;
 
 use crate::downscale::area_downscale;
@@ -323,7 +323,7 @@ pub fn pack(
     plates: &[&PlatePlan],
     out_dir: &Path,
     cfg: &PackConfig,
-    pb: &ProgressBar,
+    pb: &Progress,
 ) -> Result<PackOutput> {
     let schema = tensor_schema(cfg);
     let failed = AtomicBool::new(false);

@@ -1,6 +1,6 @@
 //! Flags and output folders refused before any work: an `-o` that is not
 //! empty (beyond an earlier run's output), equal to or inside the dataset,
-//! or below a file; zstd levels and thread counts out of range.
+//! or below a file; zstd levels and thread counts out of range. The progress line in a pipe.
 
 mod common;
 
@@ -94,4 +94,42 @@ fn zstd_level_and_threads_are_checked_at_parse_time() {
         assert!(err.contains(flag) && err.contains(range), "{err}");
     }
     assert!(names(d.path()).is_empty());
+}
+
+#[test]
+fn progress_reaches_pipes_as_plain_lines_and_q_silences_it() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    write_dataset(&data);
+    let run = |store: &str, quiet: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rcic-preprocess"));
+        c.args(["--data", s(&data), "--store", s(&d.path().join(store))])
+            .args(["--threads", "1"])
+            .env("RCIC_PROGRESS_SECS", "0");
+        if quiet {
+            c.arg("-q");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = run("a", false);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains(" preprocess: "))
+        .collect();
+    let last = lines
+        .last()
+        .unwrap_or_else(|| panic!("no progress line in:\n{err}"));
+    assert!(
+        last.contains(" sites (100%), ") && last.contains(" sites/s, eta "),
+        "{last}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("(100%)")).count(),
+        1,
+        "{err}"
+    );
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    assert!(!run("b", true).contains(" preprocess: "));
 }

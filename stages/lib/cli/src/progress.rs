@@ -41,8 +41,9 @@ struct Lines {
     start: Instant,
     every: Duration,
     pos: AtomicU64,
-    /// When the last line was printed, and the message to show.
-    last: Mutex<(Instant, String)>,
+    /// When the last line was printed, the message to show, and the
+    /// count the last line showed.
+    last: Mutex<(Instant, String, Option<u64>)>,
 }
 
 impl Progress {
@@ -66,7 +67,7 @@ impl Progress {
                 start: now,
                 every: every(),
                 pos: AtomicU64::new(0),
-                last: Mutex::new((now, String::new())),
+                last: Mutex::new((now, String::new(), None)),
             })
         };
         Progress {
@@ -117,10 +118,14 @@ impl Progress {
     fn maybe_print(&self, l: &Lines, pos: u64, last: bool) {
         let mut g = l.last.lock().expect("progress lock");
         let now = Instant::now();
-        if !last && now.duration_since(g.0) < l.every && pos < self.total {
+        let due = now.duration_since(g.0) >= l.every || pos >= self.total;
+        // The end is said once: finish() after the last count was shown
+        // prints nothing more.
+        if (!last && !due) || (last && g.2 == Some(pos)) {
             return;
         }
         g.0 = now;
+        g.2 = Some(pos);
         let line = plain_line(
             &self.label,
             self.unit,
