@@ -313,8 +313,11 @@ fn channel_table(mean: f32, inv: f32, affine: Option<(f32, f32)>) -> [f32; 256] 
     })
 }
 
-/// Writes one channel through the maps and its table.
+/// Writes one channel through the maps and its table. The maps' indices
+/// are below S ([`Maps::of`] of a checked [`Draw`]).
 fn write_channel(ch: &[u8], s: usize, m: &Maps, table: &[f32; 256], out: &mut [f32]) {
+    assert!(ch.len() == s * s && out.len() == s * s && m.rows.len() == s && m.cols.len() == s);
+    assert!(m.rows.iter().chain(&m.cols).all(|&i| (i as usize) < s));
     let identity_cols = !m.transpose && m.cols.iter().enumerate().all(|(i, &c)| c as usize == i);
     let offsets: Vec<usize> = m.rows.iter().map(|&r| r as usize * s).collect();
     // Output row y repeats row y-1 when it reads the same source line.
@@ -328,7 +331,9 @@ fn write_channel(ch: &[u8], s: usize, m: &Maps, table: &[f32; 256], out: &mut [f
         if m.transpose {
             let c = m.cols[y] as usize;
             for (d, &o) in dst.iter_mut().zip(&offsets) {
-                *d = table[ch[o + c] as usize];
+                // SAFETY: o = row * S and c are below S (checked above), so
+                // o + c < S * S = ch.len().
+                *d = table[unsafe { *ch.get_unchecked(o + c) } as usize];
             }
         } else {
             let src = &ch[offsets[y]..offsets[y] + s];
@@ -338,7 +343,8 @@ fn write_channel(ch: &[u8], s: usize, m: &Maps, table: &[f32; 256], out: &mut [f
                 }
             } else {
                 for (d, &c) in dst.iter_mut().zip(&m.cols) {
-                    *d = table[src[c as usize] as usize];
+                    // SAFETY: c < S = src.len() (checked above).
+                    *d = table[unsafe { *src.get_unchecked(c as usize) } as usize];
                 }
             }
         }

@@ -64,6 +64,8 @@ fn split(
     let site = CHANNELS * s * s;
     let bs = o.batch_size.max(1);
     let (mut read, mut aug, mut asm, mut n) = (0f64, 0f64, 0f64, 0usize);
+    // The loader reuses its batch buffers (dropped batches hand them back).
+    let mut x = Vec::new();
     for (index, chunk) in rows.chunks(bs).take(SPLIT_BATCHES).enumerate() {
         let t0 = Instant::now();
         let mut pixels = vec![0u8; chunk.len() * site];
@@ -72,12 +74,12 @@ fn split(
         }
         let t1 = Instant::now();
         let batch_infos = sample_infos(chunk, infos)?;
-        let mut x = vec![0f32; chunk.len() * site];
+        x.resize(chunk.len() * site, 0.0);
         let t2 = Instant::now();
         transform_batch(index, &pixels, s, &batch_infos, o, &mut x);
         let t3 = Instant::now();
-        let b = assemble(index, chunk.to_vec(), x, &batch_infos, s, o.cell_types);
-        drop(b);
+        let mut b = assemble(index, chunk.to_vec(), x, &batch_infos, s, o.cell_types);
+        x = std::mem::take(&mut b.x);
         let t4 = Instant::now();
         read += (t1 - t0).as_secs_f64();
         aug += (t3 - t2).as_secs_f64();
