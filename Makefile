@@ -35,6 +35,12 @@ ORT_VERSION := $(shell sed -n 's/^onnxruntime==//p' requirements.txt)
 export ORT_DYLIB_PATH = $(firstword $(wildcard $(VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.$(ORT_VERSION)))
 
 DEPS_STAMP := $(VENV)/.rcic-deps
+# The heavy stages (preprocess, train, predict) show their log and one
+# progress line on stderr: live on a terminal, a plain line every
+# RCIC_PROGRESS_SECS seconds (default 30) in a file or pipe (Slurm logs).
+# QUIET=1 leaves warnings only.
+QUIET ?=
+STAGE_Q := $(if $(filter-out 0,$(QUIET)),-q)
 
 .PHONY: help deps build test bench device-pack clean-venv clean clean-cache clean-store plan env submission preprocess train export predict ensemble data
 
@@ -51,6 +57,7 @@ help:
 	@echo "make weights [PRESET=winner]   fetch the preset's ImageNet weights into the weights cache (PRETRAINED=FILE: use yours)"
 	@echo "make rehearsal   the winner orchestration end to end on the CPU on generated data of RxRx1's full structure (scripts/rehearsal.sh)"
 	@echo "make bench    benchmarks against peers, one line per comparison"
+	@echo "QUIET=1       the heavy stages without their log and progress lines (warnings only)"
 	@echo "make env      print the environment the binaries are built and run with"
 	@echo "make device-pack   stripped binaries in .device/bin for scripts/device-check.sh on a GPU machine"
 
@@ -255,7 +262,7 @@ else
 	@test -f $(DATA)/train.csv || test -f $(DATA)/metadata.csv || { echo "DATA=$(DATA): neither train.csv (the competition's layout) nor metadata.csv (the public release's) there; an RxRx1 root is expected" >&2; exit 2; }
 endif
 	@mkdir -p $(CFG)
-	@art=$$($(RUN) $(BIN)/rcic-preprocess $(CONFIG) --data $(DATA) --store $(STORE) -q --threads $(THREADS)) && test -n "$$art" && \
+	@art=$$($(RUN) $(BIN)/rcic-preprocess $(CONFIG) --data $(DATA) --store $(STORE) $(STAGE_Q) --threads $(THREADS)) && test -n "$$art" && \
 	  t=$@.$$$$.new && printf '%s\n' "$$art" > $$t && if cmp -s $$t $@; then rm $$t; else mv $$t $@; fi
 $(CFG)/train: FORCE
 	$(call set_stamp,$@,$(BIN)/rcic-train $(TRAIN_ARGS) --print-config)
@@ -272,7 +279,7 @@ $(SUB)/ensemble: FORCE
 $(MODELS)/seed%/model.blake3: $(CFG)/data $(CFG)/train
 	@key="$$(cat $(CFG)/train $(CFG)/data; echo seed=$*)"; if [ "$$(cat $(@D)/resume.key 2>/dev/null)" != "$$key" ]; then \
 	  rm -rf $(@D) && mkdir -p $(@D) && printf '%s\n' "$$key" > $(@D)/resume.key; fi
-	$(GPU_OF) $(RUN) $(BIN)/rcic-train $(TRAIN_ARGS) --tensors $$(cat $(CFG)/data) --data $(DATA) --save $(@D)/model --seed $* --threads $(THREADS) --resume -q
+	$(GPU_OF) $(RUN) $(BIN)/rcic-train $(TRAIN_ARGS) --tensors $$(cat $(CFG)/data) --data $(DATA) --save $(@D)/model --seed $* --threads $(THREADS) --resume $(STAGE_Q)
 	@$(SEAL) $(@D)/model
 
 $(MODELS)/seed%/model.onnx.blake3: $(MODELS)/seed%/model.blake3 $(CFG)/export
@@ -280,7 +287,7 @@ $(MODELS)/seed%/model.onnx.blake3: $(MODELS)/seed%/model.blake3 $(CFG)/export
 	@$(SEAL) $(@D)/model.onnx
 
 $(MODELS)/seed%/predictions.parquet.blake3: $(MODELS)/seed%/model.onnx.blake3 $(CFG)/predict
-	$(GPU_OF) $(RUN) $(BIN)/rcic-predict $(PREDICT_ARGS) --model $(@D)/model.onnx --tensors $$(cat $(CFG)/data) --data $(DATA) --threads $(THREADS) -q -o $(@D)/predictions.parquet
+	$(GPU_OF) $(RUN) $(BIN)/rcic-predict $(PREDICT_ARGS) --model $(@D)/model.onnx --tensors $$(cat $(CFG)/data) --data $(DATA) --threads $(THREADS) $(STAGE_Q) -o $(@D)/predictions.parquet
 	@$(SEAL) $(@D)/predictions.parquet
 
 $(SUB)/submission.csv.blake3: $(addsuffix .blake3,$(PREDS)) $(SUB)/ensemble
