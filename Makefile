@@ -55,6 +55,7 @@ help:
 	@echo "make plan     what make submission would run now, and why (missing output, changed data or parameter)"
 	@echo "make clean    the clone's venvs, generated data, CI store | clean-store [DELETE=1] unused store entries | clean-cache the shared cargo target folder"
 	@echo "make weights [PRESET=winner]   fetch the preset's ImageNet weights into the weights cache (PRETRAINED=FILE: use yours)"
+	@echo "make slurm-test  the Slurm chain on a local single-node cluster (root; installs slurm-wlm), compared with make's submission"
 	@echo "make rehearsal   the winner orchestration end to end on the CPU on generated data of RxRx1's full structure (scripts/rehearsal.sh)"
 	@echo "make bench    benchmarks against peers, one line per comparison"
 	@echo "QUIET=1       the heavy stages without their log and progress lines (warnings only)"
@@ -199,7 +200,7 @@ GPU_OF = $(if $(GPUS),CUDA_VISIBLE_DEVICES=$$(echo $(GPUS) | tr , '\n' | sed -n 
 ALL_SEEDS := $(sort $(SEED_LIST) $(SEED))
 SEALS := $(foreach s,$(ALL_SEEDS),$(foreach f,model model.onnx predictions.parquet,$(MODELS)/seed$(s)/$(f).blake3))
 $(SEALS):
-.PHONY: ci rehearsal rehearsal-bin bins pipeline-check weights FORCE _report _submission _preprocess _train _export _predict _ensemble
+.PHONY: ci rehearsal rehearsal-bin slurm-test bins pipeline-check weights FORCE _report _submission _preprocess _train _export _predict _ensemble
 
 # NOBUILD=1 uses the binaries in BIN as they are (the end-to-end tests).
 bins: $(if $(NOBUILD),,deps)
@@ -324,6 +325,13 @@ rehearsal: bins
 	@MAKE="$(MAKE)" MAKE_ARGS="$(if $(NOBUILD),NOBUILD=1)" VENV=$(VENV) scripts/rehearsal.sh
 rehearsal-bin:
 	@echo $(BIN)
+
+# The Slurm chain for real on a single-node cluster of this machine, its
+# submission compared with make's and a training task requeued mid-run
+# (scripts/slurm/cluster-test.sh; needs root and Debian's slurm-wlm, which
+# it installs; its own target, not part of make test).
+slurm-test: bins
+	@PROFILE=$(PROFILE) scripts/slurm/cluster-test.sh
 
 # CI reproduction: the whole pipeline from scratch on the tiny preset (two
 # seeds, a few epochs), then the submission's shape and the accuracy steps.
