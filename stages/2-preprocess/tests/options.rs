@@ -113,23 +113,6 @@ fn progress_reaches_pipes_as_plain_lines_and_q_silences_it() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
-    let err = run("a", false);
-    let lines: Vec<&str> = err
-        .lines()
-        .filter(|l| l.contains(" preprocess: "))
-        .collect();
-    let last = lines
-        .last()
-        .unwrap_or_else(|| panic!("no progress line in:\n{err}"));
-    assert!(
-        last.contains(" sites (100%), ") && last.contains(" sites/s, eta "),
-        "{last}"
-    );
-    assert_eq!(
-        lines.iter().filter(|l| l.contains("(100%)")).count(),
-        1,
-        "{err}"
-    );
-    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    rcic_testkit::progress::plain_lines(&run("a", false), "preprocess", "sites");
     assert!(!run("b", true).contains(" preprocess: "));
 }

@@ -72,13 +72,7 @@ impl Catalog {
         };
         let tables = layout.table_files(root);
         if tables.iter().all(|p| p.is_file()) {
-            let index = DatasetIndex::load(
-                root,
-                &IndexOptions {
-                    aliases: AliasConfig::None,
-                    ..IndexOptions::default()
-                },
-            )?;
+            let index = load_index(root)?;
             cat.entries = entries(&index);
             cat.files = tables;
         } else {
@@ -115,6 +109,18 @@ impl Catalog {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// The dataset index of `root`, as the report reads it (no layout aliases:
+/// the report shows wells as the dataset lists them).
+pub fn load_index(root: &Path) -> Result<DatasetIndex> {
+    Ok(DatasetIndex::load(
+        root,
+        &IndexOptions {
+            aliases: AliasConfig::None,
+            ..IndexOptions::default()
+        },
+    )?)
 }
 
 /// The index's wells as entries: the sirna the tables give (none for test

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::{Array, FixedSizeListArray, Float32Array, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rcic_core::truth::read_truth;
-use rcic_core::{AliasConfig, DatasetIndex, IndexOptions, Split, WellType};
+use rcic_core::{Split, WellType};
 
 use crate::ensemble::Score;
 use crate::error::{ReportError, Result};
@@ -45,13 +45,7 @@ impl SiteScore {
 /// experiments, from the dataset index (either layout: train.csv, or the
 /// public metadata.csv's train rows).
 pub fn train_labels(root: &Path, into: &mut HashMap<String, u32>) -> Result<()> {
-    let index = DatasetIndex::load(
-        root,
-        &IndexOptions {
-            aliases: AliasConfig::None,
-            ..IndexOptions::default()
-        },
-    )?;
+    let index = crate::catalog::load_index(root)?;
     for w in &index.wells {
         if let (Split::Train, WellType::Treatment, Some(s)) =
             (index.experiments[w.experiment].split, w.well_type, w.sirna)

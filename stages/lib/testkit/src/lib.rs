@@ -6,9 +6,11 @@
 //!   test in cargo's target folder;
 //! - [`tiny`]: the tiny synthetic dataset and its preprocess artifact, made
 //!   once per test binary, and a tiny model through train, export, predict;
-//! - [`csv_sets`]: small hand-made Kaggle-layout CSV sets.
+//! - [`csv_sets`]: small hand-made Kaggle-layout CSV sets;
+//! - [`progress`]: the stages' plain progress lines in a pipe.
 
 pub mod csv_sets;
+pub mod progress;
 pub mod tiny;
 
 use std::path::PathBuf;
