@@ -66,7 +66,7 @@ deps: $(DEPS_STAMP)
 
 $(DEPS_STAMP): $(REQUIREMENTS)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -r $(REQUIREMENTS)
 	@$(VENV)/bin/python -c "import torch, onnxruntime; print('torch', torch.__version__, '| onnxruntime', onnxruntime.__version__)"
 	@touch $@
 
