@@ -11,6 +11,7 @@
 pub mod downscale;
 pub mod error;
 pub mod merge;
+pub mod ordered;
 pub mod output;
 pub mod pack;
 pub mod plan;
@@ -322,12 +323,13 @@ fn pack_and_publish(
     (source_size, image_size): (u32, usize),
 ) -> Result<Outcome> {
     let my_sites = work.sites;
-    let pending = work.dest.begin(&work.spec)?;
+    let mut pending = work.dest.begin(&work.spec)?;
     let cfg = pack::PackConfig {
         source_size,
         image_size,
         zstd_level: opts.zstd_level,
         dataset_key: dkey.to_string(),
+        threads: opts.threads.max(1),
         in_flight: (2 * opts.threads.max(1)).min(MAX_IN_FLIGHT),
     };
     let pb = Progress::new(
@@ -339,6 +341,9 @@ fn pack_and_publish(
     let t = std::time::Instant::now();
     let out = pack::pack(&work.mine, pending.dir(), &cfg, &pb)?;
     pb.finish();
+    for (name, bytes, blake3) in &out.files {
+        pending.record_hash(name, *bytes, blake3.clone());
+    }
     if !out.problems.is_empty() {
         return Err(PreprocessError::Invalid(out.problems));
     }

@@ -160,6 +160,15 @@ impl Pending {
         self.writer.as_ref().expect("not committed").key()
     }
 
+    /// Records a file's size and hash computed while it was written
+    /// ([`ArtifactWriter::record_hash`]).
+    pub fn record_hash(&mut self, rel: &str, bytes: u64, blake3: String) {
+        self.writer
+            .as_mut()
+            .expect("not committed")
+            .record_hash(rel, bytes, blake3);
+    }
+
     /// Hashes, writes the manifest and publishes.
     pub fn commit(mut self) -> Result<Artifact> {
         let art = self.writer.take().expect("not committed").commit()?;

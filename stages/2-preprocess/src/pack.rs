@@ -1,21 +1,23 @@
 //! The packing pass: decode each site's 6 PNGs (optionally downscale),
 //! compute its statistics, and write one tensor file per plate.
 //!
-//! Row groups are encoded and zstd-compressed in parallel (rayon) with
-//! parquet's column-writer API, then appended in order by one writer
-//! thread, so the output bytes do not depend on the thread count.
+//! Row groups are decoded, encoded and zstd-compressed on `T` worker
+//! threads with parquet's column-writer API and appended to their files in
+//! order by the calling thread ([`ordered_map`]), so the output bytes do not
+//! depend on the thread count. The calling thread hashes each file as it
+//! writes it, so the artifact store does not read the output back to seal it.
 //!
-//! Memory bound: with `T` threads, `B = min(2T, 32)` row groups are decoded
-//! and encoded at a time, each holding at most 4 copies of its pixels while
-//! it is encoded (the decoded pixels, Parquet's plain-encoded values and
-//! page, the zstd output: 4 x 1.5 MiB at 512 px); at most two more batches
-//! of `B` compressed row groups (at most 1.5 MiB each) wait for the writer.
-//! So the pass holds at most `B x (6 + 2 x 1.5) = 9 x B` MiB of pixel data
-//! at 512 px: 18 MiB at 1 thread, 36 MiB at 2, 288 MiB from 16 threads on,
-//! whatever the dataset size, plus the dataset index (about 200 bytes per
-//! site) and the allocator's slack (see data-schemas/tensors.md for the
-//! measured peaks). Each thread also holds one PNG file's bytes and the
-//! decoder's row buffers (a few hundred KB).
+//! Memory bound: with `T` threads at most `W = min(2T, 32)` row groups are
+//! alive at a time (being decoded or encoded, or waiting to be written), each
+//! holding at most 4 copies of its pixels while it is encoded (the decoded
+//! pixels, Parquet's copy of the values, the plain-encoded page, the zstd
+//! output: 4 x 1.5 MiB at 512 px) and one compressed copy while it waits.
+//! So the pass holds at most `6 x W` MiB of pixel data at 512 px: 12 MiB at
+//! 1 thread, 24 MiB at 2, 192 MiB from 16 threads on, whatever the dataset
+//! size, plus the dataset index (about 200 bytes per site), the file
+//! writer's 1 MiB buffer and the allocator's slack (see
+//! data-schemas/tensors.md for the measured peaks). Each thread also holds
+//! one PNG file's bytes and the decoder's row buffers (a few hundred KB).
 //!
 //! Where the time goes is measured per part ([`crate::split`]).
 
@@ -23,7 +25,6 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 
 use arrow_array::{
@@ -38,12 +39,13 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
-use rayon::prelude::*;
 use rcic_cli::progress::Progress;
+use rcic_core::hashing::HashingWriter;
 use rcic_core::CHANNELS;
 
 use crate::downscale::area_downscale;
 use crate::error::{FileProblem, PreprocessError, Result};
+use crate::ordered::ordered_map;
 use crate::plan::{PlatePlan, SitePlan};
 use crate::png::{decode_bytes, read_file};
 use crate::split::{timed, Split};
@@ -65,7 +67,9 @@ pub struct PackConfig {
     pub image_size: usize,
     pub zstd_level: i32,
     pub dataset_key: String,
-    /// Row groups decoded and encoded concurrently.
+    /// Worker threads decoding and encoding row groups.
+    pub threads: usize,
+    /// Row groups alive at a time (decoded, encoded, or waiting to be written).
     pub in_flight: usize,
 }
 
@@ -86,15 +90,11 @@ pub struct PackOutput {
     pub problems: Vec<FileProblem>,
     /// Where the pass spent its time.
     pub split: Split,
+    /// Each tensor file written: name, bytes, blake3 hex.
+    pub files: Vec<(String, u64, String)>,
 }
 
-type FileWriter = SerializedFileWriter<BufWriter<File>>;
-
-enum Msg {
-    Open(Box<FileWriter>, PathBuf),
-    Groups(Vec<Vec<ArrowColumnChunk>>),
-    Close,
-}
+type FileWriter = SerializedFileWriter<BufWriter<HashingWriter<File>>>;
 
 /// The writer properties of tensor files: zstd at `level`, no statistics
 /// (min/max of a 1.5 MB pixel value would bloat the footer), no dictionary
@@ -117,23 +117,32 @@ fn tensor_schema(cfg: &PackConfig) -> SchemaRef {
     Arc::new(schema)
 }
 
-fn open_file(
-    path: &Path,
-    schema: &SchemaRef,
-    level: i32,
-) -> Result<(FileWriter, ArrowRowGroupWriterFactory)> {
+fn open_file(path: &Path, schema: &SchemaRef, props: &WriterProperties) -> Result<FileWriter> {
     let f = File::create(path).map_err(|e| PreprocessError::io(path, "cannot create", e))?;
-    let pq = |e| PreprocessError::Parquet {
-        path: path.to_path_buf(),
-        cause: e,
-    };
-    let w = ArrowWriter::try_new(
-        BufWriter::with_capacity(1 << 20, f),
-        schema.clone(),
-        Some(writer_properties(level)?),
-    )
-    .map_err(pq)?;
-    w.into_serialized_writer().map_err(pq)
+    let w = BufWriter::with_capacity(1 << 20, HashingWriter::new(f));
+    ArrowWriter::try_new(w, schema.clone(), Some(props.clone()))
+        .and_then(|w| w.into_serialized_writer())
+        .map(|(fw, _)| fw)
+        .map_err(|e| PreprocessError::Parquet {
+            path: path.to_path_buf(),
+            cause: e,
+        })
+}
+
+/// The column writers' factory of every tensor file: it depends only on the
+/// schema and the writer properties, which all plates share, so row groups
+/// can be encoded before their file is opened.
+fn group_factory(
+    schema: &SchemaRef,
+    props: &WriterProperties,
+) -> Result<ArrowRowGroupWriterFactory> {
+    ArrowWriter::try_new(std::io::sink(), schema.clone(), Some(props.clone()))
+        .and_then(|w| w.into_serialized_writer())
+        .map(|(_, factory)| factory)
+        .map_err(|e| PreprocessError::Parquet {
+            path: PathBuf::from("(tensor schema)"),
+            cause: e,
+        })
 }
 
 /// One row group's outcome.
@@ -283,40 +292,98 @@ fn pack_group(
     })
 }
 
-/// Appends the row groups it receives, in order; returns its busy seconds.
-fn writer_loop(rx: std::sync::mpsc::Receiver<Msg>) -> Result<f64> {
-    let mut cur: Option<(Box<FileWriter>, PathBuf)> = None;
-    let mut busy = 0.0;
-    for msg in rx {
-        let t = std::time::Instant::now();
-        match msg {
-            Msg::Open(w, p) => cur = Some((w, p)),
-            Msg::Groups(groups) => {
-                let (w, p) = cur.as_mut().expect("open before groups");
-                let pq = |e| PreprocessError::Parquet {
-                    path: p.clone(),
-                    cause: e,
-                };
-                for g in groups {
-                    let mut rg = w.next_row_group().map_err(pq)?;
-                    for c in g {
-                        c.append_to_row_group(&mut rg).map_err(pq)?;
-                    }
-                    rg.close().map_err(pq)?;
-                }
-            }
-            Msg::Close => {
-                let (w, p) = cur.take().expect("open before close");
-                w.close()
-                    .map_err(|e| PreprocessError::Parquet { path: p, cause: e })?;
-            }
-        }
-        busy += t.elapsed().as_secs_f64();
-    }
-    Ok(busy)
+/// The files of the packing pass, written in order by the consumer of
+/// [`ordered_map`]: plate `p`'s file is open while its row groups arrive.
+struct Files<'a> {
+    plates: &'a [&'a PlatePlan],
+    out_dir: &'a Path,
+    schema: &'a SchemaRef,
+    props: &'a WriterProperties,
+    /// The plate whose file is open (or would be, once nothing is written).
+    cur: Option<(usize, Option<FileWriter>, Sums)>,
+    out: PackOutput,
 }
 
-/// Packs `plates` into `out_dir/tensors-<experiment>_<plate>.parquet`.
+impl Files<'_> {
+    /// Closes the open plate and opens every plate up to `p` (the plates
+    /// before it have no sites: their files hold no row group).
+    fn advance_to(&mut self, p: usize, writing: bool) -> Result<()> {
+        while self.cur.as_ref().map_or(true, |c| c.0 < p) {
+            let next = self.cur.as_ref().map_or(0, |c| c.0 + 1);
+            self.close_current()?;
+            let fw = if writing {
+                let path = self.out_dir.join(self.plates[next].file_name());
+                Some(open_file(&path, self.schema, self.props)?)
+            } else {
+                None
+            };
+            self.cur = Some((next, fw, Sums::default()));
+        }
+        Ok(())
+    }
+
+    fn close_current(&mut self) -> Result<()> {
+        let Some((p, fw, sums)) = self.cur.take() else {
+            return Ok(());
+        };
+        let plate = self.plates[p];
+        if let Some(fw) = fw {
+            let t = std::time::Instant::now();
+            let name = plate.file_name();
+            let path = self.out_dir.join(&name);
+            let pq = |e| PreprocessError::Parquet {
+                path: path.clone(),
+                cause: e,
+            };
+            let buffered = fw.into_inner().map_err(pq)?;
+            let hashing = buffered
+                .into_inner()
+                .map_err(|e| PreprocessError::io(&path, "cannot write", e.into_error()))?;
+            let (_, bytes, blake3) = hashing
+                .finish()
+                .map_err(|e| PreprocessError::io(&path, "cannot write", e))?;
+            self.out.files.push((name, bytes, blake3));
+            self.out.split.write += t.elapsed().as_secs_f64();
+        }
+        self.out.plates.push(PlateSums {
+            experiment: plate.experiment.clone(),
+            plate: plate.plate,
+            sums,
+        });
+        Ok(())
+    }
+
+    /// Takes group `g`'s outcome: its sums and problems, and its row group
+    /// appended to the plate's file while no problem was found.
+    fn take(&mut self, p: usize, g: Group) -> Result<()> {
+        self.advance_to(p, self.out.problems.is_empty())?;
+        let cur = self.cur.as_mut().expect("advanced");
+        cur.2.add(&g.sums);
+        self.out.split.add(&g.split);
+        if !g.problems.is_empty() {
+            cur.1 = None; // nothing more is written
+            self.out.problems.extend(g.problems);
+        }
+        if let (Some(fw), Some(chunks)) = (cur.1.as_mut(), g.chunks) {
+            let t = std::time::Instant::now();
+            let path = self.out_dir.join(self.plates[p].file_name());
+            let pq = |e| PreprocessError::Parquet {
+                path: path.clone(),
+                cause: e,
+            };
+            let mut rg = fw.next_row_group().map_err(pq)?;
+            for c in chunks {
+                c.append_to_row_group(&mut rg).map_err(pq)?;
+            }
+            rg.close().map_err(pq)?;
+            self.out.split.write += t.elapsed().as_secs_f64();
+        }
+        Ok(())
+    }
+}
+
+/// Packs `plates` into `out_dir/tensors-<experiment>_<plate>.parquet`, with
+/// the size and blake3 hash of each file written ([`PackOutput::files`]).
 /// Decoding failures do not stop the pass (every offending file is listed in
 /// the output); after the first one, nothing more is written.
 pub fn pack(
@@ -326,69 +393,47 @@ pub fn pack(
     pb: &Progress,
 ) -> Result<PackOutput> {
     let schema = tensor_schema(cfg);
+    let props = writer_properties(cfg.zstd_level)?;
+    let factory = group_factory(&schema, &props)?;
+    let jobs: Vec<(usize, usize, &[SitePlan])> = plates
+        .iter()
+        .enumerate()
+        .flat_map(|(p, plate)| {
+            plate
+                .sites
+                .chunks(cfg.rows_per_group())
+                .enumerate()
+                .map(move |(g, sites)| (p, g, sites))
+        })
+        .collect();
     let failed = AtomicBool::new(false);
-    let mut out = PackOutput::default();
-    let (tx, rx) = sync_channel::<Msg>(1);
-    std::thread::scope(|scope| -> Result<()> {
-        let writer = scope.spawn(move || writer_loop(rx));
-        let mut produce = || -> Result<()> {
-            for plate in plates {
-                let path = out_dir.join(plate.file_name());
-                let (fw, factory) = open_file(&path, &schema, cfg.zstd_level)?;
-                let mut writing = !failed.load(Ordering::Relaxed);
-                if writing && tx.send(Msg::Open(Box::new(fw), path.clone())).is_err() {
-                    return Ok(()); // the writer failed; its error is reported below
-                }
-                let groups: Vec<&[SitePlan]> = plate.sites.chunks(cfg.rows_per_group()).collect();
-                let mut sums = Sums::default();
-                for (batch_no, batch) in groups.chunks(cfg.in_flight.max(1)).enumerate() {
-                    let first = batch_no * cfg.in_flight.max(1);
-                    let encode = !failed.load(Ordering::Relaxed);
-                    let results: Vec<Group> = batch
-                        .par_iter()
-                        .enumerate()
-                        .map(|(i, sites)| {
-                            pack_group(plate, sites, first + i, cfg, &schema, &factory, encode)
-                        })
-                        .collect::<Result<_>>()?;
-                    let mut chunks = Vec::with_capacity(results.len());
-                    for g in results {
-                        sums.add(&g.sums);
-                        out.split.add(&g.split);
-                        if !g.problems.is_empty() {
-                            failed.store(true, Ordering::Relaxed);
-                        }
-                        out.problems.extend(g.problems);
-                        chunks.extend(g.chunks);
-                    }
-                    pb.inc(batch.iter().map(|g| g.len() as u64).sum());
-                    writing &= !failed.load(Ordering::Relaxed);
-                    if writing && tx.send(Msg::Groups(chunks)).is_err() {
-                        return Ok(());
-                    }
-                }
-                if writing && tx.send(Msg::Close).is_err() {
-                    return Ok(());
-                }
-                out.plates.push(PlateSums {
-                    experiment: plate.experiment.clone(),
-                    plate: plate.plate,
-                    sums,
-                });
-            }
-            Ok(())
-        };
-        let produced = produce();
-        drop(tx);
-        let written = writer.join().unwrap_or_else(|_| {
-            Err(PreprocessError::Config(
-                "the tensor writer thread panicked".into(),
-            ))
-        });
-        // A failed writer (disk full...) explains a stopped producer: report it first.
-        out.split.write = written?;
-        produced
+    let mut files = Files {
+        plates,
+        out_dir,
+        schema: &schema,
+        props: &props,
+        cur: None,
+        out: PackOutput::default(),
+    };
+    let job = |i: usize| {
+        let (p, g, sites) = jobs[i];
+        let encode = !failed.load(Ordering::Relaxed);
+        let r = pack_group(plates[p], sites, g, cfg, &schema, &factory, encode);
+        if r.as_ref().map_or(true, |g| !g.problems.is_empty()) {
+            failed.store(true, Ordering::Relaxed);
+        }
+        r
+    };
+    ordered_map(jobs.len(), cfg.threads, cfg.in_flight, job, |i, r| {
+        let group = r?;
+        pb.inc(jobs[i].2.len() as u64);
+        files.take(jobs[i].0, group)
     })?;
+    if !plates.is_empty() {
+        files.advance_to(plates.len() - 1, files.out.problems.is_empty())?;
+    }
+    files.close_current()?;
+    let mut out = files.out;
     out.problems.sort();
     Ok(out)
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod folds;
 pub mod groupinfer;
 pub mod groups;
+pub mod hashing;
 pub mod index;
 pub mod keycache;
 pub mod locate;

@@ -299,6 +299,7 @@ impl Store {
             spec: spec.clone(),
             key,
             committed: false,
+            known: Vec::new(),
         })
     }
 
@@ -333,6 +334,8 @@ pub struct ArtifactWriter {
     spec: StageSpec,
     key: String,
     committed: bool,
+    /// Files whose size and hash their writer computed while writing them.
+    known: Vec<FileEntry>,
 }
 
 impl ArtifactWriter {
@@ -350,7 +353,29 @@ impl ArtifactWriter {
         &self.final_dir
     }
 
-    /// Hashes every file, writes the manifest and renames the folder into
+    /// Records the size and blake3 hex of the file `rel` (relative to
+    /// [`dir`](Self::dir), `/`-separated), computed while it was written
+    /// ([`crate::hashing::HashingWriter`]), so that [`commit`](Self::commit)
+    /// does not read it back. A file whose size on disk differs at commit is
+    /// hashed again.
+    pub fn record_hash(&mut self, rel: &str, bytes: u64, blake3: String) {
+        self.known.retain(|f| f.path != rel);
+        self.known.push(FileEntry {
+            path: rel.to_string(),
+            bytes,
+            blake3,
+        });
+    }
+
+    /// The recorded entry of `rel`, if its size on disk still matches.
+    fn recorded(&self, rel: &str, path: &Path) -> Option<FileEntry> {
+        let f = self.known.iter().find(|f| f.path == rel)?;
+        let len = fs::metadata(path).ok()?.len();
+        (len == f.bytes).then(|| f.clone())
+    }
+
+    /// Hashes every file (but those recorded with [`record_hash`](Self::record_hash)),
+    /// writes the manifest and renames the folder into
     /// place. An existing folder under the key that does not verify is
     /// replaced; one that verifies is kept and this output discarded.
     pub fn commit(mut self) -> Result<Artifact> {
@@ -362,6 +387,9 @@ impl ArtifactWriter {
             .par_iter()
             .map(|r| {
                 let p = self.tmp.join(r);
+                if let Some(known) = self.recorded(r, &p) {
+                    return Ok(known);
+                }
                 let (bytes, blake3) =
                     hash_file(&p).map_err(|e| CoreError::io(&p, "cannot hash", e))?;
                 Ok(FileEntry {

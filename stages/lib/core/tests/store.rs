@@ -169,3 +169,32 @@ fn a_new_run_removes_what_killed_runs_of_this_machine_left() {
         assert_eq!(stage.join(n).exists(), *kept, "{n}");
     }
 }
+
+#[test]
+fn hashes_recorded_while_writing_seal_the_artifact_and_verify() {
+    use rcic_core::hashing::HashingWriter;
+    use std::io::Write;
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path().join("artifacts")).unwrap();
+    let mut w = store.begin(&spec()).unwrap();
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    let mut hw = HashingWriter::new(std::fs::File::create(w.dir().join("big.bin")).unwrap());
+    hw.write_all(&data).unwrap();
+    let (_, bytes, hex) = hw.finish().unwrap();
+    w.record_hash("big.bin", bytes, hex.clone());
+    // A record whose size no longer matches the file is not trusted: hashed again.
+    std::fs::write(w.dir().join("small.bin"), b"abc").unwrap();
+    w.record_hash("small.bin", 99, "0".repeat(64));
+    let art = w.commit().unwrap();
+    let files = &art.manifest.files;
+    assert_eq!(files[0].path, "big.bin");
+    assert_eq!(
+        (files[0].bytes, files[0].blake3.as_str()),
+        (100_000, hex.as_str())
+    );
+    assert_eq!(hex, blake3::hash(&data).to_hex().to_string());
+    assert_eq!(files[1].path, "small.bin");
+    assert_eq!(files[1].bytes, 3);
+    assert_eq!(files[1].blake3, blake3::hash(b"abc").to_hex().to_string());
+    art.verify().unwrap();
+}
