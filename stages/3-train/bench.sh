@@ -27,7 +27,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rcic/target}"
 # The build environment `make` exports (torch-sys finds libtorch through the venv).
 export VIRTUAL_ENV="${VIRTUAL_ENV:-$root/.venv}" LIBTORCH_USE_PYTORCH=1
 export PATH="$VIRTUAL_ENV/bin:$PATH"
-(cd "$root" && cargo build -q --profile "$PROFILE" -p rcic-train --example step_bench --bin rcic-train -p rcic-synth -p rcic-preprocess)
+(cd "$root" && cargo build -q --profile "$PROFILE" -p rcic-train -p rcic-synth -p rcic-preprocess --bins --example step_bench)
 bin="$CARGO_TARGET_DIR/$([[ "$PROFILE" == dev ]] && echo debug || echo "$PROFILE")"
 ex="$bin/examples/step_bench"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }

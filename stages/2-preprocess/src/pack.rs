@@ -11,14 +11,15 @@
 //! with its own writer thread and its own plates.
 //!
 //! Memory bound: with `T` threads at most `W = min(2T, 32)` row groups are
-//! alive at a time (shared out among the lanes) (being decoded or encoded, or waiting to be written), each
+//! alive at a time, shared out among the lanes (being decoded or encoded, or
+//! waiting to be written), each
 //! holding at most 4 copies of its pixels while it is encoded (the decoded
 //! pixels, Parquet's copy of the values, the plain-encoded page, the zstd
 //! output: 4 x 1.5 MiB at 512 px) and one compressed copy while it waits.
 //! So the pass holds at most `6 x W` MiB of pixel data at 512 px: 12 MiB at
 //! 1 thread, 24 MiB at 2, 192 MiB from 16 threads on, whatever the dataset
-//! size, plus the dataset index (about 200 bytes per site), the file
-//! writer's 1 MiB buffer and the allocator's slack (see
+//! size, plus the dataset index (about 200 bytes per site), Parquet's 8 KiB
+//! write buffer per open file and the allocator's slack (see
 //! data-schemas/tensors.md for the measured peaks). Each thread also holds
 //! one PNG file's bytes and the decoder's row buffers (a few hundred KB).
 //!

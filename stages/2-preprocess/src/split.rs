@@ -1,6 +1,6 @@
 //! Where the packing pass spends its time: thread-seconds per part (file
 //! reads, PNG decoding, statistics, Parquet encoding with zstd, the writer
-//! thread's appends), summed over the threads. A run logs it with `-v`, and
+//! threads' appends and hashing), summed over the threads. A run logs it with `-v`, and
 //! the benchmark prints it, so a speed-up can be aimed at the largest share
 //! and checked there.
 
@@ -17,7 +17,7 @@ pub struct Split {
     pub stats: f64,
     /// Arrow arrays, Parquet encoding and zstd compression of row groups.
     pub encode: f64,
-    /// Appending compressed row groups to the files (the writer thread).
+    /// Appending compressed row groups to the files and hashing them (the writing threads).
     pub write: f64,
 }
 

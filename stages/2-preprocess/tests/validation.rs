@@ -48,6 +48,13 @@ fn every_offending_file_is_listed_and_nothing_is_published() {
             d.path().join("artifacts").display().to_string(),
         ],
         vec!["-o".into(), d.path().join("out").display().to_string()],
+        // Three lanes of workers, each with its own writer (see pack.rs).
+        vec![
+            "-o".into(),
+            d.path().join("out13").display().to_string(),
+            "--threads".into(),
+            "13".into(),
+        ],
     ] {
         let mut args = vec!["--data", s(&data), "-q"];
         args.extend(dest.iter().map(|x| x.as_str()));
@@ -77,11 +84,12 @@ fn every_offending_file_is_listed_and_nothing_is_published() {
         "no temporary left: {:?}",
         entries(&store, "preprocess")
     );
-    let out = d.path().join("out");
-    let left: Vec<_> = std::fs::read_dir(&out)
-        .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "-o folder must stay empty: {left:?}");
+    for out in ["out", "out13"] {
+        let left: Vec<_> = std::fs::read_dir(d.path().join(out))
+            .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "-o folder {out} must stay empty: {left:?}");
+    }
 }
 
 #[test]
