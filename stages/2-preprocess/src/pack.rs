@@ -6,7 +6,7 @@
 //! order by a writing thread ([`ordered_map`]), so the output bytes do not
 //! depend on the thread count. The writing thread hashes each file as it
 //! writes it, so the artifact store does not read the output back to seal it.
-//! One writer keeps up with about 7 workers; with more threads the plates
+//! One writer keeps up with about 8 workers; with more threads the plates
 //! are split into lanes of at most [`WORKERS_PER_WRITER`] workers, each lane
 //! with its own writer thread and its own plates.
 //!
@@ -386,10 +386,11 @@ impl Files<'_> {
 }
 
 /// Worker threads per writing thread. The thread that appends a plate's row
-/// groups and hashes its file spends about 1.2 ms per 512 px site, a worker
-/// about 9 ms decoding and compressing it: one writer keeps up with about 7
-/// workers, so from 7 threads on, plates are packed in lanes of at most this
-/// many workers, each lane with its own writer and its own plates.
+/// groups and hashes its file spends about 1 ms per 512 px site, a worker
+/// about 8.5 ms reading, decoding and compressing it (the `-v` time split,
+/// 384 synthetic sites): one writer keeps up with about 8 workers, so from
+/// 7 threads on, plates are packed in lanes of at most this many workers,
+/// each lane with its own writer and its own plates.
 pub const WORKERS_PER_WRITER: usize = 6;
 
 /// Packs `plates` into `out_dir/tensors-<experiment>_<plate>.parquet`, with
