@@ -99,6 +99,7 @@ bench: build
 	stages/2-preprocess/key-bench.sh
 	stages/3-train/bench.sh
 	stages/6-ensemble/bench.sh
+	COMPRESSION=predict stages/6-ensemble/bench.sh
 	stages/5-predict/bench.sh
 	@d=$$(mktemp -d) && $(CARGO_TARGET_DIR)/debug/rcic-synth --preset demo --out $$d/demo --seed 0 --threads 2 2>&1 | grep generated | sed 's/^/synth demo 64px: /'; rm -rf $$d
 

@@ -6,7 +6,8 @@
 # section 9 (tests/fixtures/reference_ensemble.py, pandas + scipy), and the
 # per-plate assignment time vs scipy's linear_sum_assignment.
 # Env: RUNS (default 3), THREADS (default 1; the reference is single-threaded),
-# COMPRESSION (default none; zstd: level 3, as rcic-predict writes them),
+# COMPRESSION (default none; zstd: level 3; predict: zstd level 3 with the
+# logits byte-stream-split, as rcic-predict writes them),
 # BENCH_DIR (default a temporary folder).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -16,13 +16,33 @@ use arrow_array::{
 use arrow_schema::Field;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use rcic_cli::publish::AtomicFile;
 use rcic_core::schema::predictions_schema;
 
 use crate::error::PredictError;
 use crate::sites::Shard;
+
+/// The Parquet leaf of the logits (`fixed_size_list<float32>`: list, item).
+pub const LOGITS_LEAF: [&str; 3] = ["logits", "list", "item"];
+
+/// zstd level 3; the logits byte-stream-split (each float's four bytes
+/// stored as four streams, no dictionary): their sign and exponent bytes then
+/// compress well and their noisy low mantissa bytes are stored as they are
+/// instead of being Huffman-coded, so the files are smaller (the tiny
+/// model's logits: 0.62 of raw instead of 0.90 with zstd alone) and read
+/// faster (the ensemble on RxRx1-sized random logits: about 0.25 s less per
+/// run of two files).
+pub fn writer_properties() -> WriterProperties {
+    let logits = ColumnPath::new(LOGITS_LEAF.iter().map(|s| s.to_string()).collect());
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
+        .set_column_dictionary_enabled(logits.clone(), false)
+        .set_column_encoding(logits, Encoding::BYTE_STREAM_SPLIT)
+        .build()
+}
 
 /// Predictions in memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,9 +100,7 @@ impl Predictions {
         ];
         let batch = RecordBatch::try_new(schema.clone(), cols).map_err(&arrow_err)?;
         let mut tmp = AtomicFile::create(path)?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
-            .build();
+        let props = writer_properties();
         let mut w = ArrowWriter::try_new(tmp.file(), schema, Some(props)).map_err(&parquet_err)?;
         w.write(&batch).map_err(&parquet_err)?;
         w.close().map_err(&parquet_err)?;

@@ -164,7 +164,7 @@ fn pyarrow_reads_the_documented_schema() {
             std::path::PathBuf::from,
         )
         .join("../../.venv/bin/python");
-    let script = "import sys, pyarrow.parquet as pq\nt = pq.read_table(sys.argv[1])\nprint(';'.join(f'{x.name}:{x.type}:{x.nullable}' for x in t.schema))\nprint(','.join(sorted(k.decode() for k in t.schema.metadata)))\nprint(t.num_rows, t.schema.metadata[b'classes'].decode(), sorted(set(t['split'].to_pylist())))";
+    let script = "import sys, pyarrow.parquet as pq\nt = pq.read_table(sys.argv[1])\nprint(';'.join(f'{x.name}:{x.type}:{x.nullable}' for x in t.schema))\nprint(','.join(sorted(k.decode() for k in t.schema.metadata)))\nprint(t.num_rows, t.schema.metadata[b'classes'].decode(), sorted(set(t['split'].to_pylist())))\nc = pq.ParquetFile(sys.argv[1]).metadata.row_group(0).column(3)\nprint(c.path_in_schema, c.compression, ','.join(sorted(c.encodings)))";
     let o = std::process::Command::new(py)
         .args(["-c", script, &f.p("py/p.parquet")])
         .output()
@@ -175,6 +175,8 @@ fn pyarrow_reads_the_documented_schema() {
     assert_eq!(lines[0], "split:string:False;id_code:string:False;site:uint8:False;logits:fixed_size_list<item: float not null>[36]:False");
     assert_eq!(lines[1], "classes,model_key,tta");
     assert!(lines[2].ends_with("36 ['test', 'val']"), "{}", lines[2]);
+    // The logits are zstd-compressed byte streams (data-schemas/predictions.md).
+    assert_eq!(lines[3], "logits.list.item ZSTD BYTE_STREAM_SPLIT,RLE");
     // The document's schema block is the code's schema.
     let doc = std::fs::read_to_string(format!(
         "{}/../../data-schemas/predictions.md",

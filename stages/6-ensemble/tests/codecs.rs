@@ -1,15 +1,19 @@
 //! Prediction files come from other tools too: the same rows written with
 //! every standard Parquet codec, by the parquet crate (uncompressed, snappy,
-//! gzip, lz4, lz4_raw, brotli, zstd) and by pyarrow (its default snappy as
-//! pandas writes it, and the others it offers), give the same submission.
+//! gzip, lz4, lz4_raw, brotli, zstd, and zstd with the logits
+//! byte-stream-split as rcic-predict writes them) and by pyarrow (its default
+//! snappy as pandas writes it, and the others it offers), give the same
+//! submission.
 
 mod common;
 
 use std::path::Path;
 
 use common::*;
-use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
+use parquet::basic::{BrotliLevel, Compression, Encoding, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::schema::types::ColumnPath;
 
 const CLASSES: usize = 1139;
 
@@ -47,6 +51,26 @@ fn every_codec_of_the_parquet_crate_reads_the_same() {
         write_parquet_with(&f, &rows, CLASSES, Some(props));
         assert_eq!(submission(s, dir.path(), &f), expected, "{name}");
     }
+    // What rcic-predict writes: zstd, the logits byte-stream-split.
+    let logits = ColumnPath::new(vec!["logits".into(), "list".into(), "item".into()]);
+    let f = dir.path().join("zstd-byte-stream-split.parquet");
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap()))
+        .set_column_dictionary_enabled(logits.clone(), false)
+        .set_column_encoding(logits, Encoding::BYTE_STREAM_SPLIT)
+        .build();
+    write_parquet_with(&f, &rows, CLASSES, Some(props));
+    let meta = SerializedFileReader::new(std::fs::File::open(&f).unwrap())
+        .unwrap()
+        .metadata()
+        .row_group(0)
+        .column(3)
+        .clone();
+    assert!(
+        meta.encodings().any(|e| e == Encoding::BYTE_STREAM_SPLIT),
+        "{meta:?}"
+    );
+    assert_eq!(submission(s, dir.path(), &f), expected, "byte stream split");
 }
 
 #[test]
@@ -70,7 +94,7 @@ fn every_codec_of_pyarrow_reads_the_same() {
         f
     };
     let expected = submission(s, dir.path(), &make("none"));
-    for compression in ["snappy", "gzip", "lz4", "brotli", "zstd"] {
+    for compression in ["snappy", "gzip", "lz4", "brotli", "zstd", "predict"] {
         let f = make(compression);
         assert_eq!(
             submission(s, dir.path(), &f),

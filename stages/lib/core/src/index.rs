@@ -288,7 +288,7 @@ fn check_duplicates_and_splits<'a>(
     raw: &'a [RawWell],
     problems: &mut Collector,
 ) -> BTreeMap<&'a str, Split> {
-    let mut seen: HashMap<(&str, u8, Well), (&Path, usize)> = HashMap::new();
+    let mut seen: HashMap<(&str, u8, Well), (&Path, usize)> = HashMap::with_capacity(raw.len());
     let mut split_of: BTreeMap<&str, (Split, &Path, usize)> = BTreeMap::new();
     for w in raw {
         if let Some((f, l)) = seen.insert((&w.experiment, w.plate, w.well), (&w.file, w.line)) {
