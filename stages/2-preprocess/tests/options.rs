@@ -104,14 +104,8 @@ fn progress_reaches_pipes_as_plain_lines_and_q_silences_it() {
     let run = |store: &str, quiet: bool| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rcic-preprocess"));
         c.args(["--data", s(&data), "--store", s(&d.path().join(store))])
-            .args(["--threads", "1"])
-            .env("RCIC_PROGRESS_SECS", "0");
-        if quiet {
-            c.arg("-q");
-        }
-        let o = c.output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stderr).into_owned()
+            .args(["--threads", "1"]);
+        rcic_testkit::progress::stderr_of(c, quiet)
     };
     rcic_testkit::progress::plain_lines(&run("a", false), "preprocess", "sites");
     assert!(!run("b", true).contains(" preprocess: "));

@@ -502,14 +502,8 @@ fn progress_goes_to_pipes_as_plain_lines_and_q_silences_it() {
         let mut c = std::process::Command::new(exe);
         c.args(["--data", &f.p("tiny"), "--alias", ALIAS, "--threads", "1"])
             .args(["--store", &f.p("art"), "--model", &f.p("m.onnx")])
-            .args(["-o", &f.p(out)])
-            .env("RCIC_PROGRESS_SECS", "0");
-        if quiet {
-            c.arg("-q");
-        }
-        let o = c.output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stderr).into_owned()
+            .args(["-o", &f.p(out)]);
+        rcic_testkit::progress::stderr_of(c, quiet)
     };
     let err = run(false, "progress/p.parquet");
     let lines = rcic_testkit::progress::plain_lines(&err, "predict", "sites");
