@@ -10,6 +10,7 @@
 
 pub mod downscale;
 pub mod error;
+pub mod fastpng;
 pub mod merge;
 pub mod ordered;
 pub mod output;

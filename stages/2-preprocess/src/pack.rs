@@ -20,8 +20,10 @@
 //! 1 thread, 24 MiB at 2, 192 MiB from 16 threads on, whatever the dataset
 //! size, plus the dataset index (about 200 bytes per site), Parquet's 8 KiB
 //! write buffer per open file and the allocator's slack (see
-//! data-schemas/tensors.md for the measured peaks). Each thread also holds
-//! one PNG file's bytes and the decoder's row buffers (a few hundred KB).
+//! data-schemas/tensors.md for the measured peaks). Each worker thread
+//! keeps its pixel buffer from one row group to the next (it is the next
+//! group's decoded copy, so it adds nothing to the bound), one PNG file's
+//! bytes and the decoder's buffers (under 0.5 MiB at 512 px).
 //!
 //! Where the time goes is measured per part ([`crate::split`]).
 
@@ -50,7 +52,7 @@ use crate::downscale::area_downscale;
 use crate::error::{FileProblem, PreprocessError, Result};
 use crate::ordered::ordered_map;
 use crate::plan::{PlatePlan, SitePlan};
-use crate::png::{decode_bytes, read_file};
+use crate::png::{decode_bytes, read_file_into};
 use crate::split::{timed, Split};
 use crate::stats::{channel_sums, mean_std, PlateSums, Sums};
 
@@ -150,6 +152,22 @@ fn group_factory(
         })
 }
 
+/// Buffers a worker thread keeps from one row group to the next: the bytes
+/// of the PNG being decoded, the full-size image of a downscaled one, and
+/// the pixel buffers of row groups already encoded (which Parquet's writer
+/// has let go of), so that a group neither allocates nor zeroes its 1.5 MiB
+/// at 512 px afresh.
+#[derive(Default)]
+struct Reuse {
+    file: Vec<u8>,
+    full_size: Vec<u8>,
+    pixels: Vec<u8>,
+}
+
+thread_local! {
+    static REUSE: std::cell::RefCell<Reuse> = std::cell::RefCell::new(Reuse::default());
+}
+
 /// One row group's outcome.
 struct Group {
     chunks: Option<Vec<ArrowColumnChunk>>,
@@ -158,40 +176,49 @@ struct Group {
     split: Split,
 }
 
+/// Decodes a site's 6 channels into `out` and sums each channel's pixels
+/// right after decoding it, while they are still in the core's cache; `None`
+/// when a file failed (its problem recorded).
 fn decode_site(
     site: &SitePlan,
     cfg: &PackConfig,
     out: &mut [u8],
-    scratch: &mut Vec<u8>,
+    reuse: &mut Reuse,
     problems: &mut Vec<FileProblem>,
     split: &mut Split,
-) -> bool {
+) -> Option<[(u64, u64); CHANNELS]> {
     let s = cfg.image_size * cfg.image_size;
     let src = cfg.source_size as usize;
     let factor = src / cfg.image_size;
+    let mut sums = [(0, 0); CHANNELS];
     let mut ok = true;
     for (c, path) in site.paths.iter().enumerate() {
         let dst = &mut out[c * s..(c + 1) * s];
-        let r = timed(&mut split.read, || read_file(path)).and_then(|bytes| {
+        let bytes = &mut reuse.file;
+        let r = timed(&mut split.read, || read_file_into(path, bytes)).and_then(|()| {
             timed(&mut split.decode, || {
                 if factor == 1 {
-                    decode_bytes(&bytes, cfg.source_size, dst)
+                    decode_bytes(bytes, cfg.source_size, dst)
                 } else {
-                    scratch.resize(src * src, 0);
-                    decode_bytes(&bytes, cfg.source_size, scratch)
-                        .map(|_| area_downscale(scratch, src, factor, dst))
+                    let full = &mut reuse.full_size;
+                    full.resize(src * src, 0);
+                    decode_bytes(bytes, cfg.source_size, full)
+                        .map(|_| area_downscale(full, src, factor, dst))
                 }
             })
         });
-        if let Err(message) = r {
-            problems.push(FileProblem {
-                path: path.clone(),
-                message,
-            });
-            ok = false;
+        match r {
+            Ok(()) => sums[c] = timed(&mut split.stats, || channel_sums(dst)),
+            Err(message) => {
+                problems.push(FileProblem {
+                    path: path.clone(),
+                    message,
+                });
+                ok = false;
+            }
         }
     }
-    ok
+    ok.then_some(sums)
 }
 
 fn float_list(values: Vec<f32>) -> ArrayRef {
@@ -214,42 +241,75 @@ fn pack_group(
 ) -> Result<Group> {
     let sb = cfg.site_bytes();
     let plane = (cfg.image_size * cfg.image_size) as u64;
-    let mut pixels = vec![0u8; sites.len() * sb];
-    let mut scratch = Vec::new();
-    let mut problems = Vec::new();
-    let mut sums = Sums::default();
-    let mut split = Split::default();
+    let mut reuse = REUSE.take();
+    // Every byte is decoded over before it is read; a group with a decode
+    // failure is not written.
+    let mut pixels = std::mem::take(&mut reuse.pixels);
+    pixels.resize(sites.len() * sb, 0);
+    let mut g = Group {
+        chunks: None,
+        sums: Sums::default(),
+        problems: Vec::new(),
+        split: Split::default(),
+    };
     let (mut means, mut stds) = (
         Vec::with_capacity(sites.len() * CHANNELS),
         Vec::with_capacity(sites.len() * CHANNELS),
     );
     for (k, site) in sites.iter().enumerate() {
         let px = &mut pixels[k * sb..(k + 1) * sb];
-        if !decode_site(site, cfg, px, &mut scratch, &mut problems, &mut split) {
+        let Some(ch) = decode_site(site, cfg, px, &mut reuse, &mut g.problems, &mut g.split) else {
             continue;
+        };
+        g.sums.add_site(plane, &ch);
+        for &(s, q) in &ch {
+            let (m, sd) = mean_std(plane, s, q);
+            means.push(m as f32);
+            stds.push(sd as f32);
         }
-        timed(&mut split.stats, || {
-            let ch: [(u64, u64); CHANNELS] = std::array::from_fn(|c| {
-                channel_sums(&px[c * plane as usize..(c + 1) * plane as usize])
-            });
-            sums.add_site(plane, &ch);
-            for &(s, q) in &ch {
-                let (m, sd) = mean_std(plane, s, q);
-                means.push(m as f32);
-                stds.push(sd as f32);
-            }
-        });
     }
-    if !problems.is_empty() || !encode {
-        return Ok(Group {
-            chunks: None,
-            sums,
-            problems,
-            split,
-        });
+    if g.problems.is_empty() && encode {
+        let t = std::time::Instant::now();
+        let (chunks, back) = encode_group(
+            plate,
+            sites,
+            group_index,
+            cfg,
+            schema,
+            factory,
+            pixels,
+            means,
+            stds,
+        )?;
+        g.chunks = Some(chunks);
+        g.split.encode += t.elapsed().as_secs_f64();
+        pixels = back.unwrap_or_default();
     }
-    let t = std::time::Instant::now();
+    reuse.pixels = pixels;
+    REUSE.set(reuse);
+    Ok(g)
+}
+
+/// Encodes and compresses a row group's columns; gives back the pixel
+/// buffer once Parquet's writer has let go of it.
+#[allow(clippy::too_many_arguments)]
+fn encode_group(
+    plate: &PlatePlan,
+    sites: &[SitePlan],
+    group_index: usize,
+    cfg: &PackConfig,
+    schema: &SchemaRef,
+    factory: &ArrowRowGroupWriterFactory,
+    pixels: Vec<u8>,
+    means: Vec<f32>,
+    stds: Vec<f32>,
+) -> Result<(Vec<ArrowColumnChunk>, Option<Vec<u8>>)> {
     let n = sites.len();
+    let pixels = Arc::new(FixedSizeBinaryArray::try_new(
+        cfg.site_bytes() as i32,
+        Buffer::from_vec(pixels),
+        None,
+    )?);
     let cols: Vec<ArrayRef> = vec![
         Arc::new(UInt32Array::from_iter_values(sites.iter().map(|s| s.row))),
         Arc::new(StringArray::from_iter_values(
@@ -263,11 +323,7 @@ fn pack_group(
             sites.iter().map(|s| s.well.as_str()),
         )),
         Arc::new(UInt8Array::from_iter_values(sites.iter().map(|s| s.site))),
-        Arc::new(FixedSizeBinaryArray::try_new(
-            sb as i32,
-            Buffer::from_vec(pixels),
-            None,
-        )?),
+        pixels.clone(),
         float_list(means),
         float_list(stds),
     ];
@@ -288,13 +344,11 @@ fn pack_group(
             chunks.push(w.close().map_err(pq)?);
         }
     }
-    split.encode += t.elapsed().as_secs_f64();
-    Ok(Group {
-        chunks: Some(chunks),
-        sums,
-        problems,
-        split,
-    })
+    drop(batch);
+    // The last reference to the pixels once the batch is gone.
+    let values = pixels.values().clone();
+    drop(pixels);
+    Ok((chunks, values.into_vec::<u8>().ok()))
 }
 
 /// The files of the packing pass, written in order by the consumer of

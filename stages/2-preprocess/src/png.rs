@@ -62,20 +62,37 @@ pub fn read_header(path: &Path) -> Result<Header, String> {
     })
 }
 
+fn read_error(e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        "missing (listed in the CSVs)".to_string()
+    } else {
+        format!("cannot read: {e}")
+    }
+}
+
 /// Reads a whole PNG file (the decoder then works from memory).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            "missing (listed in the CSVs)".to_string()
-        } else {
-            format!("cannot read: {e}")
-        }
-    })
+    std::fs::read(path).map_err(read_error)
+}
+
+/// Reads a whole PNG file into `buf` (replacing what it held), so that a
+/// thread reading many files reuses one buffer.
+pub fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<(), String> {
+    use std::io::Read;
+    buf.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(buf))
+        .map(|_| ())
+        .map_err(read_error)
 }
 
 /// Decodes the bytes of an 8-bit grayscale PNG of `size` x `size` into
-/// `out` (`size*size` bytes), straight from the `png` crate's rows.
+/// `out` (`size*size` bytes): by the fast path ([`crate::fastpng`]) when it
+/// takes the file, else straight from the `png` crate's rows.
 pub fn decode_bytes(bytes: &[u8], size: u32, out: &mut [u8]) -> Result<(), String> {
+    if crate::fastpng::decode(bytes, size, out).is_ok() {
+        return Ok(());
+    }
     let d = PngDecoder::new(Cursor::new(bytes)).map_err(|e| format!("not a readable PNG: {e}"))?;
     let (width, height) = d.dimensions();
     let h = Header {
