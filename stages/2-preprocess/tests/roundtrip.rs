@@ -276,3 +276,64 @@ fn rerun_reuses_and_changed_inputs_change_the_key() {
     let (csv_changed, _) = run_ok(&args);
     assert_ne!(csv_changed, changed);
 }
+
+/// The artifact's files (but its log) as `path blake3` lines.
+fn file_hashes(dir: &Path) -> Vec<String> {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] != "preprocess.log")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["path"].as_str().unwrap(),
+                f["blake3"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Decoding and packing faster must not change a byte of the output: the
+/// files of the test dataset, stored at full size and downscaled, hash to
+/// what the packer wrote before its PNG fast path, SIMD sums and buffer
+/// reuse (recorded with that build).
+#[test]
+fn files_keep_the_bytes_recorded_before_the_fast_path() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    write_dataset(&data);
+    for (size, want) in [
+        (
+            "16",
+            "34e195147d1d3e99750419581e3707b93c648fa5d689c537ad50100a473ad5cd",
+        ),
+        (
+            "4",
+            "ca6c59930a09dffd17f5966960b805ec7f67d63aa3f5d3502763743371ba32bf",
+        ),
+    ] {
+        let out = d.path().join(format!("out-{size}"));
+        run_ok(&[
+            "--data",
+            s(&data),
+            "-o",
+            s(&out),
+            "--image-size",
+            size,
+            "-q",
+        ]);
+        let lines = file_hashes(&out);
+        let got = blake3::hash(lines.join("\n").as_bytes())
+            .to_hex()
+            .to_string();
+        assert_eq!(
+            got,
+            want,
+            "--image-size {size}: files\n{}",
+            lines.join("\n")
+        );
+    }
+}
