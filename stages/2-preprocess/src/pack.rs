@@ -13,11 +13,12 @@
 //! Memory bound: with `T` threads at most `W = min(2T, 32)` row groups are
 //! alive at a time, shared out among the lanes (being decoded or encoded, or
 //! waiting to be written), each
-//! holding at most 4 copies of its pixels while it is encoded (the decoded
-//! pixels, Parquet's copy of the values, the plain-encoded page, the zstd
-//! output: 4 x 1.5 MiB at 512 px) and one compressed copy while it waits.
-//! So the pass holds at most `6 x W` MiB of pixel data at 512 px: 12 MiB at
-//! 1 thread, 24 MiB at 2, 192 MiB from 16 threads on, whatever the dataset
+//! holding at most 5 copies of its pixels while it is encoded (the decoded
+//! pixels; Parquet's arena copy of the values, its plain encoder's buffer
+//! and the page it assembles for compression; the zstd output: 5 x 1.5 MiB
+//! at 512 px) and one compressed copy while it waits.
+//! So the pass holds at most `7.5 x W` MiB of pixel data at 512 px: 15 MiB
+//! at 1 thread, 30 MiB at 2, 240 MiB from 16 threads on, whatever the dataset
 //! size, plus the dataset index (about 200 bytes per site), Parquet's 8 KiB
 //! write buffer per open file and the allocator's slack (see
 //! data-schemas/tensors.md for the measured peaks). Each worker thread
